@@ -1,0 +1,158 @@
+/**
+ * The resolved configuration every other module receives: durations in ms, sizes in bytes, per-route
+ * delivery settings already merged over the global `delivery` block. Produced by `loadConfig`.
+ */
+
+export type Synchronous = "full" | "normal";
+
+export type RetryPolicy =
+  | {
+      kind: "schedule";
+      /** Delay before each attempt: [0] before the first, [1] after the first failure, ... */
+      delaysMs: number[];
+      /** Give up once the event is older than this (ms), or null for no bound. */
+      maxAgeMs: number | null;
+    }
+  | {
+      kind: "exponential";
+      /** Delay after the first failure (ms). */
+      baseMs: number;
+      /** Multiplier per further failure. */
+      factor: number;
+      /** Cap on one delay (ms). */
+      maxDelayMs: number;
+      /** Total attempts, the first included. */
+      maxAttempts: number;
+      /** Relative jitter, 0.2 = ±20 %. */
+      jitter: number;
+      /** Give up once the event is older than this (ms), or null for no bound. */
+      maxAgeMs: number | null;
+    };
+
+export type Ordering =
+  | { kind: "none" }
+  | { kind: "fifo" }
+  /** FIFO per value of a JSON pointer into the body. */
+  | { kind: "key"; pointer: string };
+
+export type DedupSource =
+  | { kind: "header"; name: string }
+  | { kind: "json"; pointer: string }
+  /** LINE: the sorted set of every `/events/N/webhookEventId` in the body. */
+  | { kind: "line" };
+
+export interface DedupConfig {
+  source: DedupSource;
+  /** How long a key is remembered (ms). */
+  windowMs: number;
+}
+
+export type VerifyScheme = "line" | "github" | "stripe" | "shopify" | "slack" | "standard-webhooks" | "hmac";
+
+export interface VerifyConfig {
+  scheme: VerifyScheme;
+  /** One or more secrets; any match passes (rotation). */
+  secrets: string[];
+  /** Allowed clock skew for timestamped schemes (ms). */
+  toleranceMs: number;
+  /** hmac only: header carrying the signature. */
+  header?: string;
+  /** hmac only. */
+  algorithm?: "sha1" | "sha256" | "sha512";
+  /** hmac only. */
+  encoding?: "hex" | "base64";
+  /** hmac only: text before the signature in the header, e.g. "sha256=". */
+  prefix?: string;
+}
+
+export interface PassthroughMatch {
+  /** Upper-case method to match, or undefined for any. */
+  method?: string;
+  /** Path prefix to match, relative to the route's path, or undefined for any. */
+  path?: string;
+  /** A JSON pointer into the body and the string value it must equal. */
+  json?: { pointer: string; equals: string };
+}
+
+export interface BreakerConfig {
+  /** Consecutive failed attempts that open the breaker. 0 disables it. */
+  failures: number;
+  /** First cooldown before a probe (ms). */
+  cooldownMs: number;
+  /** Cap for the doubling cooldown (ms). */
+  maxCooldownMs: number;
+}
+
+export interface RouteConfig {
+  /** Unique name used in stats, metrics and the admin API. */
+  name: string;
+  /** Path prefix matched at ingest ("/" for the default route). */
+  pathPrefix: string;
+  /** Absolute http(s) URL the route delivers to. */
+  upstream: string;
+  /** Per-attempt deadline (ms). */
+  timeoutMs: number;
+  /** TCP/TLS connect deadline (ms), never above timeoutMs. */
+  connectTimeoutMs: number;
+  /** DNS lookup deadline (ms). */
+  dnsTimeoutMs: number;
+  /** Deliveries in flight at once. */
+  concurrency: number;
+  retry: RetryPolicy;
+  /** Status codes that dead-letter at once. */
+  permanentStatuses: number[];
+  breaker: BreakerConfig;
+  ordering: Ordering;
+  dedup: DedupConfig | null;
+  verify: VerifyConfig | null;
+  /** Requests proxied synchronously instead of buffered (GET and HEAD always are). */
+  passthrough: PassthroughMatch[];
+  /** Let undici negotiate HTTP/2 with the upstream. */
+  http2: boolean;
+}
+
+export interface AlertConfig {
+  url: string;
+  events: Array<"breaker_open" | "breaker_closed" | "backlog_age" | "dead">;
+  /** backlog_age threshold (ms). */
+  backlogAgeMs: number;
+}
+
+export interface Config {
+  listen: {
+    host: string;
+    port: number;
+    /** Largest accepted body (bytes); larger gets 413. */
+    bodyLimitBytes: number;
+    /** Node's headersTimeout against slow clients (ms). */
+    headersTimeoutMs: number;
+    /** Node's requestTimeout against slow clients (ms). */
+    requestTimeoutMs: number;
+    /** Largest total header size (bytes). */
+    maxHeaderBytes: number;
+  };
+  admin: {
+    host: string;
+    port: number;
+    /** Bearer token; required when host is not loopback. */
+    token: string | null;
+  };
+  storage: {
+    path: string;
+    synchronous: Synchronous;
+    /** Backpressure: refuse ingest above this many pending events, or null. */
+    maxPending: number | null;
+    /** Backpressure: refuse ingest above this many stored body bytes, or null. */
+    maxBytes: number | null;
+    retention: {
+      /** Age after which delivered events are pruned (ms). */
+      deliveredMs: number;
+      /** Age after which dead events are pruned (ms). */
+      deadMs: number;
+    };
+  };
+  /** Always at least one; without `routes:` a single route "default" at "/". */
+  routes: RouteConfig[];
+  alerts: AlertConfig[];
+  log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent" };
+}

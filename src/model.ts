@@ -1,0 +1,100 @@
+/** Shared vocabulary: event states, the error taxonomy and the shapes passed between modules. */
+
+export const EventStatuses = {
+  pending: "pending",
+  delivering: "delivering",
+  delivered: "delivered",
+  dead: "dead",
+} as const;
+export type EventStatus = keyof typeof EventStatuses;
+
+/** LINE's four error reasons (Messaging API webhook error statistics). */
+export const Reasons = {
+  could_not_connect: "could_not_connect",
+  request_timeout: "request_timeout",
+  error_status_code: "error_status_code",
+  unclassified: "unclassified",
+} as const;
+export type Reason = keyof typeof Reasons;
+
+/** LINE's detail strings, verbatim. `error_status_code` uses the status code itself as detail. */
+export const Details = {
+  connectionFailed: "Connection failed",
+  goaway: "Connection failed (received GOAWAY)",
+  sessionClosedBeforeRequest: "Connection failed (session closed)",
+  connectionTimeout: "Connection timeout",
+  dnsTimeout: "DNS Query timeout",
+  invalidUrl: "Invalid URL syntax",
+  protocolNegotiation: "Session protocol negotiation failure",
+  noTlsRecord: "No SSL/TLS record",
+  tlsHandshake: "TLS handshake failure",
+  unknownHost: "Unknown host",
+  requestTimeout: "Request timeout",
+  sessionClosed: "Session closed unexpectedly",
+  streamClosed: "Stream closed unexpectedly",
+  unclassified: "Unclassified webhook dispatch error",
+} as const;
+
+/** One failed attempt's place in the taxonomy. */
+export interface Classification {
+  /** One of LINE's four reasons. */
+  reason: Reason;
+  /** LINE's detail string (or the status code for error_status_code). */
+  detail: string;
+}
+
+/** A request captured at ingest, exactly as received. */
+export interface CapturedRequest {
+  /** HTTP method, upper case. */
+  method: string;
+  /** Path without query, as received (not normalised). */
+  path: string;
+  /** Raw query string without the leading `?`, or "" when absent. */
+  query: string;
+  /** Header name/value pairs in arrival order, original case, duplicates kept. */
+  headers: Array<[string, string]>;
+  /** The raw body bytes. */
+  body: Buffer;
+}
+
+/** A stored webhook as the deliverer and the admin API see it. */
+export interface StoredEvent extends CapturedRequest {
+  /** ULID, also forwarded as X-Hookbuffer-Event-Id. */
+  id: string;
+  /** Route name ("default" without named routes). */
+  route: string;
+  /** Epoch ms when the event was committed. */
+  receivedAt: number;
+  status: EventStatus;
+  /** Completed attempts so far. */
+  attempts: number;
+  /** Epoch ms of the next attempt (pending events). */
+  nextAttemptAt: number;
+  /** Ordering key (FIFO per key), or null when ordering does not apply. */
+  orderKey: string | null;
+  lastReason: Reason | null;
+  lastDetail: string | null;
+  lastStatus: number | null;
+  /** Epoch ms when delivered, or null. */
+  deliveredAt: number | null;
+}
+
+/** The result of one delivery attempt. `send` always resolves to one of these; it never throws. */
+export interface AttemptResult {
+  /** True for a 2xx response. */
+  ok: boolean;
+  /** Epoch ms when the attempt started. */
+  startedAt: number;
+  /** Wall time of the attempt in ms. */
+  durationMs: number;
+  /** Response status, when a response arrived. */
+  statusCode: number | null;
+  /** Set when ok is false. */
+  failure: Classification | null;
+  /** Parsed Retry-After in ms (429/503 only), or null. */
+  retryAfterMs: number | null;
+  /** True when the attempt was cut short by our own shutdown: not a failure, the lease is released. */
+  aborted: boolean;
+  /** A short, log-safe description of the underlying error. */
+  error: string | null;
+}
