@@ -59,6 +59,8 @@ export interface CapturedRequest {
 
 /** A stored webhook as the deliverer and the admin API see it. */
 export interface StoredEvent extends CapturedRequest {
+  /** Insertion sequence (row id): arrival order, used for FIFO and pagination. */
+  seq: number;
   /** ULID, also forwarded as X-Hookbuffer-Event-Id. */
   id: string;
   /** Route name ("default" without named routes). */

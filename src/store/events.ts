@@ -1,0 +1,193 @@
+import type { Database, Statement } from "better-sqlite3";
+import type { EventStatus, Reason, StoredEvent } from "../model.js";
+
+/** What ingest hands the store for one new event. */
+export interface NewEvent {
+  id: string;
+  route: string;
+  receivedAt: number;
+  method: string;
+  path: string;
+  query: string;
+  headers: Array<[string, string]>;
+  body: Buffer;
+  dedupKey: string | null;
+  orderKey: string | null;
+  nextAttemptAt: number;
+}
+
+/** The outcome the deliverer decided for a claimed event. */
+export interface EventUpdate {
+  seq: number;
+  status: Exclude<EventStatus, "delivering">;
+  attempts: number;
+  nextAttemptAt: number;
+  lastReason: Reason | null;
+  lastDetail: string | null;
+  lastStatus: number | null;
+  deliveredAt: number | null;
+  finishedAt: number | null;
+}
+
+interface EventRow {
+  seq: number;
+  id: string;
+  route: string;
+  received_at: number;
+  method: string;
+  path: string;
+  query: string;
+  headers: string;
+  body: Buffer;
+  status: EventStatus;
+  attempts: number;
+  next_attempt_at: number;
+  order_key: string | null;
+  last_reason: Reason | null;
+  last_detail: string | null;
+  last_status: number | null;
+  delivered_at: number | null;
+}
+
+const COLUMNS = `seq, id, route, received_at, method, path, query, headers, body, status, attempts,
+  next_attempt_at, order_key, last_reason, last_detail, last_status, delivered_at`;
+
+export function toEvent(row: EventRow): StoredEvent {
+  return {
+    seq: row.seq,
+    id: row.id,
+    route: row.route,
+    receivedAt: row.received_at,
+    method: row.method,
+    path: row.path,
+    query: row.query,
+    headers: JSON.parse(row.headers) as Array<[string, string]>,
+    body: row.body,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    orderKey: row.order_key,
+    lastReason: row.last_reason,
+    lastDetail: row.last_detail,
+    lastStatus: row.last_status,
+    deliveredAt: row.delivered_at,
+  };
+}
+
+/** Prepared statements for the events table; every statement is prepared once. */
+export function createEventQueries(db: Database) {
+  const insert = db.prepare(
+    `INSERT INTO events (id, route, received_at, method, path, query, headers, body, body_size,
+       dedup_key, order_key, blocked, status, next_attempt_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+  );
+  const claim = db.prepare(
+    `UPDATE events SET status = 'delivering', lease_until = @leaseUntil
+     WHERE seq IN (SELECT seq FROM events
+                   WHERE route = @route AND status = 'pending' AND blocked = 0 AND next_attempt_at <= @now
+                   ORDER BY next_attempt_at, seq LIMIT @limit)
+     RETURNING ${COLUMNS}`,
+  ) as Statement<{ route: string; now: number; leaseUntil: number; limit: number }, EventRow>;
+  const nextDue = db
+    .prepare(
+      `SELECT next_attempt_at FROM events WHERE route = ? AND status = 'pending' AND blocked = 0
+       ORDER BY next_attempt_at, seq LIMIT 1`,
+    )
+    .pluck() as Statement<[string], number>;
+  const update = db.prepare(
+    `UPDATE events SET status = @status, attempts = @attempts, next_attempt_at = @nextAttemptAt,
+       lease_until = NULL, last_reason = @lastReason, last_detail = @lastDetail, last_status = @lastStatus,
+       delivered_at = @deliveredAt, finished_at = @finishedAt
+     WHERE seq = @seq`,
+  );
+  const release = db.prepare(
+    "UPDATE events SET status = 'pending', lease_until = NULL WHERE seq = ? AND status = 'delivering'",
+  );
+  const recover = db.prepare(
+    "UPDATE events SET status = 'pending', lease_until = NULL WHERE status = 'delivering'",
+  );
+  const openInKey = db
+    .prepare(
+      `SELECT 1 FROM events WHERE route = ? AND order_key = ? AND status IN ('pending', 'delivering')
+       LIMIT 1`,
+    )
+    .pluck() as Statement<[string, string], number>;
+  const nextInKey = db
+    .prepare(
+      `SELECT seq FROM events WHERE route = ? AND order_key = ? AND status IN ('pending', 'delivering')
+       ORDER BY seq LIMIT 1`,
+    )
+    .pluck() as Statement<[string, string], number>;
+  const unblock = db.prepare("UPDATE events SET blocked = 0 WHERE seq = ? AND status = 'pending'");
+  const countByStatus = db.prepare(
+    "SELECT route, status, COUNT(*) AS n, COALESCE(SUM(body_size), 0) AS bytes FROM events GROUP BY route, status",
+  ) as Statement<[], { route: string; status: EventStatus; n: number; bytes: number }>;
+  // seq order is arrival order, so the first open row by (status, seq) is the oldest: O(log n).
+  const oldestOpen = db
+    .prepare(
+      `SELECT MIN(received_at) FROM (
+         SELECT received_at FROM (SELECT received_at FROM events WHERE status = 'pending' ORDER BY seq LIMIT 1)
+         UNION ALL
+         SELECT received_at FROM (SELECT received_at FROM events WHERE status = 'delivering' ORDER BY seq LIMIT 1))`,
+    )
+    .pluck() as Statement<[], number | null>;
+
+  return {
+    /** Stores one event; an ordered event queues behind open events of its key. Returns its seq. */
+    insert(e: NewEvent): number {
+      const blocked = e.orderKey !== null && openInKey.get(e.route, e.orderKey) !== undefined ? 1 : 0;
+      return Number(
+        insert.run(
+          e.id,
+          e.route,
+          e.receivedAt,
+          e.method,
+          e.path,
+          e.query,
+          JSON.stringify(e.headers),
+          e.body,
+          e.body.length,
+          e.dedupKey,
+          e.orderKey,
+          blocked,
+          e.nextAttemptAt,
+        ).lastInsertRowid,
+      );
+    },
+    /** Leases up to `limit` due events of a route, oldest due first. */
+    claimDue(route: string, now: number, limit: number, leaseUntil: number): StoredEvent[] {
+      const rows = claim.all({ route, now, limit, leaseUntil });
+      rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.seq - b.seq);
+      return rows.map(toEvent);
+    },
+    /** Epoch ms of the route's earliest claimable event, or null when nothing waits. */
+    nextDueAt(route: string): number | null {
+      return nextDue.get(route) ?? null;
+    },
+    /** Records the deliverer's decision; a finished ordered event lets the next of its key go. */
+    update(u: EventUpdate, orderKey: string | null, route: string): void {
+      update.run(u);
+      if (orderKey !== null && u.status !== "pending") {
+        const next = nextInKey.get(route, orderKey);
+        if (next !== undefined) unblock.run(next);
+      }
+    },
+    /** Returns a claimed event to pending without counting an attempt (shutdown). */
+    release(seq: number): void {
+      release.run(seq);
+    },
+    /** Crash recovery: leases held by a previous process go back to pending. */
+    recoverLeases(): number {
+      return recover.run().changes;
+    },
+    countByStatus() {
+      return countByStatus.all();
+    },
+    /** received_at of the oldest event not yet delivered or dead, or null. */
+    oldestOpenReceivedAt(): number | null {
+      return oldestOpen.get() ?? null;
+    },
+  };
+}
+
+export type EventQueries = ReturnType<typeof createEventQueries>;

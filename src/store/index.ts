@@ -1,0 +1,27 @@
+import type { Database } from "better-sqlite3";
+import { createAttemptQueries } from "./attempts.js";
+import { createDedupQueries } from "./dedup.js";
+import { createEventQueries } from "./events.js";
+import { createRouteStateQueries } from "./route-state.js";
+import { createStatQueries } from "./stats.js";
+
+export type { AttemptRecord } from "./attempts.js";
+export type { EventUpdate, NewEvent } from "./events.js";
+export { DatabaseLockedError, type OpenedDatabase, openDatabase } from "./open.js";
+export type { RouteStateRow } from "./route-state.js";
+export type { StatSeriesRow, StatTotalRow } from "./stats.js";
+export { createWriter, type WriteContext, type Writer } from "./writer.js";
+
+/** All SQL lives below this module; callers get prepared, typed queries. */
+export function createStore(db: Database) {
+  return {
+    db,
+    events: createEventQueries(db),
+    attempts: createAttemptQueries(db),
+    stats: createStatQueries(db),
+    dedup: createDedupQueries(db),
+    routes: createRouteStateQueries(db),
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;

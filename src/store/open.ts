@@ -1,0 +1,90 @@
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { Synchronous } from "../config/types.js";
+import { migrate } from "./migrations.js";
+
+export interface OpenOptions {
+  /** Database file path; its directory is created if missing. */
+  path: string;
+  /** `full` survives power loss; `normal` survives process crashes only. */
+  synchronous: Synchronous;
+}
+
+/** Raised when another process holds the database. */
+export class DatabaseLockedError extends Error {
+  override readonly name = "DatabaseLockedError";
+}
+
+/**
+ * Opens (creating if needed) the database with hookbuffer's pragmas and runs migrations.
+ * The file is created 0600 before SQLite touches it; SQLite gives the WAL and SHM files the
+ * same mode as the database file.
+ */
+export interface OpenedDatabase {
+  db: Database.Database;
+  /** Closes the database, then releases the process lock. */
+  close(): void;
+}
+
+export function openDatabase(options: OpenOptions): OpenedDatabase {
+  mkdirSync(dirname(options.path), { recursive: true });
+  closeSync(openSync(options.path, "a", 0o600));
+  const lock = acquireLock(`${options.path}.lock`);
+  let db: Database.Database;
+  try {
+    db = new Database(options.path, { timeout: 5000 });
+  } catch (err) {
+    lock.close();
+    throw err;
+  }
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
+    // Checkpoints run off the ack path (see checkpoint.ts), never inside an ingest commit.
+    db.pragma("wal_autocheckpoint = 0");
+    db.pragma("foreign_keys = OFF");
+    db.pragma("temp_store = MEMORY");
+    db.pragma("cache_size = -32000");
+    // Keep a reused WAL file from staying at its high-water mark forever.
+    db.pragma("journal_size_limit = 67108864");
+    migrate(db);
+  } catch (err) {
+    db.close();
+    lock.close();
+    throw err;
+  }
+  return {
+    db,
+    close() {
+      if (db.open) db.close();
+      lock.close();
+    },
+  };
+}
+
+/**
+ * One hookbuffer per database: two deliverers sharing leases would double-deliver. The lock is an
+ * exclusive SQLite lock on a side file, so the kernel drops it when the process dies (even on
+ * kill -9), while the database itself stays in normal locking mode and can be checkpointed or
+ * inspected by other connections.
+ */
+function acquireLock(path: string): Database.Database {
+  closeSync(openSync(path, "a", 0o600));
+  const lock = new Database(path, { timeout: 0 });
+  try {
+    lock.pragma("locking_mode = EXCLUSIVE");
+    lock.exec("BEGIN EXCLUSIVE; COMMIT;");
+  } catch (err) {
+    lock.close();
+    const code = (err as { code?: unknown }).code;
+    if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
+      throw new DatabaseLockedError(
+        `database ${path.slice(0, -".lock".length)} is in use by another process (is another hookbuffer running on it?)`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  return lock;
+}

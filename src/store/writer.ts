@@ -1,0 +1,160 @@
+import type { Database } from "better-sqlite3";
+
+/** Per-minute counter increments, flushed as one upsert per key in the batch's transaction. */
+export interface StatIncrement {
+  /** Epoch ms of the counted moment; bucketed to its minute. */
+  at: number;
+  route: string;
+  metric: string;
+  detail: string;
+  n: number;
+}
+
+/** What a write operation may do besides SQL: count stats and schedule post-commit effects. */
+export interface WriteContext {
+  count(at: number, route: string, metric: string, detail?: string, n?: number): void;
+  /** Runs after the batch commits (in-memory gauges, wake-ups); dropped if it rolls back. */
+  afterCommit(fn: () => void): void;
+}
+
+export type WriteOp<T> = (ctx: WriteContext) => T;
+
+export interface Writer {
+  /** Queues `op` for the next batch; resolves with its result after the batch has committed. */
+  run<T>(op: WriteOp<T>): Promise<T>;
+  /** Runs the queued batch now. */
+  flush(): void;
+  /** Ops waiting for the next batch. */
+  readonly queued: number;
+}
+
+interface Queued {
+  op: WriteOp<unknown>;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+export interface WriterOptions {
+  db: Database;
+  /** Flush at once when this many ops are queued. */
+  maxBatch?: number;
+  /** Called after every committed batch (e.g. to checkpoint when idle). */
+  onCommit?: (ops: number) => void;
+}
+
+/**
+ * Group commit. Ops queued during one event-loop turn share one transaction, so one fsync covers
+ * them all (what makes `synchronous=FULL` affordable); each caller resolves only after the commit.
+ * If an op throws, the batch is rolled back and replayed with a savepoint per op, so one bad op
+ * fails alone. Ops must therefore keep their side effects to SQL and the context.
+ */
+export function createWriter(options: WriterOptions): Writer {
+  const { db } = options;
+  const maxBatch = options.maxBatch ?? 1000;
+  const begin = db.prepare("BEGIN");
+  const commit = db.prepare("COMMIT");
+  const rollback = db.prepare("ROLLBACK");
+  const savepoint = db.prepare("SAVEPOINT op");
+  const releaseSavepoint = db.prepare("RELEASE op");
+  const rollbackSavepoint = db.prepare("ROLLBACK TO op");
+  const upsertStat = db.prepare(
+    `INSERT INTO stats_minute (minute, route, metric, detail, count) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (minute, route, metric, detail) DO UPDATE SET count = count + excluded.count`,
+  );
+
+  let queue: Queued[] = [];
+  let scheduled = false;
+
+  function writeStats(increments: StatIncrement[]): void {
+    if (increments.length === 0) return;
+    const merged = new Map<string, StatIncrement>();
+    for (const inc of increments) {
+      const minute = inc.at - (inc.at % 60_000);
+      const key = `${minute}\u0000${inc.route}\u0000${inc.metric}\u0000${inc.detail}`;
+      const seen = merged.get(key);
+      if (seen) seen.n += inc.n;
+      else merged.set(key, { ...inc, at: minute });
+    }
+    for (const m of merged.values()) upsertStat.run(m.at, m.route, m.metric, m.detail, m.n);
+  }
+
+  function runBatch(batch: Queued[], isolate: boolean): { results: unknown[]; errors: unknown[] } | null {
+    const increments: StatIncrement[] = [];
+    const effects: Array<() => void> = [];
+    const ctx: WriteContext = {
+      count: (at, route, metric, detail = "", n = 1) => increments.push({ at, route, metric, detail, n }),
+      afterCommit: (fn) => effects.push(fn),
+    };
+    const results: unknown[] = new Array(batch.length);
+    const errors: unknown[] = new Array(batch.length);
+    begin.run();
+    try {
+      for (let i = 0; i < batch.length; i++) {
+        const item = batch[i] as Queued;
+        if (!isolate) {
+          results[i] = item.op(ctx);
+          continue;
+        }
+        const mark = [increments.length, effects.length] as const;
+        savepoint.run();
+        try {
+          results[i] = item.op(ctx);
+          releaseSavepoint.run();
+        } catch (err) {
+          rollbackSavepoint.run();
+          releaseSavepoint.run();
+          increments.length = mark[0];
+          effects.length = mark[1];
+          errors[i] = err ?? new Error("write failed");
+        }
+      }
+      writeStats(increments);
+      commit.run();
+    } catch (err) {
+      if (db.inTransaction) rollback.run();
+      if (!isolate && batch.length > 1) return null; // replay op by op to find the culprit
+      throw err;
+    }
+    for (const fn of effects) fn();
+    return { results, errors };
+  }
+
+  function flush(): void {
+    scheduled = false;
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    let outcome: { results: unknown[]; errors: unknown[] } | null;
+    try {
+      outcome = runBatch(batch, false) ?? runBatch(batch, true);
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    if (outcome === null) return;
+    for (let i = 0; i < batch.length; i++) {
+      const item = batch[i] as Queued;
+      const err = outcome.errors[i];
+      if (err !== undefined) item.reject(err);
+      else item.resolve(outcome.results[i]);
+    }
+    options.onCommit?.(batch.length);
+  }
+
+  return {
+    run<T>(op: WriteOp<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+        if (queue.length >= maxBatch) flush();
+        else if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+    flush,
+    get queued() {
+      return queue.length;
+    },
+  };
+}
