@@ -1,0 +1,98 @@
+import { createHmac } from "node:crypto";
+import { verify as octokitVerify, sign } from "@octokit/webhooks-methods";
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import type { Clock } from "../../src/clock.js";
+import { createVerifier } from "../../src/verify/index.js";
+
+const clock: Clock = { now: () => 1_700_000_000_000 };
+const SECRET = "It's a Secret to Everybody";
+const OTHER = "another secret";
+const verify = createVerifier({ scheme: "github", secrets: [SECRET], toleranceMs: 300_000 }, clock);
+
+/** Case-insensitive, as the ingest layer guarantees. */
+const headers = (map: Record<string, string>) => {
+  const lower = new Map(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v]));
+  return (name: string) => lower.get(name.toLowerCase());
+};
+const reference = (secret: string, body: Uint8Array) =>
+  `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+const flip = (body: Uint8Array, at: number, mask: number) => {
+  const copy = Buffer.from(body);
+  const i = at % copy.length;
+  copy.writeUInt8(copy.readUInt8(i) ^ mask, i);
+  return copy;
+};
+
+describe("github", () => {
+  const payload = "Hello, World!";
+  const body = Buffer.from(payload);
+
+  test("accepts the example from GitHub's 'Validating webhook deliveries' page", () => {
+    const sig = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+    expect(verify(headers({ "X-Hub-Signature-256": sig }), body)).toEqual({ ok: true });
+  });
+
+  test("accepts what @octokit/webhooks-methods signs, and octokit accepts what we accept", async () => {
+    expect(verify(headers({ "x-hub-signature-256": await sign(SECRET, payload) }), body).ok).toBe(true);
+    const ours = reference(SECRET, body);
+    expect(verify(headers({ "x-hub-signature-256": ours }), body).ok).toBe(true);
+    expect(await octokitVerify(SECRET, payload, ours)).toBe(true);
+  });
+
+  test("refuses a tampered body, a wrong secret and a missing header with the right code", async () => {
+    const sig = await sign(SECRET, payload);
+    expect(verify(headers({ "x-hub-signature-256": sig }), Buffer.from("Hello, World?"))).toMatchObject({
+      code: "bad_signature",
+    });
+    expect(verify(headers({ "x-hub-signature-256": await sign(OTHER, payload) }), body)).toMatchObject({
+      code: "bad_signature",
+    });
+    expect(verify(headers({}), body)).toMatchObject({ ok: false, code: "missing_signature" });
+    expect(verify(headers({ "x-hub-signature-256": sig.slice(7) }), body)).toMatchObject({
+      code: "malformed_signature",
+    });
+    expect(verify(headers({ "x-hub-signature": "sha1=0000" }), body)).toMatchObject({
+      code: "missing_signature",
+    });
+  });
+
+  test("accepts a signature made with the second secret during a rotation", async () => {
+    const rotating = createVerifier({ scheme: "github", secrets: [OTHER, SECRET], toleranceMs: 0 }, clock);
+    expect(rotating(headers({ "x-hub-signature-256": await sign(SECRET, payload) }), body).ok).toBe(true);
+  });
+
+  test("for random binary bodies, sign-then-verify passes and a one-byte flip fails", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 2048 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (raw, at, mask) => {
+          const sig = reference(SECRET, raw);
+          expect(verify(headers({ "x-hub-signature-256": sig }), Buffer.from(raw)).ok).toBe(true);
+          expect(verify(headers({ "x-hub-signature-256": sig }), flip(raw, at, mask))).toMatchObject({
+            code: "bad_signature",
+          });
+        },
+      ),
+    );
+  });
+
+  test("for random text, agrees with octokit's verify", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 512, unit: "grapheme" }),
+        fc.boolean(),
+        async (text, tamper) => {
+          const sig = reference(SECRET, Buffer.from(text));
+          const received = tamper ? `${text}!` : text;
+          const ours = verify(headers({ "x-hub-signature-256": sig }), Buffer.from(received)).ok;
+          expect(ours).toBe(await octokitVerify(SECRET, received, sig));
+          expect(ours).toBe(!tamper);
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+});
