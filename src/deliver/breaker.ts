@@ -1,0 +1,118 @@
+import type { BreakerConfig } from "../config/types.js";
+import type { Classification } from "../model.js";
+
+/** Why a route was disabled, in Method's shape (codes 25001-25004). */
+export interface DisabledRecord {
+  type: "WEBHOOK_DISABLED";
+  code: 25001 | 25002 | 25003 | 25004;
+  sub_type: string;
+  message: string;
+  /** ISO time the breaker opened. */
+  since: string;
+}
+
+export type FailureCategory = "other" | "4xx" | "5xx" | "timeout";
+
+const CODES: Record<FailureCategory, { code: DisabledRecord["code"]; sub_type: string; words: string }> = {
+  other: { code: 25001, sub_type: "WEBHOOK_DISABLED_FAILED_OTHER", words: "could not connect or failed otherwise" },
+  "4xx": { code: 25002, sub_type: "WEBHOOK_DISABLED_RECEIVED_4XX_ERROR", words: "received 4xx responses" },
+  "5xx": { code: 25003, sub_type: "WEBHOOK_DISABLED_RECEIVED_5XX_ERROR", words: "received 5xx responses" },
+  timeout: { code: 25004, sub_type: "WEBHOOK_DISABLED_TIMEOUT_ON_RESPONSE", words: "timed out waiting for responses" },
+};
+
+export type RouteStateName = "active" | "paused" | "open";
+
+/** A route's delivery gate: operator pause and circuit breaker. Plain data, persisted as is. */
+export interface BreakerState {
+  state: RouteStateName;
+  consecutiveFailures: number;
+  /** Categories of the failures in the current run, oldest first (capped). */
+  recentFailures: FailureCategory[];
+  disabled: DisabledRecord | null;
+  /** Current cooldown (doubles while probes fail), ms. */
+  cooldownMs: number | null;
+  /** When the next half-open probe may start, epoch ms. */
+  probeAt: number | null;
+}
+
+export const initialBreaker = (): BreakerState => ({
+  state: "active",
+  consecutiveFailures: 0,
+  recentFailures: [],
+  disabled: null,
+  cooldownMs: null,
+  probeAt: null,
+});
+
+export function categoryOf(failure: Classification): FailureCategory {
+  if (failure.reason === "request_timeout") return "timeout";
+  if (failure.reason === "error_status_code") {
+    if (failure.detail.startsWith("4")) return "4xx";
+    if (failure.detail.startsWith("5")) return "5xx";
+  }
+  return "other";
+}
+
+/** The category of most failures in the run; a tie goes to the latest of the tied ones. */
+export function dominantCategory(run: FailureCategory[]): FailureCategory {
+  const counts = new Map<FailureCategory, number>();
+  for (const c of run) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let best: FailureCategory = run[run.length - 1] ?? "other";
+  for (let i = run.length - 1; i >= 0; i--) {
+    const c = run[i] as FailureCategory;
+    if ((counts.get(c) ?? 0) > (counts.get(best) ?? 0)) best = c;
+  }
+  return best;
+}
+
+export function disabledRecord(run: FailureCategory[], failures: number, now: number): DisabledRecord {
+  const { code, sub_type, words } = CODES[dominantCategory(run)];
+  return {
+    type: "WEBHOOK_DISABLED",
+    code,
+    sub_type,
+    message: `Delivery paused after ${failures} consecutive failed attempts: ${words}. Events are still accepted and stored; a probe will retry.`,
+    since: new Date(now).toISOString(),
+  };
+}
+
+/**
+ * The next state after an attempt. `probe` is true for the single half-open attempt; only its
+ * failure lengthens the cooldown. Any success closes the breaker.
+ */
+export function afterAttempt(
+  s: BreakerState,
+  cfg: BreakerConfig,
+  failure: Classification | null,
+  probe: boolean,
+  now: number,
+): BreakerState {
+  if (failure === null) {
+    return s.state === "paused" ? { ...s, consecutiveFailures: 0, recentFailures: [] } : initialBreaker();
+  }
+  const consecutiveFailures = s.consecutiveFailures + 1;
+  const recentFailures = [...s.recentFailures, categoryOf(failure)].slice(-Math.max(cfg.failures, 1));
+  if (s.state === "open") {
+    if (!probe) return { ...s, consecutiveFailures, recentFailures };
+    const cooldownMs = Math.min((s.cooldownMs ?? cfg.cooldownMs) * 2, cfg.maxCooldownMs);
+    return { ...s, consecutiveFailures, recentFailures, cooldownMs, probeAt: now + cooldownMs };
+  }
+  if (s.state === "active" && cfg.failures > 0 && consecutiveFailures >= cfg.failures) {
+    return {
+      state: "open",
+      consecutiveFailures,
+      recentFailures,
+      disabled: disabledRecord(recentFailures, consecutiveFailures, now),
+      cooldownMs: cfg.cooldownMs,
+      probeAt: now + cfg.cooldownMs,
+    };
+  }
+  return { ...s, consecutiveFailures, recentFailures };
+}
+
+/** How many deliveries the gate lets start now (before subtracting those in flight). */
+export function allowance(s: BreakerState, concurrency: number, now: number): { slots: number; probe: boolean } {
+  if (s.state === "active") return { slots: concurrency, probe: false };
+  if (s.state === "open" && s.probeAt !== null && now >= s.probeAt) return { slots: 1, probe: true };
+  return { slots: 0, probe: false };
+}

@@ -1,0 +1,78 @@
+import type { HttpBindings } from "@hono/node-server";
+import { Hono } from "hono";
+import type { RouteConfig } from "../config/types.js";
+import type { CapturedRequest } from "../model.js";
+import { BadRequestTargetError, BodyTooLargeError, captureFetch, captureNode } from "./capture.js";
+import { createRouteMatcher } from "./routes.js";
+import type { Ingestor } from "./service.js";
+
+/** Proxies a handshake request to the upstream synchronously and returns its response. */
+export type Passthrough = (route: RouteConfig, req: CapturedRequest) => Promise<Response>;
+/** Whether a request is a handshake to pass through rather than a webhook to buffer. */
+export type PassthroughMatcher = (route: RouteConfig, req: CapturedRequest) => boolean;
+
+export interface IngestAppDeps {
+  routes: RouteConfig[];
+  accept: Ingestor;
+  /** Largest accepted body in bytes. */
+  bodyLimit: number;
+  isPassthrough: PassthroughMatcher;
+  passthrough: Passthrough;
+  /** Seconds a provider is asked to wait before retrying after a 503. */
+  retryAfterSeconds?: number;
+}
+
+type Env = { Bindings: Partial<HttpBindings> };
+
+const error = (code: string, message: string) => ({ error: { code, message } });
+
+/**
+ * The provider-facing listener. Everything here is transport: capture, match a route, hand over
+ * to the ingestor or the passthrough proxy, and map the outcome to a status code.
+ */
+export function createIngestApp(deps: IngestAppDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const matchRoute = createRouteMatcher(deps.routes);
+  const retryAfter = String(deps.retryAfterSeconds ?? 5);
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+  app.all("*", async function ingest(c) {
+    const path = c.env?.incoming?.url ?? new URL(c.req.url).pathname;
+    let req: CapturedRequest;
+    try {
+      req = c.env?.incoming
+        ? await captureNode(c.env.incoming, deps.bodyLimit)
+        : await captureFetch(c.req.raw, deps.bodyLimit);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        c.header("Connection", "close");
+        return c.json(error("payload_too_large", err.message), 413);
+      }
+      if (err instanceof BadRequestTargetError) return c.json(error("bad_request", err.message), 400);
+      throw err;
+    }
+    const route = matchRoute(req.path);
+    if (!route) return c.json(error("no_route", `no route matches ${req.path.slice(0, 200) || path}`), 404);
+    if (deps.isPassthrough(route, req)) return deps.passthrough(route, req);
+
+    const result = await deps.accept(route, req);
+    switch (result.kind) {
+      case "accepted":
+        return c.json({ status: "accepted", id: result.id }, 200);
+      case "duplicate":
+        return c.json({ status: "duplicate", id: result.id }, 200);
+      case "rejected":
+        return c.json(error(result.code, result.message), 401);
+      case "backpressure":
+        c.header("Retry-After", retryAfter);
+        return c.json(error("backpressure", result.message), 503);
+      case "unavailable":
+        c.header("Retry-After", retryAfter);
+        return c.json(error("storage_unavailable", result.message), 503);
+    }
+  });
+
+  app.onError((err, c) => c.json(error("internal", err.message), 500));
+  return app;
+}

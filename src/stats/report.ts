@@ -1,0 +1,121 @@
+import type { Clock } from "../clock.js";
+import { type Reason, Reasons } from "../model.js";
+import type { Store } from "../store/index.js";
+import type { QueueGauges } from "./gauges.js";
+import { type Percentiles, percentiles } from "./histogram.js";
+
+export interface StatsQuery {
+  /** Window start, epoch ms (inclusive). */
+  from: number;
+  /** Window end, epoch ms (exclusive). */
+  to: number;
+  /** Only this route, or all. */
+  route: string | null;
+  /** Series bucket width, ms (a multiple of one minute). */
+  bucketMs: number;
+}
+
+export interface RouteStatus {
+  name: string;
+  state: "active" | "paused" | "open";
+  disabled: unknown;
+  pending: number;
+}
+
+export interface StatsDeps {
+  store: Store;
+  gauges: QueueGauges;
+  clock: Clock;
+  /** Route states from the deliverer. */
+  routes: () => RouteStatus[];
+}
+
+const REASONS = Object.keys(Reasons) as Reason[];
+
+/** Picks a series bucket so a window has at most about 300 points, in whole minutes. */
+export function defaultBucketMs(windowMs: number): number {
+  const steps = [1, 5, 15, 60, 360, 1440].map((m) => m * 60_000);
+  return steps.find((s) => windowMs / s <= 300) ?? (steps[steps.length - 1] as number);
+}
+
+/** Builds the /stats document from per-minute counters and in-memory gauges. */
+export function buildStats(deps: StatsDeps, q: StatsQuery) {
+  const now = deps.clock.now();
+  const totalsRows = deps.store.stats.totals(q.from, q.to, q.route);
+  const counters: Record<string, number> = {};
+  const reasons = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<Reason, number>;
+  const errors = new Map<string, { reason: Reason; detail: string; count: number }>();
+  const hist = { attempt_ms: new Map<string, number>(), lag_ms: new Map<string, number>() };
+  for (const row of totalsRows) {
+    if (row.metric in reasons) {
+      const reason = row.metric as Reason;
+      reasons[reason] += row.count;
+      const key = `${reason}\u0000${row.detail}`;
+      const seen = errors.get(key);
+      if (seen) seen.count += row.count;
+      else errors.set(key, { reason, detail: row.detail, count: row.count });
+    } else if (row.metric === "attempt_ms" || row.metric === "lag_ms") {
+      const m = hist[row.metric];
+      m.set(row.detail, (m.get(row.detail) ?? 0) + row.count);
+    } else {
+      counters[row.metric] = (counters[row.metric] ?? 0) + row.count;
+    }
+  }
+  const failed = REASONS.reduce((sum, r) => sum + reasons[r], 0);
+  const delivered = counters.delivered ?? 0;
+
+  const seriesMap = new Map<number, Record<string, number>>();
+  for (let b = q.from - (q.from % q.bucketMs); b < q.to; b += q.bucketMs) seriesMap.set(b, {});
+  for (const row of deps.store.stats.series(q.from, q.to, q.route, q.bucketMs)) {
+    const point = seriesMap.get(row.bucket) ?? {};
+    point[row.metric] = (point[row.metric] ?? 0) + row.count;
+    seriesMap.set(row.bucket, point);
+  }
+  const series = [...seriesMap.entries()].map(([bucket, p]) => {
+    const byReason = Object.fromEntries(REASONS.map((r) => [r, p[r] ?? 0])) as Record<Reason, number>;
+    return {
+      from: new Date(bucket).toISOString(),
+      received: p.received ?? 0,
+      delivered: p.delivered ?? 0,
+      failed_attempts: REASONS.reduce((sum, r) => sum + byReason[r], 0),
+      dead: p.dead ?? 0,
+      reasons: byReason,
+    };
+  });
+
+  const queue = deps.gauges.get(q.route);
+  const oldest = deps.store.events.oldestOpenReceivedAt();
+  const ms = (p: Percentiles) => ({ count: p.count, p50: p.p50, p90: p.p90, p99: p.p99 });
+  const routes = deps.routes().filter((r) => q.route === null || r.name === q.route);
+  return {
+    generated_at: new Date(now).toISOString(),
+    window: { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString(), bucket_ms: q.bucketMs },
+    route: q.route,
+    totals: {
+      received: counters.received ?? 0,
+      delivered,
+      failed_attempts: failed,
+      dead: counters.dead ?? 0,
+      duplicates: counters.duplicate ?? 0,
+      rejected: counters.rejected ?? 0,
+      rejected_backpressure: counters.rejected_backpressure ?? 0,
+    },
+    success_rate: delivered + failed === 0 ? null : delivered / (delivered + failed),
+    queue: {
+      pending: queue.pending,
+      delivering: queue.delivering,
+      delivered: queue.delivered,
+      dead: queue.dead,
+      open_bytes: queue.openBytes,
+      // Across routes: the oldest open event is found through an index, not a scan.
+      oldest_pending_age_ms: oldest === null ? 0 : Math.max(0, now - oldest),
+    },
+    reasons,
+    errors: [...errors.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
+    latency_ms: { delivery_lag: ms(percentiles(hist.lag_ms)), attempt_duration: ms(percentiles(hist.attempt_ms)) },
+    series,
+    routes,
+  };
+}
+
+export type StatsReport = ReturnType<typeof buildStats>;
