@@ -1,0 +1,119 @@
+/**
+ * The `delivery:` block, valid both globally and per route. Every key is optional so a route can
+ * override just what it names; `retry`, `ordering` and `dedup` resolve to their final shape here
+ * because they are replaced as a whole, never merged key by key.
+ */
+import { z } from "zod";
+import { DEFAULT_DEDUP_WINDOW_MS, DEFAULT_EXPONENTIAL, DEFAULT_SCHEDULE_MS } from "./defaults.js";
+import {
+  decimal,
+  duration,
+  headerName,
+  integer,
+  jsonPointer,
+  looseEnum,
+  positiveDuration,
+} from "./schema-fields.js";
+import type { DedupConfig, DedupSource, Ordering, RetryPolicy } from "./types.js";
+
+const exponentialSchema = z.strictObject({
+  base: positiveDuration.optional(),
+  factor: decimal(1).optional(),
+  max_delay: positiveDuration.optional(),
+  max_attempts: integer(1).optional(),
+  jitter: decimal(0, 1).optional(),
+});
+
+export const retrySchema = z
+  .strictObject({
+    schedule: z.array(duration).min(1).optional(),
+    exponential: exponentialSchema.optional(),
+    max_age: positiveDuration.nullable().optional(),
+  })
+  .transform((retry, ctx): RetryPolicy => {
+    const maxAgeMs = retry.max_age ?? null;
+    if (retry.schedule !== undefined && retry.exponential !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["exponential"],
+        message: "set either schedule or exponential, not both",
+      });
+      return z.NEVER;
+    }
+    const exp = retry.exponential;
+    if (exp === undefined) {
+      return { kind: "schedule", delaysMs: retry.schedule ?? [...DEFAULT_SCHEDULE_MS], maxAgeMs };
+    }
+    return {
+      kind: "exponential",
+      baseMs: exp.base ?? DEFAULT_EXPONENTIAL.baseMs,
+      factor: exp.factor ?? DEFAULT_EXPONENTIAL.factor,
+      maxDelayMs: exp.max_delay ?? DEFAULT_EXPONENTIAL.maxDelayMs,
+      maxAttempts: exp.max_attempts ?? DEFAULT_EXPONENTIAL.maxAttempts,
+      jitter: exp.jitter ?? DEFAULT_EXPONENTIAL.jitter,
+      maxAgeMs,
+    };
+  });
+
+export const breakerSchema = z.strictObject({
+  failures: integer(0).optional(),
+  cooldown: positiveDuration.optional(),
+  max_cooldown: positiveDuration.optional(),
+});
+
+/** `none`, `fifo`, or `{key: "/json/pointer"}` for FIFO per key. */
+export const orderingSchema = z
+  .union([looseEnum(["none", "fifo"]), z.strictObject({ key: jsonPointer })], {
+    error: 'expected none, fifo or {key: "/json/pointer"}',
+  })
+  .transform(
+    (value): Ordering => (typeof value === "string" ? { kind: value } : { kind: "key", pointer: value.key }),
+  );
+
+const PRESETS = {
+  line: { kind: "line" },
+  github: { kind: "header", name: "x-github-delivery" },
+  stripe: { kind: "json", pointer: "/id" },
+  shopify: { kind: "header", name: "x-shopify-webhook-id" },
+  "standard-webhooks": { kind: "header", name: "webhook-id" },
+} as const satisfies Record<string, DedupSource>;
+
+const presetNames = Object.keys(PRESETS) as [keyof typeof PRESETS, ...Array<keyof typeof PRESETS>];
+
+/** A preset name, or `{preset|header|json, window}`; `null` turns dedup off (e.g. in one route). */
+export const dedupSchema = z
+  .preprocess(
+    (value) => (typeof value === "string" ? { preset: value } : value),
+    z.strictObject({
+      preset: looseEnum(presetNames).optional(),
+      header: headerName.optional(),
+      json: jsonPointer.optional(),
+      window: positiveDuration.optional(),
+    }),
+  )
+  .transform((dedup, ctx): DedupConfig => {
+    const windowMs = dedup.window ?? DEFAULT_DEDUP_WINDOW_MS;
+    const given = [dedup.preset, dedup.header, dedup.json].filter((v) => v !== undefined).length;
+    if (given !== 1) {
+      ctx.addIssue({ code: "custom", message: "set exactly one of preset, header or json" });
+      return z.NEVER;
+    }
+    if (dedup.preset !== undefined) return { source: { ...PRESETS[dedup.preset] }, windowMs };
+    if (dedup.header !== undefined) return { source: { kind: "header", name: dedup.header }, windowMs };
+    return { source: { kind: "json", pointer: dedup.json ?? "" }, windowMs };
+  });
+
+export const deliverySchema = z.strictObject({
+  timeout: positiveDuration.optional(),
+  connect_timeout: positiveDuration.optional(),
+  dns_timeout: positiveDuration.optional(),
+  concurrency: integer(1, 10_000).optional(),
+  retry: retrySchema.optional(),
+  permanent_statuses: z.array(integer(100, 599)).optional(),
+  breaker: breakerSchema.optional(),
+  ordering: orderingSchema.optional(),
+  dedup: dedupSchema.nullable().optional(),
+});
+
+/** The `delivery:` block as written, units converted, nothing merged yet. */
+export type DeliveryInput = z.output<typeof deliverySchema>;

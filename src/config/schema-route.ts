@@ -1,0 +1,95 @@
+/** What a route says besides delivery: where it listens, where it sends, how it verifies. */
+import { z } from "zod";
+import { DEFAULT_VERIFY_TOLERANCE_MS } from "./defaults.js";
+import { deliverySchema } from "./schema-delivery.js";
+import { boolean, headerName, httpUrl, jsonPointer, positiveDuration } from "./schema-fields.js";
+import type { PassthroughMatch, VerifyConfig } from "./types.js";
+
+const HMAC_ONLY = ["header", "algorithm", "encoding", "prefix"] as const;
+
+export const verifySchema = z
+  .strictObject({
+    scheme: z.enum(["line", "github", "stripe", "shopify", "slack", "standard-webhooks", "hmac"]),
+    secret: z.string().min(1, { message: "must not be empty" }).optional(),
+    secrets: z
+      .array(z.string().min(1, { message: "must not be empty" }))
+      .min(1)
+      .optional(),
+    tolerance: positiveDuration.optional(),
+    header: headerName.optional(),
+    algorithm: z.enum(["sha1", "sha256", "sha512"]).optional(),
+    encoding: z.enum(["hex", "base64"]).optional(),
+    prefix: z.string().optional(),
+  })
+  .transform((verify, ctx): VerifyConfig => {
+    if ((verify.secret === undefined) === (verify.secrets === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["secret"], message: "set exactly one of secret or secrets" });
+    }
+    const resolved: VerifyConfig = {
+      scheme: verify.scheme,
+      secrets: verify.secrets ?? (verify.secret === undefined ? [] : [verify.secret]),
+      toleranceMs: verify.tolerance ?? DEFAULT_VERIFY_TOLERANCE_MS,
+    };
+    if (verify.scheme !== "hmac") {
+      // The named schemes fix these themselves; accepting them silently would suggest they apply.
+      for (const key of HMAC_ONLY) {
+        if (verify[key] !== undefined) {
+          ctx.addIssue({ code: "custom", path: [key], message: "only applies to scheme hmac" });
+        }
+      }
+      return resolved;
+    }
+    if (verify.header === undefined) {
+      ctx.addIssue({ code: "custom", path: ["header"], message: "required for scheme hmac" });
+      return z.NEVER;
+    }
+    resolved.header = verify.header;
+    resolved.algorithm = verify.algorithm ?? "sha256";
+    resolved.encoding = verify.encoding ?? "hex";
+    if (verify.prefix !== undefined) resolved.prefix = verify.prefix;
+    return resolved;
+  });
+
+const pathPrefix = z
+  .string()
+  .regex(/^\/[^?#\s]*$/, { message: 'expected a path starting with "/" (no query, fragment or spaces)' });
+
+export const passthroughSchema = z
+  .strictObject({
+    method: z
+      .string()
+      .regex(/^[A-Za-z]+$/, { message: "expected an HTTP method" })
+      .transform((m) => m.toUpperCase())
+      .optional(),
+    path: pathPrefix.optional(),
+    json: z.strictObject({ pointer: jsonPointer, equals: z.string() }).optional(),
+  })
+  .transform((match, ctx): PassthroughMatch => {
+    const resolved: PassthroughMatch = {};
+    if (match.method !== undefined) resolved.method = match.method;
+    if (match.path !== undefined) resolved.path = match.path;
+    if (match.json !== undefined) resolved.json = match.json;
+    // An empty match would pass every request through unbuffered, which is never what was meant.
+    if (Object.keys(resolved).length === 0) {
+      ctx.addIssue({ code: "custom", message: "set at least one of method, path or json" });
+    }
+    return resolved;
+  });
+
+/** `/line/` and `/line` are the same prefix; keep one spelling so uniqueness checks see that. */
+export function normalizePathPrefix(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  return trimmed === "" ? "/" : trimmed;
+}
+
+export const routeSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_-]+$/, { message: "expected lower-case letters, digits, _ or -" }),
+  path: pathPrefix.transform(normalizePathPrefix),
+  upstream: httpUrl.optional(),
+  upstream_http2: boolean.optional(),
+  verify: verifySchema.nullable().optional(),
+  passthrough: z.array(passthroughSchema).optional(),
+  delivery: deliverySchema.optional(),
+});
+
+export type RouteInput = z.output<typeof routeSchema>;
