@@ -70,6 +70,10 @@ export interface StoredEvent extends CapturedRequest {
   status: EventStatus;
   /** Completed attempts so far. */
   attempts: number;
+  /** Attempts made before the current retry schedule started (redelivery restarts it). */
+  scheduleBase: number;
+  /** Epoch ms the current retry schedule started (received_at, or the redelivery time); max_age counts from here. */
+  scheduleStart: number;
   /** Epoch ms of the next attempt (pending events). */
   nextAttemptAt: number;
   /** Ordering key (FIFO per key), or null when ordering does not apply. */

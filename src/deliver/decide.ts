@@ -30,8 +30,8 @@ export function decide(
   if (result.statusCode !== null && route.permanentStatuses.includes(result.statusCode)) return dead;
   const next = nextAttempt({
     policy: route.retry,
-    attemptsDone: attempts,
-    receivedAt: event.receivedAt,
+    attemptsDone: attempts - event.scheduleBase,
+    receivedAt: event.scheduleStart,
     now,
     retryAfterMs: result.retryAfterMs,
     random,

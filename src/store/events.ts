@@ -41,6 +41,8 @@ interface EventRow {
   body: Buffer;
   status: EventStatus;
   attempts: number;
+  schedule_base: number;
+  schedule_start: number;
   next_attempt_at: number;
   order_key: string | null;
   last_reason: Reason | null;
@@ -50,7 +52,7 @@ interface EventRow {
 }
 
 const COLUMNS = `seq, id, route, received_at, method, path, query, headers, body, status, attempts,
-  next_attempt_at, order_key, last_reason, last_detail, last_status, delivered_at`;
+  schedule_base, schedule_start, next_attempt_at, order_key, last_reason, last_detail, last_status, delivered_at`;
 
 export function toEvent(row: EventRow): StoredEvent {
   return {
@@ -65,6 +67,8 @@ export function toEvent(row: EventRow): StoredEvent {
     body: row.body,
     status: row.status,
     attempts: row.attempts,
+    scheduleBase: row.schedule_base,
+    scheduleStart: row.schedule_start,
     nextAttemptAt: row.next_attempt_at,
     orderKey: row.order_key,
     lastReason: row.last_reason,
@@ -78,8 +82,8 @@ export function toEvent(row: EventRow): StoredEvent {
 export function createEventQueries(db: Database) {
   const insert = db.prepare(
     `INSERT INTO events (id, route, received_at, method, path, query, headers, body, body_size,
-       dedup_key, order_key, blocked, status, next_attempt_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+       dedup_key, order_key, blocked, status, next_attempt_at, schedule_start)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
   );
   const claim = db.prepare(
     `UPDATE events SET status = 'delivering', lease_until = @leaseUntil
@@ -151,6 +155,7 @@ export function createEventQueries(db: Database) {
           e.orderKey,
           blocked,
           e.nextAttemptAt,
+          e.receivedAt,
         ).lastInsertRowid,
       );
     },

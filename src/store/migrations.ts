@@ -23,6 +23,9 @@ const migrations: string[] = [
     blocked INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
+    -- Redelivery restarts the retry schedule: attempts before it, and when it restarted.
+    schedule_base INTEGER NOT NULL DEFAULT 0,
+    schedule_start INTEGER NOT NULL,
     next_attempt_at INTEGER NOT NULL,
     lease_until INTEGER,
     last_reason TEXT,

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { runAdminCommand } from "./cli/admin-commands.js";
+import { isConfigError, loadConfig } from "./config/index.js";
+import type { CliFlags } from "./config/index.js";
+import { createLogger } from "./log.js";
+import { start } from "./main.js";
+import { DatabaseLockedError } from "./store/index.js";
+
+const USAGE = `hookbuffer: a durable webhook buffer in front of a slow server
+
+Usage:
+  hookbuffer [serve] [--config FILE] [--upstream URL] [--host H] [--port N]
+             [--admin-host H] [--admin-port N] [--admin-token T] [--db PATH]
+             [--synchronous full|normal] [--log-level LEVEL]
+  hookbuffer stats [--from ISO] [--to ISO] [--route NAME] [--json]
+  hookbuffer events [--status S] [--route NAME] [--reason R] [--limit N] [--json]
+  hookbuffer redeliver <id> | --status dead [--route NAME]
+  hookbuffer pause <route> | resume <route>
+
+Admin commands talk to a running hookbuffer: --admin-url (default http://127.0.0.1:9090,
+env HOOKBUFFER_ADMIN_URL) and --token (env HOOKBUFFER_ADMIN_TOKEN).
+Environment: HOOKBUFFER_CONFIG, HOOKBUFFER_UPSTREAM, HOOKBUFFER_PORT, ... (see README).`;
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: "string", short: "c" },
+      upstream: { type: "string", short: "u" },
+      host: { type: "string" },
+      port: { type: "string", short: "p" },
+      "admin-host": { type: "string" },
+      "admin-port": { type: "string" },
+      "admin-token": { type: "string" },
+      db: { type: "string" },
+      synchronous: { type: "string" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const flags: CliFlags = {};
+  const pairs: Array<[keyof CliFlags, string | undefined]> = [
+    ["config", values.config],
+    ["upstream", values.upstream],
+    ["host", values.host],
+    ["port", values.port],
+    ["adminHost", values["admin-host"]],
+    ["adminPort", values["admin-port"]],
+    ["adminToken", values["admin-token"]],
+    ["db", values.db],
+    ["synchronous", values.synchronous],
+    ["logLevel", values["log-level"]],
+  ];
+  for (const [key, value] of pairs) if (value !== undefined) flags[key] = value;
+
+  const config = loadConfig({ env: process.env, flags });
+  const log = createLogger({ level: config.log.level });
+  const running = await start({ config, log });
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    running.stop().then(
+      () => log.flush(() => process.exit(0)),
+      (err: unknown) => {
+        log.error({ err }, "shutdown failed");
+        log.flush(() => process.exit(1));
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return -1; // keep running
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === "--help" || first === "-h" || first === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (first === undefined || first.startsWith("-")) return serve(argv);
+  if (first === "serve") return serve(rest);
+  return runAdminCommand(first, rest, process.env, process.stdout);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (isConfigError(err) || err instanceof DatabaseLockedError) {
+      process.stderr.write(`hookbuffer: ${err.message}\n`);
+    } else {
+      process.stderr.write(`hookbuffer: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,88 @@
+/**
+ * What the upstream receives: the provider's headers minus everything that belonged to the
+ * provider's connection, at a URL whose origin is always the configured upstream.
+ */
+
+/**
+ * Hop-by-hop fields (RFC 9110 §7.6.1, plus the de-facto keep-alive/proxy-connection), and fields
+ * describing this hop's framing that undici recomputes from the stored body: `host` (set from the
+ * upstream URL), `content-length` (the body's byte length). `expect` is dropped too: we already hold
+ * the whole body, and undici refuses to send it (NotSupportedError).
+ */
+const DROPPED: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "host",
+  "content-length",
+  "expect",
+]);
+
+/** Field names listed in every Connection header (RFC 9110 §7.6.1: those are hop-by-hop as well). */
+function connectionOptions(headers: Array<[string, string]>): Set<string> {
+  const named = new Set<string>();
+  for (const [name, value] of headers) {
+    if (name.toLowerCase() !== "connection") continue;
+    for (const token of value.split(",")) {
+      const option = token.trim().toLowerCase();
+      if (option !== "") named.add(option);
+    }
+  }
+  return named;
+}
+
+/**
+ * The original headers in order and original case, duplicates kept, minus hop-by-hop fields; then
+ * `extra`. A name in `extra` replaces every original header of that name, so a provider (or anyone
+ * reaching the ingest port) cannot forge X-Hookbuffer-Verified or X-Hookbuffer-Event-Id.
+ */
+export function forwardHeaders(
+  original: Array<[string, string]>,
+  extra: Array<[string, string]>,
+): Array<[string, string]> {
+  const named = connectionOptions(original);
+  const replaced = new Set(extra.map(([name]) => name.toLowerCase()));
+  const kept = original.filter(([name]) => {
+    const lower = name.toLowerCase();
+    return !DROPPED.has(lower) && !named.has(lower) && !replaced.has(lower);
+  });
+  return [...kept, ...extra];
+}
+
+/** True when `path` is `prefix` or lies under it at a segment boundary ("/line" covers "/line/x", not "/lines"). */
+function under(path: string, prefix: string): boolean {
+  if (prefix === "/" || prefix === "") return true;
+  const base = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
+  return path === base || path.startsWith(`${base}/`);
+}
+
+/**
+ * The URL one stored request is replayed to. With an upstream path other than "/", the request
+ * path minus the route prefix is appended to it (route "/line" -> "http://app/hooks": "/line/cb"
+ * goes to "/hooks/cb"); otherwise the original path is kept. The query follows (after the
+ * upstream's own query, if it has one).
+ *
+ * The path is not normalised (dot segments and percent-encoding reach the upstream as received),
+ * and it is always joined after the upstream's origin with a leading "/", so nothing in it
+ * ("//evil.com/x", "http://evil/", "@evil", "\\evil") can change the host: upstreams come only from
+ * config (DESIGN §9).
+ */
+export function targetUrl(upstream: string, routePrefix: string, path: string, query: string): string {
+  const base = new URL(upstream);
+  let rest = path;
+  if (base.pathname !== "/") {
+    const relative = under(path, routePrefix) ? path.slice(routePrefix.replace(/\/$/, "").length) : path;
+    const basePath = relative === "" ? base.pathname : base.pathname.replace(/\/$/, "");
+    rest = basePath + (relative === "" || relative.startsWith("/") ? relative : `/${relative}`);
+  }
+  // The authority ends at the first "/" after it; guarantee that "/" is ours.
+  if (!rest.startsWith("/")) rest = `/${rest}`;
+  const queries = [base.search.slice(1), query].filter((q) => q !== "");
+  return base.origin + rest + (queries.length > 0 ? `?${queries.join("&")}` : "");
+}

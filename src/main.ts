@@ -1,0 +1,149 @@
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
+import type { Logger } from "pino";
+import { createAdminApp } from "./admin/app.js";
+import { type Clock, systemClock } from "./clock.js";
+import type { Config } from "./config/types.js";
+import { createDeliverer } from "./deliver/deliverer.js";
+import { createUpstream, type Upstream } from "./deliver/upstream.js";
+import { createIdFactory } from "./ids.js";
+import { createIngestApp } from "./ingest/app.js";
+import { createPassthrough, isPassthrough } from "./ingest/passthrough.js";
+import { createIngestor } from "./ingest/service.js";
+import { createQueueGauges } from "./stats/gauges.js";
+import { buildStats } from "./stats/report.js";
+import { createStore, createWriter, openDatabase } from "./store/index.js";
+import { createVerifier, type Verifier } from "./verify/index.js";
+
+export interface StartOptions {
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+}
+
+export interface Running {
+  /** Where the ingest listener is bound (port resolved when 0 was asked for). */
+  ingest: AddressInfo;
+  admin: AddressInfo;
+  /** Graceful stop: stop accepting, flush, drain in-flight deliveries, release leases, close. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+/** The composition root: config -> store -> apps -> listeners -> deliverer. */
+export async function start({ config, log, clock = systemClock }: StartOptions): Promise<Running> {
+  const opened = openDatabase({ path: config.storage.path, synchronous: config.storage.synchronous });
+  const store = createStore(opened.db);
+  const writer = createWriter({ db: opened.db });
+  const gauges = createQueueGauges(store.events.countByStatus());
+
+  const upstreams = new Map<string, Upstream>();
+  const verifiers = new Map<string, Verifier>();
+  for (const route of config.routes) {
+    upstreams.set(route.name, createUpstream(route));
+    if (route.verify) verifiers.set(route.name, createVerifier(route.verify, clock));
+  }
+
+  const deliverer = createDeliverer({ store, writer, gauges, routes: config.routes, upstreams, clock, log });
+  const accept = createIngestor({
+    store,
+    writer,
+    gauges,
+    clock,
+    ids: createIdFactory(),
+    log,
+    limits: config.storage,
+    verifiers,
+    onStored: deliverer.wake,
+  });
+  const ingestApp = createIngestApp({
+    routes: config.routes,
+    accept,
+    bodyLimit: config.listen.bodyLimitBytes,
+    isPassthrough,
+    passthrough: createPassthrough(upstreams),
+  });
+  let ready = false;
+  const adminApp = createAdminApp({
+    token: config.admin.token,
+    now: clock.now,
+    routeNames: config.routes.map((r) => r.name),
+    ready: () => ready,
+    stats: (q) =>
+      buildStats(
+        {
+          store,
+          gauges,
+          clock,
+          routes: () =>
+            config.routes.map((r) => {
+              const s = deliverer.routeState(r.name);
+              return {
+                name: r.name,
+                state: s?.state ?? "active",
+                disabled: s?.disabled ?? null,
+                pending: gauges.get(r.name).pending,
+              };
+            }),
+        },
+        q,
+      ),
+  });
+
+  const ingestServer = createAdaptorServer({
+    fetch: ingestApp.fetch,
+    createServer,
+    serverOptions: {
+      headersTimeout: config.listen.headersTimeoutMs,
+      requestTimeout: config.listen.requestTimeoutMs,
+      maxHeaderSize: config.listen.maxHeaderBytes,
+      keepAliveTimeout: 65_000,
+    },
+  }) as Server;
+  const adminServer = createAdaptorServer({ fetch: adminApp.fetch, createServer }) as Server;
+
+  deliverer.start();
+  const ingest = await listen(ingestServer, config.listen.port, config.listen.host);
+  const admin = await listen(adminServer, config.admin.port, config.admin.host);
+  ready = true;
+  log.info(
+    { ingest: `${ingest.address}:${ingest.port}`, admin: `${admin.address}:${admin.port}`, routes: config.routes.length },
+    "hookbuffer listening",
+  );
+
+  let stopped: Promise<void> | undefined;
+  return {
+    ingest,
+    admin,
+    stop(graceMs = 10_000) {
+      stopped ??= (async () => {
+        ready = false;
+        await close(ingestServer);
+        writer.flush();
+        await deliverer.stop(graceMs);
+        writer.flush();
+        await close(adminServer);
+        opened.close();
+        log.info("hookbuffer stopped");
+      })();
+      return stopped;
+    },
+  };
+}

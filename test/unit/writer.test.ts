@@ -1,0 +1,100 @@
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { createStore, createWriter, type OpenedDatabase, openDatabase } from "../../src/store/index.js";
+import { tempDir } from "../helpers/temp.js";
+
+let dir: ReturnType<typeof tempDir>;
+let opened: OpenedDatabase;
+
+beforeEach(() => {
+  dir = tempDir();
+  opened = openDatabase({ path: join(dir.dir, "w.db"), synchronous: "full" });
+});
+afterEach(() => {
+  opened.close();
+  dir.remove();
+});
+
+const insert = (store: ReturnType<typeof createStore>, id: string) =>
+  store.events.insert({
+    id,
+    route: "default",
+    receivedAt: 0,
+    method: "POST",
+    path: "/",
+    query: "",
+    headers: [],
+    body: Buffer.from(id),
+    dedupKey: null,
+    orderKey: null,
+    nextAttemptAt: 0,
+  });
+
+describe("group-commit writer", () => {
+  test("ops queued in one event-loop turn commit in one batch, each resolved after it", async () => {
+    const batches: number[] = [];
+    const writer = createWriter({ db: opened.db, onCommit: (n) => batches.push(n) });
+    const store = createStore(opened.db);
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => writer.run(() => insert(store, `e${i}`))));
+    expect(batches).toEqual([50]);
+    expect(results).toHaveLength(50);
+    expect(opened.db.prepare("SELECT COUNT(*) FROM events").pluck().get()).toBe(50);
+  });
+
+  test("a batch that fills up is flushed without waiting for the turn to end", async () => {
+    const batches: number[] = [];
+    const writer = createWriter({ db: opened.db, maxBatch: 10, onCommit: (n) => batches.push(n) });
+    const store = createStore(opened.db);
+    await Promise.all(Array.from({ length: 25 }, (_, i) => writer.run(() => insert(store, `e${i}`))));
+    expect(batches).toEqual([10, 10, 5]);
+  });
+
+  test("an op that throws fails alone; the rest of its batch commits", async () => {
+    const writer = createWriter({ db: opened.db });
+    const store = createStore(opened.db);
+    const outcomes = await Promise.allSettled([
+      writer.run(() => insert(store, "a")),
+      writer.run(() => insert(store, "a")), // duplicate id violates UNIQUE
+      writer.run(() => insert(store, "b")),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(opened.db.prepare("SELECT id FROM events ORDER BY seq").pluck().all()).toEqual(["a", "b"]);
+  });
+
+  test("stat increments are merged per minute and key, and dropped with a failed op", async () => {
+    const writer = createWriter({ db: opened.db });
+    const store = createStore(opened.db);
+    await Promise.allSettled([
+      writer.run((ctx) => ctx.count(60_000, "r", "received")),
+      writer.run((ctx) => ctx.count(60_500, "r", "received", "", 2)),
+      writer.run((ctx) => {
+        ctx.count(61_000, "r", "received", "", 100);
+        throw new Error("boom");
+      }),
+      writer.run((ctx) => ctx.count(120_000, "r", "received")),
+    ]);
+    expect(store.stats.totals(0, 600_000, null)).toEqual([{ route: "r", metric: "received", detail: "", count: 4 }]);
+    expect(store.stats.series(0, 600_000, "r", 60_000)).toEqual([
+      { bucket: 60_000, metric: "received", count: 3 },
+      { bucket: 120_000, metric: "received", count: 1 },
+    ]);
+  });
+
+  test("after-commit effects run only for committed ops", async () => {
+    const writer = createWriter({ db: opened.db });
+    const effects: string[] = [];
+    await Promise.allSettled([
+      writer.run((ctx) => ctx.afterCommit(() => effects.push("kept"))),
+      writer.run((ctx) => {
+        ctx.afterCommit(() => effects.push("dropped"));
+        throw new Error("boom");
+      }),
+    ]);
+    expect(effects).toEqual(["kept"]);
+  });
+
+  test("a second process cannot open the same database", async () => {
+    const { DatabaseLockedError } = await import("../../src/store/index.js");
+    expect(() => openDatabase({ path: join(dir.dir, "w.db"), synchronous: "full" })).toThrow(DatabaseLockedError);
+  });
+});
