@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { runAdminCommand } from "./cli/admin-commands.js";
-import { isConfigError, loadConfig } from "./config/index.js";
 import type { CliFlags } from "./config/index.js";
+import { isConfigError, loadConfig } from "./config/index.js";
 import { createLogger } from "./log.js";
 import { start } from "./main.js";
 import { DatabaseLockedError } from "./store/index.js";
@@ -102,7 +102,9 @@ main(process.argv.slice(2)).then(
     if (isConfigError(err) || err instanceof DatabaseLockedError) {
       process.stderr.write(`hookbuffer: ${err.message}\n`);
     } else {
-      process.stderr.write(`hookbuffer: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `hookbuffer: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
     }
     process.exitCode = 2;
   },

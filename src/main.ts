@@ -1,4 +1,4 @@
-import { type Server, createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Logger } from "pino";
@@ -124,7 +124,11 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
   const admin = await listen(adminServer, config.admin.port, config.admin.host);
   ready = true;
   log.info(
-    { ingest: `${ingest.address}:${ingest.port}`, admin: `${admin.address}:${admin.port}`, routes: config.routes.length },
+    {
+      ingest: `${ingest.address}:${ingest.port}`,
+      admin: `${admin.address}:${admin.port}`,
+      routes: config.routes.length,
+    },
     "hookbuffer listening",
   );
 

@@ -22,7 +22,8 @@ export const apiError = (status: 400 | 401 | 404 | 409 | 422 | 500 | 503, code: 
 function parseTime(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === "") return fallback;
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (Number.isNaN(ms)) throw apiError(400, "bad_query", `${name} must be an ISO time or epoch ms, got ${value}`);
+  if (Number.isNaN(ms))
+    throw apiError(400, "bad_query", `${name} must be an ISO time or epoch ms, got ${value}`);
   return ms;
 }
 
@@ -31,7 +32,11 @@ function parseBucket(value: string | undefined, windowMs: number): number {
   const m = /^(\d+)(m|h|d)$/.exec(value);
   const minutes = m ? Number(m[1]) * { m: 1, h: 60, d: 1440 }[m[2] as "m" | "h" | "d"] : Number.NaN;
   if (!(minutes >= 1) || windowMs / (minutes * 60_000) > 10_000) {
-    throw apiError(400, "bad_query", `bucket must be like 1m, 5m, 1h or 1d (at most 10000 points), got ${value}`);
+    throw apiError(
+      400,
+      "bad_query",
+      `bucket must be like 1m, 5m, 1h or 1d (at most 10000 points), got ${value}`,
+    );
   }
   return minutes * 60_000;
 }
@@ -41,7 +46,9 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.use("*", bearerAuth(deps.token));
-  app.get("/readyz", (c) => (deps.ready() ? c.json({ status: "ready" }) : c.json({ status: "not ready" }, 503)));
+  app.get("/readyz", (c) =>
+    deps.ready() ? c.json({ status: "ready" }) : c.json({ status: "not ready" }, 503),
+  );
 
   app.get("/stats", (c) => {
     const now = deps.now();
@@ -49,13 +56,16 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
     const from = parseTime(c.req.query("from"), "from", to - 86_400_000);
     if (from >= to) throw apiError(400, "bad_query", "from must be before to");
     const route = c.req.query("route") || null;
-    if (route !== null && !deps.routeNames.includes(route)) throw apiError(404, "no_route", `no route named ${route}`);
+    if (route !== null && !deps.routeNames.includes(route))
+      throw apiError(404, "no_route", `no route named ${route}`);
     return c.json(deps.stats({ from, to, route, bucketMs: parseBucket(c.req.query("bucket"), to - from) }));
   });
 
   for (const sub of deps.mount ?? []) app.route("/", sub);
 
-  app.notFound((c) => c.json({ error: { code: "not_found", message: `no such endpoint: ${c.req.path}` } }, 404));
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `no such endpoint: ${c.req.path}` } }, 404),
+  );
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
     return c.json({ error: { code: "internal", message: err.message } }, 500);

@@ -14,10 +14,18 @@ export interface DisabledRecord {
 export type FailureCategory = "other" | "4xx" | "5xx" | "timeout";
 
 const CODES: Record<FailureCategory, { code: DisabledRecord["code"]; sub_type: string; words: string }> = {
-  other: { code: 25001, sub_type: "WEBHOOK_DISABLED_FAILED_OTHER", words: "could not connect or failed otherwise" },
+  other: {
+    code: 25001,
+    sub_type: "WEBHOOK_DISABLED_FAILED_OTHER",
+    words: "could not connect or failed otherwise",
+  },
   "4xx": { code: 25002, sub_type: "WEBHOOK_DISABLED_RECEIVED_4XX_ERROR", words: "received 4xx responses" },
   "5xx": { code: 25003, sub_type: "WEBHOOK_DISABLED_RECEIVED_5XX_ERROR", words: "received 5xx responses" },
-  timeout: { code: 25004, sub_type: "WEBHOOK_DISABLED_TIMEOUT_ON_RESPONSE", words: "timed out waiting for responses" },
+  timeout: {
+    code: 25004,
+    sub_type: "WEBHOOK_DISABLED_TIMEOUT_ON_RESPONSE",
+    words: "timed out waiting for responses",
+  },
 };
 
 export type RouteStateName = "active" | "paused" | "open";
@@ -111,7 +119,11 @@ export function afterAttempt(
 }
 
 /** How many deliveries the gate lets start now (before subtracting those in flight). */
-export function allowance(s: BreakerState, concurrency: number, now: number): { slots: number; probe: boolean } {
+export function allowance(
+  s: BreakerState,
+  concurrency: number,
+  now: number,
+): { slots: number; probe: boolean } {
   if (s.state === "active") return { slots: concurrency, probe: false };
   if (s.state === "open" && s.probeAt !== null && now >= s.probeAt) return { slots: 1, probe: true };
   return { slots: 0, probe: false };

@@ -5,7 +5,7 @@ import type { AttemptResult, StoredEvent } from "../model.js";
 import type { QueueGauges } from "../stats/gauges.js";
 import { bucketLabel } from "../stats/histogram.js";
 import type { EventUpdate, Store, Writer } from "../store/index.js";
-import { type BreakerState, afterAttempt, allowance, initialBreaker } from "./breaker.js";
+import { afterAttempt, allowance, type BreakerState, initialBreaker } from "./breaker.js";
 import { decide } from "./decide.js";
 import { forwardHeaders, targetUrl } from "./headers.js";
 import { send } from "./send.js";
@@ -193,7 +193,8 @@ export function createDeliverer(deps: DelivererDeps) {
     let earliest = now + maxDelay;
     for (const r of runners.values()) {
       const gate = allowance(r.breaker, r.route.concurrency, now);
-      if (r.breaker.state === "open" && r.breaker.probeAt !== null) earliest = Math.min(earliest, r.breaker.probeAt);
+      if (r.breaker.state === "open" && r.breaker.probeAt !== null)
+        earliest = Math.min(earliest, r.breaker.probeAt);
       if (gate.slots - r.inflight <= 0) continue;
       const due = store.events.nextDueAt(r.route.name);
       if (due !== null) earliest = Math.min(earliest, due);

@@ -72,7 +72,8 @@ export function readBody(incoming: IncomingMessage, limit: number): Promise<Buff
 /** Header pairs exactly as received: original case and order, duplicates kept. */
 export function rawHeaderPairs(rawHeaders: string[]): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) pairs.push([rawHeaders[i] as string, rawHeaders[i + 1] as string]);
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+    pairs.push([rawHeaders[i] as string, rawHeaders[i + 1] as string]);
   return pairs;
 }
 
@@ -80,7 +81,13 @@ export function rawHeaderPairs(rawHeaders: string[]): Array<[string, string]> {
 export async function captureNode(incoming: IncomingMessage, limit: number): Promise<CapturedRequest> {
   const { path, query } = splitTarget(incoming.url ?? "/");
   const body = await readBody(incoming, limit);
-  return { method: incoming.method ?? "POST", path, query, headers: rawHeaderPairs(incoming.rawHeaders), body };
+  return {
+    method: incoming.method ?? "POST",
+    path,
+    query,
+    headers: rawHeaderPairs(incoming.rawHeaders),
+    body,
+  };
 }
 
 /** Captures a fetch Request (used when the app runs without Node bindings, e.g. `app.request`). */

@@ -1,9 +1,9 @@
 import type { RouteConfig } from "../config/types.js";
 import { forwardHeaders, targetUrl } from "../deliver/headers.js";
 import type { Upstream } from "../deliver/upstream.js";
+import { resolvePointer } from "../json-pointer.js";
 import type { CapturedRequest } from "../model.js";
 import { headerGetter, lazyJson } from "./keys.js";
-import { resolvePointer } from "../json-pointer.js";
 
 /** GET and HEAD are never webhooks: they are endpoint checks (Meta's hub.challenge and similar). */
 const ALWAYS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -13,11 +13,14 @@ export function isPassthrough(route: RouteConfig, req: CapturedRequest): boolean
   if (ALWAYS.has(req.method)) return true;
   if (route.passthrough.length === 0) return false;
   const json = lazyJson(req.body);
-  const rel = route.pathPrefix === "/" ? req.path : req.path.slice(route.pathPrefix.replace(/\/$/, "").length) || "/";
+  const rel =
+    route.pathPrefix === "/" ? req.path : req.path.slice(route.pathPrefix.replace(/\/$/, "").length) || "/";
   return route.passthrough.some(
     (m) =>
       (m.method === undefined || m.method === req.method) &&
-      (m.path === undefined || rel === m.path || rel.startsWith(m.path.endsWith("/") ? m.path : `${m.path}/`)) &&
+      (m.path === undefined ||
+        rel === m.path ||
+        rel.startsWith(m.path.endsWith("/") ? m.path : `${m.path}/`)) &&
       (m.json === undefined || resolvePointer(json(), m.json.pointer) === m.json.equals),
   );
 }
@@ -36,7 +39,8 @@ export function createPassthrough(upstreams: Map<string, Upstream>) {
     try {
       const res = await upstream.dispatcher.request({
         origin: new URL(route.upstream).origin,
-        path: new URL(targetUrl(route.upstream, route.pathPrefix, req.path, req.query)).pathname +
+        path:
+          new URL(targetUrl(route.upstream, route.pathPrefix, req.path, req.query)).pathname +
           (req.query ? `?${req.query}` : ""),
         method: req.method as "GET",
         headers: forwardHeaders(req.headers, []).flat(),

@@ -68,7 +68,8 @@ export function createIngestor(deps: IngestDeps) {
 
     const full = overLimit(req.body.length);
     if (full !== null) {
-      if (!backpressureEpisode) log.warn({ route: route.name, reason: full }, "backpressure: refusing new webhooks");
+      if (!backpressureEpisode)
+        log.warn({ route: route.name, reason: full }, "backpressure: refusing new webhooks");
       backpressureEpisode = true;
       void count(route.name, "rejected_backpressure");
       return { kind: "backpressure", message: full };

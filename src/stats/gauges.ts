@@ -13,7 +13,9 @@ export interface QueueCounts {
  * Queue depth per route kept in memory: counted once from the database at start, then moved on
  * every committed status change, so /stats, /metrics and backpressure never scan the backlog.
  */
-export function createQueueGauges(initial: Array<{ route: string; status: EventStatus; n: number; bytes: number }>) {
+export function createQueueGauges(
+  initial: Array<{ route: string; status: EventStatus; n: number; bytes: number }>,
+) {
   const byRoute = new Map<string, QueueCounts>();
   const totals: QueueCounts = { pending: 0, delivering: 0, delivered: 0, dead: 0, openBytes: 0 };
   const of = (route: string): QueueCounts => {

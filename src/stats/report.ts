@@ -112,7 +112,10 @@ export function buildStats(deps: StatsDeps, q: StatsQuery) {
     },
     reasons,
     errors: [...errors.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
-    latency_ms: { delivery_lag: ms(percentiles(hist.lag_ms)), attempt_duration: ms(percentiles(hist.attempt_ms)) },
+    latency_ms: {
+      delivery_lag: ms(percentiles(hist.lag_ms)),
+      attempt_duration: ms(percentiles(hist.attempt_ms)),
+    },
     series,
     routes,
   };

@@ -37,7 +37,17 @@ export function createAttemptQueries(db: Database) {
   >;
   return {
     insert(a: AttemptRecord): void {
-      insert.run(a.eventId, a.n, a.startedAt, a.durationMs, a.outcome, a.reason, a.detail, a.statusCode, a.error);
+      insert.run(
+        a.eventId,
+        a.n,
+        a.startedAt,
+        a.durationMs,
+        a.outcome,
+        a.reason,
+        a.detail,
+        a.statusCode,
+        a.error,
+      );
     },
     forEvent(eventId: string): AttemptRecord[] {
       return forEvent.all(eventId).map((r) => ({

@@ -4,7 +4,9 @@ export function createDedupQueries(db: Database) {
   const find = db
     .prepare("SELECT event_id FROM dedup WHERE route = ? AND key = ? AND expires_at > ?")
     .pluck() as Statement<[string, string, number], string>;
-  const put = db.prepare("INSERT OR REPLACE INTO dedup (route, key, event_id, expires_at) VALUES (?, ?, ?, ?)");
+  const put = db.prepare(
+    "INSERT OR REPLACE INTO dedup (route, key, event_id, expires_at) VALUES (?, ?, ?, ?)",
+  );
   const prune = db.prepare(
     "DELETE FROM dedup WHERE (route, key) IN (SELECT route, key FROM dedup WHERE expires_at <= ? LIMIT ?)",
   );

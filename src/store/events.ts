@@ -136,6 +136,12 @@ export function createEventQueries(db: Database) {
     )
     .pluck() as Statement<[], number | null>;
 
+  /** Lets the oldest open event of a key go once the one ahead of it finished or left. */
+  function unblockNext(route: string, orderKey: string): void {
+    const next = nextInKey.get(route, orderKey);
+    if (next !== undefined) unblock.run(next);
+  }
+
   return {
     /** Stores one event; an ordered event queues behind open events of its key. Returns its seq. */
     insert(e: NewEvent): number {
@@ -172,10 +178,12 @@ export function createEventQueries(db: Database) {
     /** Records the deliverer's decision; a finished ordered event lets the next of its key go. */
     update(u: EventUpdate, orderKey: string | null, route: string): void {
       update.run(u);
-      if (orderKey !== null && u.status !== "pending") {
-        const next = nextInKey.get(route, orderKey);
-        if (next !== undefined) unblock.run(next);
-      }
+      if (orderKey !== null && u.status !== "pending") unblockNext(route, orderKey);
+    },
+    unblockNext,
+    /** True when an event of this ordering key is pending or delivering on the route. */
+    keyHasOpen(route: string, orderKey: string): boolean {
+      return openInKey.get(route, orderKey) !== undefined;
     },
     /** Returns a claimed event to pending without counting an attempt (shutdown). */
     release(seq: number): void {

@@ -1,11 +1,13 @@
 import type { Database } from "better-sqlite3";
 import { createAttemptQueries } from "./attempts.js";
 import { createDedupQueries } from "./dedup.js";
+import { createEventAdminQueries } from "./event-admin.js";
 import { createEventQueries } from "./events.js";
 import { createRouteStateQueries } from "./route-state.js";
 import { createStatQueries } from "./stats.js";
 
 export type { AttemptRecord } from "./attempts.js";
+export type { AdminChange, EventDetail, EventFilter, EventRef, EventSummary } from "./event-admin.js";
 export type { EventUpdate, NewEvent } from "./events.js";
 export { DatabaseLockedError, type OpenedDatabase, openDatabase } from "./open.js";
 export type { RouteStateRow } from "./route-state.js";
@@ -14,13 +16,15 @@ export { createWriter, type WriteContext, type Writer } from "./writer.js";
 
 /** All SQL lives below this module; callers get prepared, typed queries. */
 export function createStore(db: Database) {
+  const events = createEventQueries(db);
   return {
     db,
-    events: createEventQueries(db),
+    events,
     attempts: createAttemptQueries(db),
     stats: createStatQueries(db),
     dedup: createDedupQueries(db),
     routes: createRouteStateQueries(db),
+    admin: createEventAdminQueries(db, events),
   };
 }
 

@@ -1,4 +1,4 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface Recorded {
@@ -11,7 +11,9 @@ export interface Recorded {
 }
 
 /** What the recording upstream answers: a status (and headers), or "destroy" to drop the socket. */
-export type Reply = { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | "destroy";
+export type Reply =
+  | { status: number; headers?: Record<string, string>; body?: string; delayMs?: number }
+  | "destroy";
 
 export interface Recorder {
   url: string;

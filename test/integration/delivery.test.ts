@@ -16,7 +16,11 @@ afterEach(async () => {
 
 async function post(url: string, body: Buffer | string, headers: Record<string, string> | string[] = {}) {
   const res = await request(url, { method: "POST", body, headers });
-  return { status: res.statusCode, headers: res.headers, json: (await res.body.json()) as Record<string, unknown> };
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    json: (await res.body.json()) as Record<string, unknown>,
+  };
 }
 
 /** Sends a request over a raw socket, so hop-by-hop headers arrive exactly as written. */
@@ -24,7 +28,12 @@ function rawPost(url: string, target: string, headerLines: string[], body: Buffe
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), "127.0.0.1", () => {
-      const head = [`POST ${target} HTTP/1.1`, "Host: provider.example", ...headerLines, `Content-Length: ${body.length}`];
+      const head = [
+        `POST ${target} HTTP/1.1`,
+        "Host: provider.example",
+        ...headerLines,
+        `Content-Length: ${body.length}`,
+      ];
       socket.write(`${head.join("\r\n")}\r\n\r\n`);
       socket.end(body);
     });
@@ -57,14 +66,21 @@ describe("ingest and delivery", () => {
       body,
     );
     expect(response).toMatch(/^HTTP\/1\.1 200 /);
-    const sent = { json: JSON.parse(response.slice(response.indexOf("\r\n\r\n") + 4)) as Record<string, unknown> };
+    const sent = {
+      json: JSON.parse(response.slice(response.indexOf("\r\n\r\n") + 4)) as Record<string, unknown>,
+    };
     expect(sent.json).toEqual({ status: "accepted", id: expect.stringMatching(/^[0-9A-Z]{26}$/) });
 
     const [got] = await waitFor(() => up?.requests.length && up.requests, 5_000, "delivery");
     expect(got?.method).toBe("POST");
     expect(got?.url).toBe("/callback/line?a=1&b=%20x");
     expect(got?.body.equals(body)).toBe(true);
-    expect(got?.headers).toEqual(expect.arrayContaining([["X-Line-Signature", "abc="], ["Content-Type", "application/octet-stream"]]));
+    expect(got?.headers).toEqual(
+      expect.arrayContaining([
+        ["X-Line-Signature", "abc="],
+        ["Content-Type", "application/octet-stream"],
+      ]),
+    );
     expect(got?.headers.filter(([k]) => k === "X-Multi").map(([, v]) => v)).toEqual(["one", "two"]);
     expect(header(got!, "x-hop")).toBeUndefined();
     expect(header(got!, "keep-alive")).toBeUndefined();
@@ -77,7 +93,9 @@ describe("ingest and delivery", () => {
   test("bodies over the limit get 413 and are not stored", async () => {
     up = await startRecorder();
     hb = await startHookbuffer({ yaml: `upstream: ${up.url}\nlisten: {body_limit: 1kb}\n` });
-    const big = await post(`${hb.ingestUrl}/x`, Buffer.alloc(1025, 1)).catch((err: Error) => ({ status: err.message }));
+    const big = await post(`${hb.ingestUrl}/x`, Buffer.alloc(1025, 1)).catch((err: Error) => ({
+      status: err.message,
+    }));
     expect(big.status).toBe(413);
     const ok = await post(`${hb.ingestUrl}/x`, Buffer.alloc(1024, 1));
     expect(ok.status).toBe(200);
@@ -100,7 +118,12 @@ describe("ingest and delivery", () => {
       return s.totals.delivered === 1 ? s : undefined;
     });
     expect(stats.totals).toMatchObject({ received: 1, delivered: 1, failed_attempts: 2, dead: 0 });
-    expect(stats.reasons).toEqual({ could_not_connect: 0, request_timeout: 0, error_status_code: 1, unclassified: 1 });
+    expect(stats.reasons).toEqual({
+      could_not_connect: 0,
+      request_timeout: 0,
+      error_status_code: 1,
+      unclassified: 1,
+    });
     expect(stats.errors).toEqual(
       expect.arrayContaining([
         { reason: "error_status_code", detail: "503", count: 1 },
@@ -138,7 +161,9 @@ describe("ingest and delivery", () => {
   test("a slow upstream is a request timeout while acks stay immediate", async () => {
     up = await startRecorder();
     up.reply(() => ({ status: 200, delayMs: 1_000 }));
-    hb = await startHookbuffer({ yaml: `upstream: ${up.url}\ndelivery: {timeout: 200ms, retry: {schedule: [0s]}}\n` });
+    hb = await startHookbuffer({
+      yaml: `upstream: ${up.url}\ndelivery: {timeout: 200ms, retry: {schedule: [0s]}}\n`,
+    });
     const res = await post(`${hb.ingestUrl}/hook`, "{}");
     expect(res.status).toBe(200);
     const stats = await waitFor(async () => {
@@ -160,7 +185,9 @@ describe("ingest and delivery", () => {
     expect(empty.window).toMatchObject({ from: future, to: later });
     const bad = await fetch(`${hb.adminUrl}/stats?from=yesterday`);
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toEqual({ error: { code: "bad_query", message: expect.stringContaining("from") } });
+    expect(await bad.json()).toEqual({
+      error: { code: "bad_query", message: expect.stringContaining("from") },
+    });
     const health = await fetch(`${hb.ingestUrl}/healthz`);
     expect(health.status).toBe(200);
     expect((await fetch(`${hb.adminUrl}/healthz`)).status).toBe(200);

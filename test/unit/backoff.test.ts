@@ -50,7 +50,10 @@ describe("backoff", () => {
     const bounded: RetryPolicy = { ...schedule, maxAgeMs: 60_000 };
     const base = { attemptsDone: 1, receivedAt: 0, retryAfterMs: null, random: 0.5 };
     expect(nextAttempt({ ...base, policy: bounded, now: 10_000 })).toEqual({ kind: "retry", at: 40_000 });
-    expect(nextAttempt({ ...base, policy: bounded, now: 40_000 })).toEqual({ kind: "give_up", why: "max_age" });
+    expect(nextAttempt({ ...base, policy: bounded, now: 40_000 })).toEqual({
+      kind: "give_up",
+      why: "max_age",
+    });
     expect(nextAttempt({ ...base, policy: schedule, attemptsDone: 3, now: 0 })).toEqual({
       kind: "give_up",
       why: "exhausted",

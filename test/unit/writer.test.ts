@@ -35,7 +35,9 @@ describe("group-commit writer", () => {
     const batches: number[] = [];
     const writer = createWriter({ db: opened.db, onCommit: (n) => batches.push(n) });
     const store = createStore(opened.db);
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => writer.run(() => insert(store, `e${i}`))));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => writer.run(() => insert(store, `e${i}`))),
+    );
     expect(batches).toEqual([50]);
     expect(results).toHaveLength(50);
     expect(opened.db.prepare("SELECT COUNT(*) FROM events").pluck().get()).toBe(50);
@@ -73,7 +75,9 @@ describe("group-commit writer", () => {
       }),
       writer.run((ctx) => ctx.count(120_000, "r", "received")),
     ]);
-    expect(store.stats.totals(0, 600_000, null)).toEqual([{ route: "r", metric: "received", detail: "", count: 4 }]);
+    expect(store.stats.totals(0, 600_000, null)).toEqual([
+      { route: "r", metric: "received", detail: "", count: 4 },
+    ]);
     expect(store.stats.series(0, 600_000, "r", 60_000)).toEqual([
       { bucket: 60_000, metric: "received", count: 3 },
       { bucket: 120_000, metric: "received", count: 1 },
@@ -95,6 +99,8 @@ describe("group-commit writer", () => {
 
   test("a second process cannot open the same database", async () => {
     const { DatabaseLockedError } = await import("../../src/store/index.js");
-    expect(() => openDatabase({ path: join(dir.dir, "w.db"), synchronous: "full" })).toThrow(DatabaseLockedError);
+    expect(() => openDatabase({ path: join(dir.dir, "w.db"), synchronous: "full" })).toThrow(
+      DatabaseLockedError,
+    );
   });
 });

@@ -1,0 +1,200 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { RouteConfig } from "../config/types.js";
+import type { DeliveryHooks } from "../deliver/deliverer.js";
+import type { Ingestor, IngestResult } from "../ingest/service.js";
+import { Details, type EventStatus, EventStatuses } from "../model.js";
+import type { QueueCounts } from "./gauges.js";
+
+export interface MetricsDeps {
+  /** Configured route names: every label set is created at 0 so dashboards see series at once. */
+  routes: string[];
+  /** Queue depth of one route, from the in-memory gauges (no database scan at scrape time). */
+  queue: (route: string) => QueueCounts;
+  /** received_at (epoch ms) of the oldest undelivered event, or null. */
+  oldestOpenReceivedAt: () => number | null;
+  /** The route's current gate state, or null for an unknown route. */
+  routeState: (route: string) => RouteGate | null;
+  now: () => number;
+  /** Register Node's process metrics too (off in tests that build many registries). */
+  processMetrics?: boolean;
+}
+
+export type RouteGate = "active" | "paused" | "open";
+const GATES: RouteGate[] = ["active", "paused", "open"];
+const REJECT_KINDS = ["signature", "backpressure", "storage"] as const;
+const LINE_DETAILS = new Set<string>(Object.values(Details));
+
+/**
+ * Bounds the `detail` label: a status code stays a 3-digit code, LINE's fixed strings stay as
+ * they are, and a string with a suffix such as "TLS handshake failure (CERT_HAS_EXPIRED)" loses
+ * the suffix, so no input can mint new time series.
+ */
+export function detailLabel(detail: string): string {
+  if (/^\d{3}$/.test(detail)) return detail;
+  if (LINE_DETAILS.has(detail)) return detail;
+  const base = detail.replace(/\s*\(.*\)$/, "");
+  return LINE_DETAILS.has(base) ? base : "other";
+}
+
+/**
+ * Prometheus metrics on a registry of their own (never prom-client's global one). Counters move
+ * from ingest results and delivery hooks; gauges are read from the in-memory state when scraped.
+ */
+export function createMetrics(deps: MetricsDeps) {
+  const registry = new Registry();
+  const registers = [registry];
+  const route = ["route"] as const;
+
+  const received = new Counter({
+    name: "hookbuffer_received_total",
+    help: "Webhooks stored (acknowledged with 2xx).",
+    labelNames: route,
+    registers,
+  });
+  const delivered = new Counter({
+    name: "hookbuffer_delivered_total",
+    help: "Events delivered with a 2xx from the upstream.",
+    labelNames: route,
+    registers,
+  });
+  const duplicates = new Counter({
+    name: "hookbuffer_duplicates_total",
+    help: "Webhooks acknowledged but not stored again (dedup key seen).",
+    labelNames: route,
+    registers,
+  });
+  const dead = new Counter({
+    name: "hookbuffer_dead_total",
+    help: "Events dead-lettered (retries exhausted or a permanent status).",
+    labelNames: route,
+    registers,
+  });
+  const rejected = new Counter({
+    name: "hookbuffer_rejected_total",
+    help: "Webhooks refused at ingest: signature (401), backpressure or storage (503).",
+    labelNames: ["route", "kind"] as const,
+    registers,
+  });
+  const failed = new Counter({
+    name: "hookbuffer_failed_attempts_total",
+    help: "Failed delivery attempts by LINE reason and detail (detail: fixed string or status code).",
+    labelNames: ["route", "reason", "detail"] as const,
+    registers,
+  });
+  const ack = new Histogram({
+    name: "hookbuffer_ack_duration_seconds",
+    help: "Ingest time from the received body to the durable commit (verify, dedup, group commit).",
+    labelNames: route,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
+    registers,
+  });
+  const attempt = new Histogram({
+    name: "hookbuffer_attempt_duration_seconds",
+    help: "Duration of one delivery attempt to the upstream.",
+    labelNames: route,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers,
+  });
+  const lag = new Histogram({
+    name: "hookbuffer_delivery_lag_seconds",
+    help: "Time from receipt to successful delivery.",
+    labelNames: route,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400],
+    registers,
+  });
+
+  new Gauge({
+    name: "hookbuffer_queue_events",
+    help: "Stored events by route and status.",
+    labelNames: ["route", "status"] as const,
+    registers,
+    collect() {
+      for (const name of deps.routes) {
+        const q = deps.queue(name);
+        for (const status of Object.keys(EventStatuses) as EventStatus[])
+          this.set({ route: name, status }, q[status]);
+      }
+    },
+  });
+  new Gauge({
+    name: "hookbuffer_oldest_pending_age_seconds",
+    help: "Age of the oldest event not yet delivered or dead (0 when none).",
+    registers,
+    collect() {
+      const oldest = deps.oldestOpenReceivedAt();
+      this.set(oldest === null ? 0 : Math.max(0, deps.now() - oldest) / 1000);
+    },
+  });
+  new Gauge({
+    name: "hookbuffer_breaker_state",
+    help: "1 for the route's current delivery gate (active, paused by an operator, open breaker).",
+    labelNames: ["route", "state"] as const,
+    registers,
+    collect() {
+      for (const name of deps.routes) {
+        const current = deps.routeState(name) ?? "active";
+        for (const state of GATES) this.set({ route: name, state }, state === current ? 1 : 0);
+      }
+    },
+  });
+
+  for (const name of deps.routes) {
+    for (const c of [received, delivered, duplicates, dead]) c.inc({ route: name }, 0);
+    for (const kind of REJECT_KINDS) rejected.inc({ route: name, kind }, 0);
+    for (const h of [ack, attempt, lag]) h.zero({ route: name });
+  }
+  if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  function countIngest(name: string, result: IngestResult, seconds: number): void {
+    switch (result.kind) {
+      case "accepted":
+        received.inc({ route: name });
+        ack.observe({ route: name }, seconds);
+        return;
+      case "duplicate":
+        duplicates.inc({ route: name });
+        ack.observe({ route: name }, seconds);
+        return;
+      case "rejected":
+        rejected.inc({ route: name, kind: "signature" });
+        return;
+      case "backpressure":
+        rejected.inc({ route: name, kind: "backpressure" });
+        return;
+      case "unavailable":
+        rejected.inc({ route: name, kind: "storage" });
+        return;
+    }
+  }
+
+  const hooks: Required<Pick<DeliveryHooks, "attempt">> = {
+    attempt(r: RouteConfig, event, result, update) {
+      const labels = { route: r.name };
+      attempt.observe(labels, result.durationMs / 1000);
+      if (result.ok) {
+        delivered.inc(labels);
+        lag.observe(labels, Math.max(0, result.startedAt + result.durationMs - event.receivedAt) / 1000);
+      } else if (result.failure) {
+        const { reason, detail } = result.failure;
+        failed.inc({ route: r.name, reason, detail: detailLabel(detail) });
+      }
+      if (update.status === "dead") dead.inc(labels);
+    },
+  };
+
+  return {
+    registry,
+    hooks,
+    /** Wraps the ingestor so every outcome is counted and acks are timed. */
+    observeIngest(accept: Ingestor): Ingestor {
+      return async function observedAccept(r, req) {
+        const started = process.hrtime.bigint();
+        const result = await accept(r, req);
+        countIngest(r.name, result, Number(process.hrtime.bigint() - started) / 1e9);
+        return result;
+      };
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
