@@ -4,6 +4,7 @@ import { Writable } from "node:stream";
 import { type Config, loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
 import { type Running, start } from "../../src/main.js";
+import type { StatsReport } from "../../src/stats/report.js";
 import { tempDir } from "./temp.js";
 
 export interface TestHookbuffer {
@@ -73,4 +74,10 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** GET a JSON document (e.g. /stats), typed by the caller. */
+export async function getJson<T = StatsReport>(url: string, token?: string): Promise<T> {
+  const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  return (await res.json()) as T;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { request } from "undici";
 import { afterEach, describe, expect, test } from "vitest";
-import { startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
 import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
 
 let hb: TestHookbuffer | undefined;
@@ -71,7 +71,8 @@ describe("ingest and delivery", () => {
     };
     expect(sent.json).toEqual({ status: "accepted", id: expect.stringMatching(/^[0-9A-Z]{26}$/) });
 
-    const [got] = await waitFor(() => up?.requests.length && up.requests, 5_000, "delivery");
+    await waitFor(() => up?.requests.length, 5_000, "delivery");
+    const got = up.requests[0];
     expect(got?.method).toBe("POST");
     expect(got?.url).toBe("/callback/line?a=1&b=%20x");
     expect(got?.body.equals(body)).toBe(true);
@@ -99,7 +100,7 @@ describe("ingest and delivery", () => {
     expect(big.status).toBe(413);
     const ok = await post(`${hb.ingestUrl}/x`, Buffer.alloc(1024, 1));
     expect(ok.status).toBe(200);
-    const stats = await (await fetch(`${hb.adminUrl}/stats`)).json();
+    const stats = await getJson(`${hb.adminUrl}/stats`);
     expect(stats.totals.received).toBe(1);
   });
 
@@ -114,7 +115,7 @@ describe("ingest and delivery", () => {
     expect(up.requests.map((r) => header(r, "x-hookbuffer-attempt"))).toEqual(["1", "2", "3"]);
     expect(new Set(up.requests.map((r) => header(r, "x-hookbuffer-event-id")))).toEqual(new Set([json.id]));
     const stats = await waitFor(async () => {
-      const s = await (await fetch(`${hb!.adminUrl}/stats`)).json();
+      const s = await getJson(`${hb!.adminUrl}/stats`);
       return s.totals.delivered === 1 ? s : undefined;
     });
     expect(stats.totals).toMatchObject({ received: 1, delivered: 1, failed_attempts: 2, dead: 0 });
@@ -139,7 +140,7 @@ describe("ingest and delivery", () => {
     hb = await startHookbuffer({ yaml: `upstream: ${up.url}\ndelivery: {retry: {schedule: [0s, 50ms]}}\n` });
     await post(`${hb.ingestUrl}/hook`, "{}");
     const stats = await waitFor(async () => {
-      const s = await (await fetch(`${hb!.adminUrl}/stats`)).json();
+      const s = await getJson(`${hb!.adminUrl}/stats`);
       return s.totals.dead === 1 ? s : undefined;
     });
     expect(up.requests.map((r) => r.url)).toEqual(["/hook", "/hook"]);
@@ -167,7 +168,7 @@ describe("ingest and delivery", () => {
     const res = await post(`${hb.ingestUrl}/hook`, "{}");
     expect(res.status).toBe(200);
     const stats = await waitFor(async () => {
-      const s = await (await fetch(`${hb!.adminUrl}/stats`)).json();
+      const s = await getJson(`${hb!.adminUrl}/stats`);
       return s.totals.dead === 1 ? s : undefined;
     });
     expect(stats.errors).toEqual([{ reason: "request_timeout", detail: "Request timeout", count: 1 }]);
@@ -180,7 +181,7 @@ describe("ingest and delivery", () => {
     await waitFor(() => up?.requests.length, 5_000, "delivery");
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const later = new Date(Date.now() + 7_200_000).toISOString();
-    const empty = await (await fetch(`${hb.adminUrl}/stats?from=${future}&to=${later}`)).json();
+    const empty = await getJson(`${hb.adminUrl}/stats?from=${future}&to=${later}`);
     expect(empty.totals.received).toBe(0);
     expect(empty.window).toMatchObject({ from: future, to: later });
     const bad = await fetch(`${hb.adminUrl}/stats?from=yesterday`);
