@@ -63,14 +63,14 @@ export async function startHookbuffer(options: {
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
 export async function waitFor<T>(
-  check: () => T | Promise<T>,
+  check: () => T,
   timeoutMs = 10_000,
   what = "condition",
-): Promise<T> {
+): Promise<Exclude<Awaited<T>, undefined | null | false | 0 | "">> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as Exclude<Awaited<T>, undefined | null | false | 0 | "">;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
