@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { ShutdownError } from "../../src/classify/errors.js";
+import { type OutgoingRequest, send } from "../../src/deliver/send.js";
+import { serverScope, testRoute } from "../helpers/servers.js";
+
+const servers = serverScope();
+afterEach(() => servers.closeAll());
+
+function request(url: string, headers: Array<[string, string]> = []): OutgoingRequest {
+  return { url, method: "POST", headers, body: Buffer.from("{}") };
+}
+
+/** A server that reads requests and never answers, counting them. */
+async function silentServer() {
+  const seen: string[] = [];
+  const server = await servers.http((req) => {
+    seen.push(req.url ?? "");
+    req.resume();
+  });
+  return { url: `${server.origin}/hook`, seen, upstream: servers.upstream(testRoute(server.origin)) };
+}
+
+describe("send: shutdown and bookkeeping", () => {
+  test("our shutdown signal ends an in-flight attempt as aborted, not failed", async () => {
+    const { url, upstream, seen } = await silentServer();
+    const shutdown = new AbortController();
+    const pending = send(upstream, request(url), { timeoutMs: 5000, now: Date.now, signal: shutdown.signal });
+    await expect.poll(() => seen.length).toBe(1);
+    shutdown.abort(new ShutdownError());
+    const result = await pending;
+    expect(result).toMatchObject({ ok: false, aborted: true, failure: null, statusCode: null });
+  });
+
+  test("an already aborted signal sends nothing", async () => {
+    const { url, upstream, seen } = await silentServer();
+    const result = await send(upstream, request(url), {
+      timeoutMs: 5000,
+      now: Date.now,
+      signal: AbortSignal.abort(),
+    });
+    expect(result).toMatchObject({ aborted: true, failure: null });
+    expect(seen).toEqual([]);
+  });
+
+  test("destroying the upstream under an attempt is a shutdown abort", async () => {
+    const { url, upstream, seen } = await silentServer();
+    const pending = send(upstream, request(url), { timeoutMs: 5000, now: Date.now });
+    await expect.poll(() => seen.length).toBe(1);
+    await upstream.destroy();
+    expect(await pending).toMatchObject({ aborted: true, failure: null });
+  });
+
+  test("sending through a closed upstream is a shutdown abort", async () => {
+    const { url, upstream } = await silentServer();
+    await upstream.close();
+    expect(await send(upstream, request(url), { timeoutMs: 5000, now: Date.now })).toMatchObject({
+      aborted: true,
+      failure: null,
+    });
+  });
+
+  test("resolves instead of throwing when undici rejects the request", async () => {
+    const { url, upstream, seen } = await silentServer();
+    const result = await send(upstream, request(url, [["X-Bad", "line\nbreak"]]), {
+      timeoutMs: 5000,
+      now: Date.now,
+    });
+    expect(result.failure).toEqual({ reason: "unclassified", detail: "Unclassified webhook dispatch error" });
+    expect(result.error).toBe("UND_ERR_INVALID_ARG invalid X-Bad header");
+    expect(seen).toEqual([]);
+  });
+
+  test("times the attempt with the injected clock", async () => {
+    const server = await servers.http((_req, res) => res.end());
+    const ticks = [1_000, 1_250];
+    const now = (): number => ticks.shift() ?? 9_999;
+    const result = await send(servers.upstream(testRoute(server.origin)), request(server.origin), {
+      timeoutMs: 2000,
+      now,
+    });
+    expect(result).toMatchObject({ ok: true, startedAt: 1_000, durationMs: 250 });
+  });
+});
