@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Logger } from "pino";
 import { createAdminApp } from "./admin/app.js";
+import { createMetricsApp } from "./admin/metrics-app.js";
+import { createAlerter } from "./alerts/alerter.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config/types.js";
 import { createDeliverer } from "./deliver/deliverer.js";
@@ -11,7 +13,9 @@ import { createIdFactory } from "./ids.js";
 import { createIngestApp } from "./ingest/app.js";
 import { createPassthrough, isPassthrough } from "./ingest/passthrough.js";
 import { createIngestor } from "./ingest/service.js";
+import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
+import { createMetrics } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
 import { createStore, createWriter, openDatabase } from "./store/index.js";
 import { createVerifier, type Verifier } from "./verify/index.js";
@@ -61,18 +65,50 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
     if (route.verify) verifiers.set(route.name, createVerifier(route.verify, clock));
   }
 
-  const deliverer = createDeliverer({ store, writer, gauges, routes: config.routes, upstreams, clock, log });
-  const accept = createIngestor({
+  // Observers read deliverer state lazily, so they can be built before it.
+  let routeState: (name: string) => "active" | "paused" | "open" | null = () => null;
+  const metrics = createMetrics({
+    routes: config.routes.map((r) => r.name),
+    queue: (name) => gauges.get(name),
+    oldestOpenReceivedAt: () => store.events.oldestOpenReceivedAt(),
+    routeState: (name) => routeState(name),
+    now: clock.now,
+  });
+  const alerter = createAlerter({
+    alerts: config.alerts,
+    now: clock.now,
+    log,
+    oldestOpenReceivedAt: () => store.events.oldestOpenReceivedAt(),
+    openCount: () => {
+      const q = gauges.get(null);
+      return q.pending + q.delivering;
+    },
+  });
+  const hooks = fanOutHooks(log, metrics.hooks, alerter.hooks);
+  const deliverer = createDeliverer({
     store,
     writer,
     gauges,
+    routes: config.routes,
+    upstreams,
     clock,
-    ids: createIdFactory(),
     log,
-    limits: config.storage,
-    verifiers,
-    onStored: deliverer.wake,
+    hooks,
   });
+  routeState = (name) => deliverer.routeState(name)?.state ?? null;
+  const accept = metrics.observeIngest(
+    createIngestor({
+      store,
+      writer,
+      gauges,
+      clock,
+      ids: createIdFactory(),
+      log,
+      limits: config.storage,
+      verifiers,
+      onStored: deliverer.wake,
+    }),
+  );
   const ingestApp = createIngestApp({
     routes: config.routes,
     accept,
@@ -86,6 +122,7 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
     now: clock.now,
     routeNames: config.routes.map((r) => r.name),
     ready: () => ready,
+    mount: [createMetricsApp({ registry: metrics.registry })],
     stats: (q) =>
       buildStats(
         {
@@ -120,6 +157,7 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
   const adminServer = createAdaptorServer({ fetch: adminApp.fetch, createServer }) as Server;
 
   deliverer.start();
+  alerter.start();
   const ingest = await listen(ingestServer, config.listen.port, config.listen.host);
   const admin = await listen(adminServer, config.admin.port, config.admin.host);
   ready = true;
@@ -143,6 +181,7 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
         writer.flush();
         await deliverer.stop(graceMs);
         writer.flush();
+        await alerter.stop();
         await close(adminServer);
         opened.close();
         log.info("hookbuffer stopped");

@@ -18,7 +18,7 @@ export interface Exposition {
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/;
 const LABEL = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(?:,|$)/y;
 
-function unescape(v: string): string {
+function unescapeLabel(v: string): string {
   return v.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
 }
 
@@ -53,7 +53,7 @@ export function parseExposition(text: string): Exposition {
       const start = LABEL.lastIndex;
       const l = LABEL.exec(body);
       if (!l || LABEL.lastIndex === start) throw new Error(`line ${i + 1}: bad labels: ${body}`);
-      labels[l[1] as string] = unescape(l[2] as string);
+      labels[l[1] as string] = unescapeLabel(l[2] as string);
     }
     samples.push({ name: m[1] as string, labels, value: parseValue(m[3] as string) });
   }

@@ -1,0 +1,12 @@
+import { Hono } from "hono";
+import type { Registry } from "prom-client";
+
+/** `GET /metrics` in the Prometheus text format; mounted behind the admin listener's bearer auth. */
+export function createMetricsApp(deps: { registry: Registry }): Hono {
+  const app = new Hono();
+  app.get("/metrics", async function metrics(c) {
+    const body = await deps.registry.metrics();
+    return c.body(body, 200, { "Content-Type": deps.registry.contentType });
+  });
+  return app;
+}

@@ -1,0 +1,25 @@
+import type { Logger } from "pino";
+import type { DeliveryHooks } from "./deliver/deliverer.js";
+
+/**
+ * Fans delivery hooks out to several observers (metrics, alerts). Hooks run inside the writer's
+ * after-commit callbacks, so an observer's bug is logged here and never reaches delivery.
+ */
+export function fanOutHooks(log: Logger, ...observers: DeliveryHooks[]): DeliveryHooks {
+  const guard = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      log.error({ err }, `delivery ${what} observer failed`);
+    }
+  };
+  return {
+    attempt(route, event, result, update) {
+      for (const o of observers)
+        if (o.attempt) guard("attempt", () => o.attempt?.(route, event, result, update));
+    },
+    breaker(route, before, after) {
+      for (const o of observers) if (o.breaker) guard("breaker", () => o.breaker?.(route, before, after));
+    },
+  };
+}
