@@ -151,6 +151,19 @@ describe("send: responses and HTTP/1.1 failures", () => {
     expect(result.error).toBe("UND_ERR_SOCKET other side closed");
   });
 
+  test("a reset after the request was read is unclassified / Session closed unexpectedly", async () => {
+    const server = await servers.raw((socket) => {
+      let seen = "";
+      socket.on("data", (chunk: Buffer) => {
+        seen += chunk.toString("latin1");
+        if (seen.includes("\r\n\r\n{}")) socket.resetAndDestroy();
+      });
+    });
+    const result = await post(servers.upstream(testRoute(server.origin)), `${server.origin}/hook`);
+    expect(result.failure).toEqual({ reason: "unclassified", detail: "Session closed unexpectedly" });
+    expect(result.error).toBe("ECONNRESET read");
+  });
+
   test("a response cut short after its status line is classified by that status, the cut noted in error", async () => {
     const server = await servers.raw((socket) => {
       socket.once("data", () => socket.end("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 10\r\n\r\nabc"));
