@@ -1,0 +1,167 @@
+import { request } from "undici";
+import { afterEach, describe, expect, test } from "vitest";
+import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
+
+let hb: TestHookbuffer | undefined;
+const ups: Recorder[] = [];
+afterEach(async () => {
+  await hb?.stop();
+  hb = undefined;
+  await Promise.all(ups.splice(0).map((u) => u.close()));
+});
+async function recorder(): Promise<Recorder> {
+  const up = await startRecorder();
+  ups.push(up);
+  return up;
+}
+async function post(url: string, body: string, headers: Record<string, string> = {}) {
+  const res = await request(url, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", ...headers },
+  });
+  return {
+    status: res.statusCode,
+    json: (await res.body.json()) as { status?: string; id?: string; error?: unknown },
+  };
+}
+
+describe("named routes", () => {
+  test("match the longest path prefix, deliver to their own upstream, and 404 unmatched paths", async () => {
+    const line = await recorder();
+    const github = await recorder();
+    const lineV2 = await recorder();
+    hb = await startHookbuffer({
+      yaml: `
+routes:
+  - {name: line, path: /line, upstream: "${line.url}/callback"}
+  - {name: line-v2, path: /line/v2, upstream: "${lineV2.url}"}
+  - {name: github, path: /github, upstream: "${github.url}"}
+`,
+    });
+    expect((await post(`${hb.ingestUrl}/line?x=1`, "{}")).status).toBe(200);
+    expect((await post(`${hb.ingestUrl}/line/v2/hook`, "{}")).status).toBe(200);
+    expect((await post(`${hb.ingestUrl}/github`, "{}")).status).toBe(200);
+    const miss = await post(`${hb.ingestUrl}/linex`, "{}");
+    expect(miss.status).toBe(404);
+    expect(miss.json).toEqual({ error: { code: "no_route", message: expect.any(String) } });
+    await waitFor(
+      () => line.requests.length && lineV2.requests.length && github.requests.length,
+      5_000,
+      "deliveries",
+    );
+    expect(line.requests.map((r) => r.url)).toEqual(["/callback?x=1"]);
+    expect(lineV2.requests.map((r) => r.url)).toEqual(["/line/v2/hook"]);
+    expect(github.requests.map((r) => r.url)).toEqual(["/github"]);
+    const stats = await getJson(`${hb.adminUrl}/stats?route=line`);
+    expect(stats.totals.received).toBe(1);
+    expect(stats.routes.map((r) => r.name)).toEqual(["line"]);
+    expect((await getJson(`${hb.adminUrl}/stats`)).totals.received).toBe(3);
+  });
+
+  test("permanent statuses dead-letter at once; other failures are retried", async () => {
+    const up = await recorder();
+    up.reply((req) => ({
+      status: req.url === "/gone" ? 410 : req.url === "/flaky" && up.requests.length < 3 ? 500 : 200,
+    }));
+    hb = await startHookbuffer({
+      yaml: `upstream: ${up.url}\ndelivery: {permanent_statuses: [400, 410], retry: {schedule: [0s, 50ms, 50ms, 50ms]}}\n`,
+    });
+    await post(`${hb.ingestUrl}/gone`, "{}");
+    await post(`${hb.ingestUrl}/flaky`, "{}");
+    const stats = await waitFor(async () => {
+      const s = await getJson(`${hb!.adminUrl}/stats`);
+      return s.totals.dead === 1 && s.totals.delivered === 1 ? s : undefined;
+    });
+    expect(up.requests.filter((r) => r.url === "/gone")).toHaveLength(1);
+    expect(stats.queue).toMatchObject({ dead: 1, delivered: 1, pending: 0 });
+  });
+});
+
+describe("handshake passthrough", () => {
+  test("GET is proxied synchronously (Meta's hub.challenge) and neither stored nor counted", async () => {
+    const up = await recorder();
+    up.reply((req) => ({
+      status: 200,
+      headers: { "content-type": "text/plain", "x-upstream": "yes" },
+      body: new URL(req.url, "http://x").searchParams.get("hub.challenge") ?? "",
+    }));
+    hb = await startHookbuffer({ yaml: `upstream: ${up.url}\n` });
+    const res = await request(`${hb.ingestUrl}/webhook?hub.mode=subscribe&hub.challenge=1158201444`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["x-upstream"]).toBe("yes");
+    expect(await res.body.text()).toBe("1158201444");
+    const stats = await getJson(`${hb.adminUrl}/stats`);
+    expect(stats.totals).toMatchObject({ received: 0, failed_attempts: 0 });
+  });
+
+  test("a route's JSON match passes Slack's url_verification through; other POSTs are buffered", async () => {
+    const up = await recorder();
+    up.reply((req) => ({ status: 200, body: JSON.parse(req.body.toString()).challenge ?? "ok" }));
+    hb = await startHookbuffer({
+      yaml: `
+routes:
+  - name: slack
+    path: /slack
+    upstream: ${up.url}
+    passthrough: [{json: {pointer: /type, equals: url_verification}}]
+`,
+    });
+    const res = await request(`${hb.ingestUrl}/slack/events`, {
+      method: "POST",
+      body: JSON.stringify({
+        type: "url_verification",
+        challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+      }),
+    });
+    expect(await res.body.text()).toBe("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+    const buffered = await post(`${hb.ingestUrl}/slack/events`, JSON.stringify({ type: "event_callback" }));
+    expect(buffered.json.status).toBe("accepted");
+    const stats = await getJson(`${hb.adminUrl}/stats`);
+    expect(stats.totals.received).toBe(1);
+  });
+
+  test("an unreachable upstream answers the handshake with 502 JSON", async () => {
+    hb = await startHookbuffer({ yaml: "upstream: http://127.0.0.1:1\ndelivery: {timeout: 1s}\n" });
+    const res = await request(`${hb.ingestUrl}/webhook`);
+    expect(res.statusCode).toBe(502);
+    expect(await res.body.json()).toEqual({ error: { code: "bad_gateway", message: expect.any(String) } });
+  });
+});
+
+describe("dedup", () => {
+  test("LINE's preset uses the whole set of webhookEventIds; a duplicate gets the original id", async () => {
+    const up = await recorder();
+    hb = await startHookbuffer({ yaml: `upstream: ${up.url}\ndelivery: {dedup: line}\n` });
+    const body = (ids: string[]) =>
+      JSON.stringify({
+        destination: "U1",
+        events: ids.map((webhookEventId) => ({ type: "message", webhookEventId })),
+      });
+    const first = await post(`${hb.ingestUrl}/callback`, body(["01A", "01B"]));
+    const again = await post(`${hb.ingestUrl}/callback`, body(["01B", "01A"]));
+    const other = await post(`${hb.ingestUrl}/callback`, body(["01A"]));
+    expect(first.json.status).toBe("accepted");
+    expect(again.json).toEqual({ status: "duplicate", id: first.json.id });
+    expect(other.json.status).toBe("accepted");
+    await waitFor(() => up.requests.length >= 2, 5_000, "deliveries");
+    const stats = await getJson(`${hb.adminUrl}/stats`);
+    expect(stats.totals).toMatchObject({ received: 2, duplicates: 1 });
+    expect(new Set(up.requests.map((r) => header(r, "x-hookbuffer-event-id"))).size).toBe(2);
+  });
+
+  test("a header key dedups within the window only", async () => {
+    const up = await recorder();
+    hb = await startHookbuffer({
+      yaml: `upstream: ${up.url}\ndelivery: {dedup: {header: X-GitHub-Delivery, window: 300ms}}\n`,
+    });
+    const a = await post(`${hb.ingestUrl}/gh`, "{}", { "X-GitHub-Delivery": "d-1" });
+    const b = await post(`${hb.ingestUrl}/gh`, "{}", { "x-github-delivery": "d-1" });
+    expect(b.json).toEqual({ status: "duplicate", id: a.json.id });
+    await new Promise((r) => setTimeout(r, 350));
+    const c = await post(`${hb.ingestUrl}/gh`, "{}", { "X-GitHub-Delivery": "d-1" });
+    expect(c.json.status).toBe("accepted");
+    expect(c.json.id).not.toBe(a.json.id);
+  });
+});
