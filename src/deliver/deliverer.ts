@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { ShutdownError } from "../classify/errors.js";
 import type { Clock } from "../clock.js";
 import type { RouteConfig } from "../config/types.js";
 import type { AttemptResult, StoredEvent } from "../model.js";
@@ -261,7 +262,7 @@ export function createDeliverer(deps: DelivererDeps) {
       });
       const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([idle, grace]);
-      shutdown.abort(new Error("hookbuffer is shutting down"));
+      shutdown.abort(new ShutdownError());
       await idle;
       writer.flush();
       await Promise.all([...runners.values()].map((r) => r.upstream.close().catch(() => undefined)));

@@ -46,6 +46,12 @@ const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 /** The raw request-target after the authority, so the path reaches the upstream unnormalised. */
 const REQUEST_TARGET = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*([^#]*)/i;
 
+/** The origin-form request target of an absolute URL, exactly as written (not normalised). */
+export function requestTarget(url: string): string {
+  const path = REQUEST_TARGET.exec(url)?.[1] ?? "/";
+  return path.startsWith("/") ? path : `/${path}`;
+}
+
 function failed(failure: Classification, error: string | null): Outcome {
   return { ok: false, statusCode: null, failure, aborted: false, error };
 }
@@ -74,8 +80,7 @@ export function send(upstream: Upstream, req: OutgoingRequest, opts: SendOptions
       );
       return;
     }
-    let path = REQUEST_TARGET.exec(req.url)?.[1] ?? "/";
-    if (!path.startsWith("/")) path = `/${path}`;
+    const path = requestTarget(req.url);
     const attempt = new Attempt(opts, finish);
     try {
       upstream.dispatcher.dispatch(

@@ -1,9 +1,10 @@
 import type { RouteConfig } from "../config/types.js";
 import { forwardHeaders, targetUrl } from "../deliver/headers.js";
+import { requestTarget } from "../deliver/send.js";
 import type { Upstream } from "../deliver/upstream.js";
 import { resolvePointer } from "../json-pointer.js";
 import type { CapturedRequest } from "../model.js";
-import { headerGetter, lazyJson } from "./keys.js";
+import { lazyJson } from "./keys.js";
 
 /** GET and HEAD are never webhooks: they are endpoint checks (Meta's hub.challenge and similar). */
 const ALWAYS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -39,9 +40,7 @@ export function createPassthrough(upstreams: Map<string, Upstream>) {
     try {
       const res = await upstream.dispatcher.request({
         origin: new URL(route.upstream).origin,
-        path:
-          new URL(targetUrl(route.upstream, route.pathPrefix, req.path, req.query)).pathname +
-          (req.query ? `?${req.query}` : ""),
+        path: requestTarget(targetUrl(route.upstream, route.pathPrefix, req.path, req.query)),
         method: req.method as "GET",
         headers: forwardHeaders(req.headers, []).flat(),
         body: req.method === "GET" || req.method === "HEAD" ? null : req.body,
@@ -62,7 +61,6 @@ export function createPassthrough(upstreams: Map<string, Upstream>) {
       });
     } catch (err) {
       const message = `upstream did not answer the handshake: ${(err as Error).message}`;
-      void headerGetter;
       return Response.json({ error: { code: "bad_gateway", message } }, { status: 502 });
     }
   };
