@@ -38,9 +38,16 @@ function connectionOptions(headers: Array<[string, string]>): Set<string> {
 }
 
 /**
- * The original headers in order and original case, duplicates kept, minus hop-by-hop fields; then
- * `extra`. A name in `extra` replaces every original header of that name, so a provider (or anyone
- * reaching the ingest port) cannot forge X-Hookbuffer-Verified or X-Hookbuffer-Event-Id.
+ * Our own namespace. Anyone can reach the ingest port, so an incoming `X-Hookbuffer-*` header is
+ * dropped rather than trusted: otherwise a route without `verify:` (where no X-Hookbuffer-Verified
+ * is added to replace it) or a passthrough request would carry a forged X-Hookbuffer-Verified.
+ */
+const OWN_PREFIX = "x-hookbuffer-";
+
+/**
+ * The original headers in order and original case, duplicates kept, minus hop-by-hop fields and
+ * minus any `X-Hookbuffer-*`; then `extra`. A name in `extra` also replaces every original header
+ * of that name.
  */
 export function forwardHeaders(
   original: Array<[string, string]>,
@@ -50,7 +57,7 @@ export function forwardHeaders(
   const replaced = new Set(extra.map(([name]) => name.toLowerCase()));
   const kept = original.filter(([name]) => {
     const lower = name.toLowerCase();
-    return !DROPPED.has(lower) && !named.has(lower) && !replaced.has(lower);
+    return !DROPPED.has(lower) && !named.has(lower) && !replaced.has(lower) && !lower.startsWith(OWN_PREFIX);
   });
   return [...kept, ...extra];
 }
