@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Logger } from "pino";
 import { createAdminApp } from "./admin/app.js";
+import { createEventsApp } from "./admin/events-app.js";
+import { createEventAdmin } from "./admin/events-service.js";
 import { createMetricsApp } from "./admin/metrics-app.js";
 import { createAlerter } from "./alerts/alerter.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -122,7 +124,19 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
     now: clock.now,
     routeNames: config.routes.map((r) => r.name),
     ready: () => ready,
-    mount: [createMetricsApp({ registry: metrics.registry })],
+    mount: [
+      createMetricsApp({ registry: metrics.registry }),
+      createEventsApp(
+        createEventAdmin({
+          store,
+          writer,
+          gauges,
+          deliverer,
+          clock,
+          routeNames: config.routes.map((r) => r.name),
+        }),
+      ),
+    ],
     stats: (q) =>
       buildStats(
         {
