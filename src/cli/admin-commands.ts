@@ -1,10 +1,211 @@
-/** Admin subcommands over the admin API (filled in with the admin API). */
+import { parseArgs } from "node:util";
+import type { EventJson, RouteJson } from "../admin/event-json.js";
+import type { StatsReport } from "../stats/report.js";
+import { eventsText, routeText, statsText } from "./format.js";
+
+type Env = Record<string, string | undefined>;
+type Stream = NodeJS.WritableStream;
+
+export const ADMIN_USAGE = `Admin commands (talk to a running hookbuffer's admin API):
+  hookbuffer stats [--from ISO] [--to ISO] [--route NAME] [--json]
+  hookbuffer events [--status S] [--route NAME] [--reason R] [--since ISO] [--until ISO]
+                    [--limit N] [--cursor C] [--json]
+  hookbuffer redeliver <id>
+  hookbuffer redeliver --status dead|delivered [--route NAME] [--reason R] [--since ISO] [--until ISO]
+  hookbuffer pause <route>
+  hookbuffer resume <route>
+Options: --admin-url URL (env HOOKBUFFER_ADMIN_URL, default http://127.0.0.1:9090)
+         --token T (env HOOKBUFFER_ADMIN_TOKEN)`;
+
+const COMMON = {
+  "admin-url": { type: "string" },
+  token: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+const FILTERS = {
+  status: { type: "string" },
+  route: { type: "string" },
+  reason: { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
+} as const;
+
+/** A usage mistake: the command line, not the server, is wrong (exit 2). */
+class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+type Call = (method: string, path: string, body?: unknown) => Promise<unknown>;
+
+/** Non-2xx and network failures, already worded for the operator (exit 1). */
+class ApiFailure extends Error {
+  override readonly name = "ApiFailure";
+}
+
+function client(baseUrl: string, token: string | undefined): Call {
+  const base = baseUrl.replace(/\/+$/, "");
+  return async (method, path, body) => {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    let res: Response;
+    try {
+      res = await fetch(`${base}${path}`, init);
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";
+      throw new ApiFailure(`cannot reach the admin API at ${base}${cause}`, { cause: err });
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text === "" ? null : JSON.parse(text);
+    } catch {
+      json = null;
+    }
+    if (!res.ok) {
+      const error = (json as { error?: { code?: string; message?: string } } | null)?.error;
+      const message = error?.message ?? (text.trim() || res.statusText);
+      throw new ApiFailure(`${message} (HTTP ${res.status}${error?.code ? `, ${error.code}` : ""})`);
+    }
+    return json;
+  };
+}
+
+/** Query string from the flags that were given, in a stable order. */
+function query(values: Record<string, unknown>, keys: string[]): string {
+  const q = new URLSearchParams();
+  for (const k of keys) {
+    const v = values[k];
+    if (typeof v === "string" && v !== "") q.set(k, v);
+  }
+  const s = q.toString();
+  return s === "" ? "" : `?${s}`;
+}
+
+function onePositional(positionals: string[], what: string): string {
+  const [first, ...rest] = positionals;
+  if (first === undefined || rest.length > 0) throw new UsageError(`expected exactly one ${what}`);
+  return first;
+}
+
+type Command = (
+  args: string[],
+  call: (v: { "admin-url"?: string; token?: string }) => Call,
+  out: Stream,
+) => Promise<void>;
+
+const print = (out: Stream, text: string) => out.write(`${text}\n`);
+const printJson = (out: Stream, value: unknown) => print(out, JSON.stringify(value, null, 2));
+
+const commands: Record<string, Command> = {
+  async stats(args, connect, out) {
+    const opts = {
+      ...COMMON,
+      from: { type: "string" },
+      to: { type: "string" },
+      route: { type: "string" },
+    } as const;
+    const { values } = parseArgs({ args, options: opts, strict: true });
+    const report = (await connect(values)(
+      "GET",
+      `/stats${query(values, ["from", "to", "route"])}`,
+    )) as StatsReport;
+    if (values.json) printJson(out, report);
+    else print(out, statsText(report));
+  },
+
+  async events(args, connect, out) {
+    const opts = { ...COMMON, ...FILTERS, limit: { type: "string" }, cursor: { type: "string" } } as const;
+    const { values } = parseArgs({ args, options: opts, strict: true });
+    const keys = ["status", "route", "reason", "since", "until", "limit", "cursor"];
+    const page = (await connect(values)("GET", `/events${query(values, keys)}`)) as {
+      events: EventJson[];
+      next_cursor: string | null;
+    };
+    if (values.json) return void printJson(out, page);
+    print(out, eventsText(page.events));
+    if (page.next_cursor !== null) print(out, `\nMore events: repeat with --cursor ${page.next_cursor}`);
+  },
+
+  async redeliver(args, connect, out) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...COMMON, ...FILTERS },
+      strict: true,
+      allowPositionals: true,
+    });
+    const filterKeys = Object.keys(FILTERS) as Array<keyof typeof FILTERS>;
+    const given = filterKeys.filter((k) => values[k] !== undefined);
+    if (positionals.length > 0) {
+      if (given.length > 0) throw new UsageError("give either an event id or filters, not both");
+      const id = onePositional(positionals, "event id");
+      const res = await connect(values)("POST", `/events/${encodeURIComponent(id)}/redeliver`);
+      if (values.json) printJson(out, res);
+      else print(out, `event ${id}: queued for redelivery`);
+      return;
+    }
+    if (values.status === undefined) throw new UsageError("give an event id, or --status dead|delivered");
+    const body: Record<string, string> = {};
+    for (const k of given) body[k] = values[k] as string;
+    const res = (await connect(values)("POST", "/events/redeliver", body)) as { count: number };
+    if (values.json) printJson(out, res);
+    else print(out, `${res.count} event${res.count === 1 ? "" : "s"} queued for redelivery`);
+  },
+
+  pause: (args, connect, out) => setRoute("pause", args, connect, out),
+  resume: (args, connect, out) => setRoute("resume", args, connect, out),
+};
+
+async function setRoute(
+  action: "pause" | "resume",
+  args: string[],
+  connect: Parameters<Command>[1],
+  out: Stream,
+) {
+  const { values, positionals } = parseArgs({ args, options: COMMON, strict: true, allowPositionals: true });
+  const name = onePositional(positionals, "route name");
+  const route = (await connect(values)("POST", `/routes/${encodeURIComponent(name)}/${action}`)) as RouteJson;
+  if (values.json) printJson(out, route);
+  else print(out, routeText(route));
+}
+
+/**
+ * Runs one admin subcommand against the admin API. Returns the exit code: 0 done, 1 the server
+ * refused or could not be reached, 2 a usage mistake. Errors go to `err` (stderr by default).
+ */
 export async function runAdminCommand(
   name: string,
-  _args: string[],
-  _env: Record<string, string | undefined>,
-  _out: NodeJS.WritableStream,
+  args: string[],
+  env: Env,
+  out: Stream,
+  err: Stream = process.stderr,
 ): Promise<number> {
-  process.stderr.write(`hookbuffer: unknown command ${name} (see hookbuffer --help)\n`);
-  return 2;
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!command) {
+    err.write(`hookbuffer: unknown command ${name}\n\n${ADMIN_USAGE}\n`);
+    return 2;
+  }
+  const connect = (v: { "admin-url"?: string; token?: string }) =>
+    client(
+      v["admin-url"] ?? env.HOOKBUFFER_ADMIN_URL ?? "http://127.0.0.1:9090",
+      v.token ?? env.HOOKBUFFER_ADMIN_TOKEN,
+    );
+  try {
+    await command(args, connect, out);
+    return 0;
+  } catch (e) {
+    if (e instanceof ApiFailure) {
+      err.write(`hookbuffer ${name}: ${e.message}\n`);
+      return 1;
+    }
+    // parseArgs reports unknown or malformed options with ERR_PARSE_ARGS_* codes.
+    const code = (e as { code?: unknown }).code;
+    if (e instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))) {
+      err.write(`hookbuffer ${name}: ${(e as Error).message}\n\n${ADMIN_USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
 }
