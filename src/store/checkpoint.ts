@@ -1,0 +1,120 @@
+import { statSync } from "node:fs";
+import type { Database } from "better-sqlite3";
+
+export const CheckpointModes = { PASSIVE: "PASSIVE", TRUNCATE: "TRUNCATE" } as const;
+export type CheckpointMode = keyof typeof CheckpointModes;
+
+/** What `PRAGMA wal_checkpoint` reports. */
+export interface CheckpointResult {
+  mode: CheckpointMode;
+  /** 1 when the checkpoint could not finish because another connection held a lock. */
+  busy: number;
+  /** Frames in the WAL. */
+  log: number;
+  /** Frames copied back into the database. */
+  checkpointed: number;
+}
+
+export interface CheckpointerOptions {
+  db: Database;
+  /** `<db>-wal`; its size decides when to TRUNCATE. */
+  walPath: string;
+  /** A PASSIVE checkpoint runs once no batch has committed for this long (ms). */
+  idleMs?: number;
+  /** Under constant load, a PASSIVE checkpoint runs at least this often anyway (ms). */
+  maxIntervalMs?: number;
+  /** Above this WAL size (bytes) the checkpoint is TRUNCATE, which also shrinks the file. */
+  truncateAboveBytes?: number;
+  now?: () => number;
+  /** Told about checkpoints that fail (e.g. SQLITE_BUSY from an outside reader). */
+  onError?: (err: unknown) => void;
+}
+
+export interface Checkpointer {
+  /** Call after every committed batch (the writer's onCommit). */
+  onCommit(): void;
+  /** Runs one checkpoint now; TRUNCATE if the WAL is over the cap, else PASSIVE (or `mode`). */
+  checkpoint(mode?: CheckpointMode): CheckpointResult | null;
+  /** Current WAL size in bytes (0 when the file is missing). */
+  walBytes(): number;
+  /** Cancels the pending timer; a final checkpoint is the caller's choice. */
+  stop(): void;
+}
+
+/**
+ * wal_autocheckpoint is 0 (open.ts): SQLite's own checkpoint would run inside the commit of
+ * whichever ingest batch crossed 1000 pages and put a checkpoint's fsyncs on the ack path. This
+ * runs them between batches instead: when the writer goes briefly idle, at least every
+ * `maxIntervalMs` under constant load (so the WAL cannot grow without bound), and as TRUNCATE
+ * once the WAL passes a cap (an outside reader can pin frames and defeat PASSIVE for a while).
+ * better-sqlite3 is synchronous, so a checkpoint never interleaves with a batch.
+ */
+export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
+  const { db, walPath } = options;
+  const idleMs = options.idleMs ?? 75;
+  const maxIntervalMs = options.maxIntervalMs ?? 2_000;
+  const truncateAbove = options.truncateAboveBytes ?? 64 * 1024 * 1024;
+  const now = options.now ?? Date.now;
+  let lastCommitAt = 0;
+  let lastCheckpointAt = now();
+  let dirty = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  function walBytes(): number {
+    try {
+      return statSync(walPath).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  function checkpoint(mode?: CheckpointMode): CheckpointResult | null {
+    if (!db.open || db.inTransaction) return null;
+    const chosen = mode ?? (walBytes() > truncateAbove ? "TRUNCATE" : "PASSIVE");
+    try {
+      const row = db.pragma(`wal_checkpoint(${chosen})`) as Array<Omit<CheckpointResult, "mode">>;
+      lastCheckpointAt = now();
+      dirty = false;
+      const r = row[0] ?? { busy: 0, log: 0, checkpointed: 0 };
+      return { mode: chosen, ...r };
+    } catch (err) {
+      options.onError?.(err);
+      return null;
+    }
+  }
+
+  function tick(): void {
+    timer = undefined;
+    if (stopped || !dirty) return;
+    const t = now();
+    const idleFor = t - lastCommitAt;
+    if (idleFor >= idleMs || t - lastCheckpointAt >= maxIntervalMs || walBytes() > truncateAbove) {
+      checkpoint();
+      return;
+    }
+    arm(Math.max(1, Math.min(idleMs - idleFor, maxIntervalMs - (t - lastCheckpointAt))));
+  }
+
+  function arm(delay: number): void {
+    timer = setTimeout(tick, delay);
+    timer.unref();
+  }
+
+  return {
+    onCommit() {
+      if (stopped) return;
+      lastCommitAt = now();
+      dirty = true;
+      // One timer at a time: re-arming on every commit would cost a timer per batch.
+      if (timer === undefined) arm(idleMs);
+    },
+    checkpoint,
+    walBytes,
+    stop() {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
