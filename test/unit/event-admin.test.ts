@@ -1,0 +1,153 @@
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { createEventAdmin } from "../../src/admin/events-service.js";
+import { createQueueGauges } from "../../src/stats/gauges.js";
+import { createStore, createWriter, type OpenedDatabase, openDatabase } from "../../src/store/index.js";
+import { tempDir } from "../helpers/temp.js";
+
+const NOW = 1_700_000_000_000;
+let dir: ReturnType<typeof tempDir>;
+let opened: OpenedDatabase;
+
+beforeEach(() => {
+  dir = tempDir();
+  opened = openDatabase({ path: join(dir.dir, "admin.db"), synchronous: "normal" });
+});
+afterEach(() => {
+  opened.close();
+  dir.remove();
+});
+
+/** Store, writer and service over a real database; the deliverer only records wake-ups. */
+function setup() {
+  const store = createStore(opened.db);
+  const batches: number[] = [];
+  const writer = createWriter({ db: opened.db, onCommit: (n) => batches.push(n) });
+  let wakes = 0;
+  const deliverer = {
+    wake: () => void wakes++,
+    setRouteState: async () => null,
+    routeState: () => null,
+  };
+  const insert = (id: string, orderKey: string | null = null) =>
+    store.events.insert({
+      id,
+      route: "r",
+      receivedAt: NOW - 60_000,
+      method: "POST",
+      path: "/",
+      query: "",
+      headers: [],
+      body: Buffer.from("xy"),
+      dedupKey: null,
+      orderKey,
+      nextAttemptAt: NOW - 60_000,
+    });
+  const finish = (seq: number, status: "dead" | "delivered", orderKey: string | null = null) =>
+    store.events.update(
+      {
+        seq,
+        status,
+        attempts: 1,
+        nextAttemptAt: NOW - 1000,
+        lastReason: status === "dead" ? "error_status_code" : null,
+        lastDetail: status === "dead" ? "500" : null,
+        lastStatus: status === "dead" ? 500 : 200,
+        deliveredAt: status === "delivered" ? NOW - 1000 : null,
+        finishedAt: NOW - 1000,
+      },
+      orderKey,
+      "r",
+    );
+  const gauges = () => createQueueGauges(store.events.countByStatus());
+  const row = (id: string) =>
+    opened.db
+      .prepare(
+        "SELECT status, blocked, attempts, schedule_base, schedule_start, next_attempt_at FROM events WHERE id = ?",
+      )
+      .get(id) as {
+      status: string;
+      blocked: number;
+      attempts: number;
+      schedule_base: number;
+      next_attempt_at: number;
+    };
+  const service = (g: ReturnType<typeof gauges>) =>
+    createEventAdmin({ store, writer, gauges: g, deliverer, clock: { now: () => NOW }, routeNames: ["r"] });
+  return { store, writer, batches, insert, finish, gauges, row, service, wakes: () => wakes };
+}
+
+describe("event admin service over SQLite", () => {
+  test("bulk redelivery walks 1,201 dead events in chunks of 500, each once, restarting their schedules", async () => {
+    const t = setup();
+    opened.db.transaction(() => {
+      for (let i = 0; i < 1201; i++) t.finish(t.insert(`e${i}`), "dead");
+      t.finish(t.insert("ok"), "delivered");
+    })();
+    const g = t.gauges();
+    const count = await t
+      .service(g)
+      .redeliverMany({ status: "dead", route: null, reason: null, since: null, until: null });
+    expect(count).toBe(1201);
+    expect(t.batches).toEqual([1, 1, 1]);
+    expect(t.wakes()).toBe(3);
+    expect(g.get("r")).toMatchObject({ pending: 1201, dead: 0, delivered: 1, openBytes: 2402 });
+    expect(t.row("e600")).toMatchObject({
+      status: "pending",
+      blocked: 0,
+      attempts: 1,
+      schedule_base: 1,
+      next_attempt_at: NOW,
+    });
+    expect(t.row("ok")).toMatchObject({ status: "delivered" });
+  });
+
+  test("a redelivered ordered event waits behind an open event of its key and goes when that one finishes", async () => {
+    const t = setup();
+    const a = t.insert("a", "k");
+    t.finish(a, "dead", "k");
+    const b = t.insert("b", "k");
+    expect(t.row("b").blocked).toBe(0);
+    expect(await t.service(t.gauges()).redeliver("a")).toBe("ok");
+    expect(t.row("a")).toMatchObject({ status: "pending", blocked: 1 });
+    t.finish(b, "delivered", "k");
+    expect(t.row("a").blocked).toBe(0);
+    expect(t.store.events.claimDue("r", NOW, 10, NOW + 1000).map((e) => e.id)).toEqual(["a"]);
+  });
+
+  test("discarding a queued event leaves the head alone; discarding the head lets the next one go", async () => {
+    const t = setup();
+    for (const id of ["a", "b", "c"]) t.insert(id, "k");
+    t.store.attempts.insert({
+      eventId: "a",
+      n: 1,
+      startedAt: NOW,
+      durationMs: 5,
+      outcome: "failed",
+      reason: "error_status_code",
+      detail: "500",
+      statusCode: 500,
+      error: null,
+    });
+    const g = t.gauges();
+    const admin = t.service(g);
+    expect([t.row("a").blocked, t.row("b").blocked, t.row("c").blocked]).toEqual([0, 1, 1]);
+    expect(await admin.discard("b")).toBe("ok");
+    expect([t.row("a").blocked, t.row("c").blocked]).toEqual([0, 1]);
+    expect(await admin.discard("a")).toBe("ok");
+    expect(t.row("c").blocked).toBe(0);
+    expect(t.store.attempts.forEvent("a")).toEqual([]);
+    expect(g.get("r")).toMatchObject({ pending: 1, openBytes: 2 });
+    expect(await admin.discard("a")).toBe("not_found");
+  });
+
+  test("a delivering event is neither redelivered nor discarded", async () => {
+    const t = setup();
+    t.insert("a");
+    t.store.events.claimDue("r", NOW, 1, NOW + 1000);
+    const admin = t.service(t.gauges());
+    expect(await admin.redeliver("a")).toBe("delivering");
+    expect(await admin.discard("a")).toBe("delivering");
+    expect(t.row("a").status).toBe("delivering");
+  });
+});
