@@ -13,6 +13,7 @@ import { createDeliverer } from "./deliver/deliverer.js";
 import { createUpstream, type Upstream } from "./deliver/upstream.js";
 import { createIdFactory } from "./ids.js";
 import { createIngestApp } from "./ingest/app.js";
+import { listenerOptions } from "./ingest/listener-options.js";
 import { createPassthrough, isPassthrough } from "./ingest/passthrough.js";
 import { createIngestor } from "./ingest/service.js";
 import { fanOutHooks } from "./observers.js";
@@ -161,12 +162,7 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
   const ingestServer = createAdaptorServer({
     fetch: ingestApp.fetch,
     createServer,
-    serverOptions: {
-      headersTimeout: config.listen.headersTimeoutMs,
-      requestTimeout: config.listen.requestTimeoutMs,
-      maxHeaderSize: config.listen.maxHeaderBytes,
-      keepAliveTimeout: 65_000,
-    },
+    serverOptions: listenerOptions(config.listen),
   }) as Server;
   const adminServer = createAdaptorServer({ fetch: adminApp.fetch, createServer }) as Server;
 
