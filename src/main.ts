@@ -6,6 +6,7 @@ import { createAdminApp } from "./admin/app.js";
 import { createEventsApp } from "./admin/events-app.js";
 import { createEventAdmin } from "./admin/events-service.js";
 import { createMetricsApp } from "./admin/metrics-app.js";
+import { createDashboardApp } from "./admin/ui/app.js";
 import { createAlerter } from "./alerts/alerter.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config/types.js";
@@ -20,7 +21,9 @@ import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
 import { createMetrics } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
-import { createStore, createWriter, openDatabase } from "./store/index.js";
+import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
+import { createPruner } from "./store/pruner.js";
+import { storageRefusal } from "./store/space.js";
 import { createVerifier, type Verifier } from "./verify/index.js";
 
 export interface StartOptions {
@@ -56,10 +59,28 @@ function close(server: Server): Promise<void> {
 
 /** The composition root: config -> store -> apps -> listeners -> deliverer. */
 export async function start({ config, log, clock = systemClock }: StartOptions): Promise<Running> {
-  const opened = openDatabase({ path: config.storage.path, synchronous: config.storage.synchronous });
+  const opened = openDatabase({
+    path: config.storage.path,
+    synchronous: config.storage.synchronous,
+    maxDbSizeBytes: config.storage.maxDbSize,
+  });
   const store = createStore(opened.db);
-  const writer = createWriter({ db: opened.db });
+  const checkpointer = createCheckpointer({
+    db: opened.db,
+    walPath: `${config.storage.path}-wal`,
+    onError: (err) => log.warn({ err }, "WAL checkpoint failed; retrying after the next commit"),
+  });
+  const writer = createWriter({ db: opened.db, onCommit: () => checkpointer.onCommit() });
   const gauges = createQueueGauges(store.events.countByStatus());
+  const pruner = createPruner({
+    store,
+    writer,
+    retention: config.storage.retention,
+    now: clock.now,
+    log,
+    // Finished events hold no open bytes, so only the counts move.
+    onRemoved: (g) => gauges.remove(g.route, g.status, 0, g.n),
+  });
 
   const upstreams = new Map<string, Upstream>();
   const verifiers = new Map<string, Verifier>();
@@ -110,6 +131,10 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
       limits: config.storage,
       verifiers,
       onStored: deliverer.wake,
+      ...(config.storage.maxDbSize !== null && {
+        storageRefusal: (incoming) => storageRefusal(store.space.usage(), incoming),
+        onStorageFull: pruner.relieve,
+      }),
     }),
   );
   const ingestApp = createIngestApp({
@@ -164,10 +189,13 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
     createServer,
     serverOptions: listenerOptions(config.listen),
   }) as Server;
-  const adminServer = createAdaptorServer({ fetch: adminApp.fetch, createServer }) as Server;
+  // The dashboard page sits in front of the admin app: /ui is public (no data), the rest is authed.
+  const adminFront = createDashboardApp({ admin: adminApp });
+  const adminServer = createAdaptorServer({ fetch: adminFront.fetch, createServer }) as Server;
 
   deliverer.start();
   alerter.start();
+  pruner.start();
   const ingest = await listen(ingestServer, config.listen.port, config.listen.host);
   const admin = await listen(adminServer, config.admin.port, config.admin.host);
   ready = true;
@@ -190,6 +218,8 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
         await close(ingestServer);
         writer.flush();
         await deliverer.stop(graceMs);
+        await pruner.stop();
+        checkpointer.stop();
         writer.flush();
         await alerter.stop();
         await close(adminServer);

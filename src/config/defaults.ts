@@ -20,7 +20,8 @@ export const DEFAULT_STORAGE: Config["storage"] = {
   synchronous: "full",
   maxPending: null,
   maxBytes: null,
-  retention: { deliveredMs: 7 * 86_400_000, deadMs: 30 * 86_400_000 },
+  maxDbSize: null,
+  retention: { deliveredMs: 7 * 86_400_000, deadMs: 30 * 86_400_000, statsMs: 90 * 86_400_000 },
 };
 
 /** Attempt at once, then after 30 s, 1 h, 6 h, 12 h and 24 h: about 43 h of patience in total. */

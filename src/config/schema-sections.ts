@@ -89,17 +89,22 @@ export const storageSchema = z
     synchronous: looseEnum(["full", "normal"]).optional(),
     max_pending: integer(1).nullable().optional(),
     max_bytes: size.nullable().optional(),
-    // nullish: `retention:` with both keys commented out parses as null.
-    retention: z.strictObject({ delivered: duration.optional(), dead: duration.optional() }).nullish(),
+    max_db_size: size.nullable().optional(),
+    // nullish: `retention:` with every key commented out parses as null.
+    retention: z
+      .strictObject({ delivered: duration.optional(), dead: duration.optional(), stats: duration.optional() })
+      .nullish(),
   })
   .transform((storage): Config["storage"] => ({
     path: storage.path ?? DEFAULT_STORAGE.path,
     synchronous: storage.synchronous ?? DEFAULT_STORAGE.synchronous,
     maxPending: storage.max_pending ?? DEFAULT_STORAGE.maxPending,
     maxBytes: storage.max_bytes ?? DEFAULT_STORAGE.maxBytes,
+    maxDbSize: storage.max_db_size ?? DEFAULT_STORAGE.maxDbSize,
     retention: {
       deliveredMs: storage.retention?.delivered ?? DEFAULT_STORAGE.retention.deliveredMs,
       deadMs: storage.retention?.dead ?? DEFAULT_STORAGE.retention.deadMs,
+      statsMs: storage.retention?.stats ?? DEFAULT_STORAGE.retention.statsMs,
     },
   }));
 

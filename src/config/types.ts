@@ -144,11 +144,15 @@ export interface Config {
     maxPending: number | null;
     /** Backpressure: refuse ingest above this many stored body bytes, or null. */
     maxBytes: number | null;
+    /** Storage fault cap: the database file may not grow past this many bytes, or null. */
+    maxDbSize: number | null;
     retention: {
       /** Age after which delivered events are pruned (ms). */
       deliveredMs: number;
       /** Age after which dead events are pruned (ms). */
       deadMs: number;
+      /** Age after which per-minute stat buckets are pruned (ms). */
+      statsMs: number;
     };
   };
   /** Always at least one; without `routes:` a single route "default" at "/". */

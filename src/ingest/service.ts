@@ -28,6 +28,10 @@ export interface IngestDeps {
   verifiers: Map<string, Verifier>;
   /** Called after new events are committed (wakes the deliverer). */
   onStored: () => void;
+  /** Size cap (`storage.max_db_size`): why `incoming` more bytes must be refused, or null. */
+  storageRefusal?: (incoming: number) => string | null;
+  /** Called when a webhook is refused because the database is full (starts early pruning). */
+  onStorageFull?: () => void;
 }
 
 /**
@@ -37,15 +41,22 @@ export interface IngestDeps {
 export function createIngestor(deps: IngestDeps) {
   const { store, writer, gauges, clock, log } = deps;
   let backpressureEpisode = false;
+  let storageFullEpisode = false;
+  // Accepted but not yet committed: gauges move only after the commit, so without these a burst
+  // arriving in one event-loop turn would all pass the limit check together.
+  let inflightEvents = 0;
+  let inflightBytes = 0;
 
   function overLimit(incomingBytes: number): string | null {
     const open = gauges.get(null);
     const { maxPending, maxBytes } = deps.limits;
-    if (maxPending !== null && open.pending + open.delivering >= maxPending) {
-      return `queue holds ${open.pending + open.delivering} undelivered events (storage.max_pending ${maxPending})`;
+    const events = open.pending + open.delivering + inflightEvents;
+    const bytes = open.openBytes + inflightBytes;
+    if (maxPending !== null && events >= maxPending) {
+      return `queue holds ${events} undelivered events (storage.max_pending ${maxPending})`;
     }
-    if (maxBytes !== null && open.openBytes + incomingBytes > maxBytes) {
-      return `queue holds ${open.openBytes} bytes of undelivered bodies (storage.max_bytes ${maxBytes})`;
+    if (maxBytes !== null && bytes + incomingBytes > maxBytes) {
+      return `queue holds ${bytes} bytes of undelivered bodies (storage.max_bytes ${maxBytes})`;
     }
     return null;
   }
@@ -77,9 +88,21 @@ export function createIngestor(deps: IngestDeps) {
     if (backpressureEpisode) log.info("backpressure over: accepting webhooks again");
     backpressureEpisode = false;
 
+    const noRoom = deps.storageRefusal?.(req.body.length) ?? null;
+    if (noRoom !== null) {
+      if (!storageFullEpisode) log.warn({ reason: noRoom }, "database full: refusing new webhooks");
+      storageFullEpisode = true;
+      deps.onStorageFull?.();
+      return { kind: "unavailable", message: `storage full: ${noRoom}; retry later` };
+    }
+    if (storageFullEpisode) log.info("database has room again: accepting webhooks");
+    storageFullEpisode = false;
+
     const json = lazyJson(req.body);
     const dedup = route.dedup ? dedupKey(route.dedup.source, header, json) : null;
     const order = orderKey(route.ordering, json);
+    inflightEvents += 1;
+    inflightBytes += req.body.length;
     try {
       return await writer.run((ctx) => {
         const now = clock.now();
@@ -111,8 +134,11 @@ export function createIngestor(deps: IngestDeps) {
       });
     } catch (err) {
       log.error({ err, route: route.name }, "could not store webhook; answering 503");
+      if ((err as { code?: unknown } | null)?.code === "SQLITE_FULL") deps.onStorageFull?.();
       return { kind: "unavailable", message: "the webhook could not be stored; retry later" };
     } finally {
+      inflightEvents -= 1;
+      inflightBytes -= req.body.length;
       deps.onStored();
     }
   };

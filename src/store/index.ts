@@ -3,14 +3,19 @@ import { createAttemptQueries } from "./attempts.js";
 import { createDedupQueries } from "./dedup.js";
 import { createEventAdminQueries } from "./event-admin.js";
 import { createEventQueries } from "./events.js";
+import { createRetentionQueries } from "./retention.js";
 import { createRouteStateQueries } from "./route-state.js";
+import { createSpaceQueries } from "./space.js";
 import { createStatQueries } from "./stats.js";
 
 export type { AttemptRecord } from "./attempts.js";
+export { type Checkpointer, createCheckpointer } from "./checkpoint.js";
 export type { AdminChange, EventDetail, EventFilter, EventRef, EventSummary } from "./event-admin.js";
 export type { EventUpdate, NewEvent } from "./events.js";
 export { DatabaseLockedError, type OpenedDatabase, openDatabase } from "./open.js";
+export type { PrunedGroup } from "./retention.js";
 export type { RouteStateRow } from "./route-state.js";
+export type { SpaceUsage } from "./space.js";
 export type { StatSeriesRow, StatTotalRow } from "./stats.js";
 export { createWriter, type WriteContext, type Writer } from "./writer.js";
 
@@ -25,6 +30,8 @@ export function createStore(db: Database) {
     dedup: createDedupQueries(db),
     routes: createRouteStateQueries(db),
     admin: createEventAdminQueries(db, events),
+    retention: createRetentionQueries(db),
+    space: createSpaceQueries(db),
   };
 }
 

@@ -9,6 +9,8 @@ export interface OpenOptions {
   path: string;
   /** `full` survives power loss; `normal` survives process crashes only. */
   synchronous: Synchronous;
+  /** `storage.max_db_size` in bytes: SQLite refuses to grow the file past it (SQLITE_FULL). */
+  maxDbSizeBytes?: number | null;
 }
 
 /** Raised when another process holds the database. */
@@ -49,6 +51,12 @@ export function openDatabase(options: OpenOptions): OpenedDatabase {
     // Keep a reused WAL file from staying at its high-water mark forever.
     db.pragma("journal_size_limit = 67108864");
     migrate(db);
+    // After migrating, so a tiny cap cannot stop the schema itself. SQLite keeps the current page
+    // count if the cap is below it; ingest then stays refused until retention frees pages.
+    if (options.maxDbSizeBytes != null) {
+      const pageSize = db.pragma("page_size", { simple: true }) as number;
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxDbSizeBytes / pageSize))}`);
+    }
   } catch (err) {
     db.close();
     lock.close();

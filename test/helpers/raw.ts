@@ -35,7 +35,9 @@ export async function rawRequest(port: number, head: string[], body: Buffer | st
   const client = await rawClient(port);
   const bytes = Buffer.from(body);
   client.socket.write(`${[...head, "Connection: close"].join("\r\n")}\r\n\r\n`);
-  client.socket.end(bytes);
+  // No half-close: Node's server drops a half-closed client's pending response (httpAllowHalfOpen).
+  // "Connection: close" makes the server close once it has answered.
+  client.socket.write(bytes);
   await client.closed;
   return client.received();
 }

@@ -1,0 +1,164 @@
+import type { Logger } from "pino";
+import type { Config } from "../config/types.js";
+import type { Store } from "./index.js";
+import type { PrunedGroup } from "./retention.js";
+import { reserveBytes } from "./space.js";
+import type { Writer } from "./writer.js";
+
+export interface PrunerOptions {
+  store: Store;
+  writer: Writer;
+  retention: Config["storage"]["retention"];
+  now: () => number;
+  log: Logger;
+  /** Called after each committed batch for the events it removed (in-memory gauges). */
+  onRemoved: (group: PrunedGroup) => void;
+  /** Rows per writer op (ms of work inside a shared ingest transaction). */
+  batch?: number;
+  /** Pause between scheduled runs (ms). */
+  intervalMs?: number;
+}
+
+/** Rows removed by one run, by kind. */
+export interface PruneReport {
+  delivered: number;
+  dead: number;
+  dedup: number;
+  stats: number;
+  /** Delivered events removed before their retention age because the database was full. */
+  early: number;
+}
+
+const yieldToIngest = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Retention off the hot path: every run deletes old delivered and dead events (with attempts),
+ * expired dedup keys and old stat buckets, `batch` rows per writer op, yielding to the event loop
+ * between ops so a prune of millions of rows never holds ingest for more than one small batch.
+ * Under storage pressure (`relieve`), delivered events go early, oldest first: they are already
+ * delivered, and room for new webhooks is what keeps the promise.
+ */
+export function createPruner(options: PrunerOptions) {
+  const { store, writer, retention, now, log } = options;
+  const batch = options.batch ?? 500;
+  const intervalMs = options.intervalMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<PruneReport> | undefined;
+  let stopped = false;
+  let relieveWanted = false;
+  let lastRelief = Number.NEGATIVE_INFINITY;
+
+  async function events(status: "delivered" | "dead", before: number): Promise<number> {
+    let total = 0;
+    while (!stopped) {
+      const groups = await writer.run((ctx) => {
+        const removed = store.retention.pruneFinished(status, before, batch);
+        ctx.afterCommit(() => {
+          for (const g of removed) options.onRemoved(g);
+        });
+        return removed;
+      });
+      const n = groups.reduce((sum, g) => sum + g.n, 0);
+      total += n;
+      if (n < batch) break;
+      await yieldToIngest();
+    }
+    return total;
+  }
+
+  async function rows(op: () => number): Promise<number> {
+    let total = 0;
+    while (!stopped) {
+      const n = await writer.run(op);
+      total += n;
+      if (n < batch) break;
+      await yieldToIngest();
+    }
+    return total;
+  }
+
+  /** Frees pages until usage is back under the ingest threshold with room to spare, or nothing is left. */
+  async function relieveSpace(): Promise<number> {
+    let total = 0;
+    while (!stopped) {
+      const usage = store.space.usage();
+      if (usage.capBytes === null) break;
+      const target = usage.capBytes - 2 * reserveBytes(usage.capBytes);
+      if (usage.usedBytes <= target) break;
+      const groups = await writer.run((ctx) => {
+        const removed = store.retention.pruneFinished("delivered", Number.MAX_SAFE_INTEGER, batch);
+        ctx.afterCommit(() => {
+          for (const g of removed) options.onRemoved(g);
+        });
+        return removed;
+      });
+      const n = groups.reduce((sum, g) => sum + g.n, 0);
+      total += n;
+      if (n === 0) break;
+      await yieldToIngest();
+    }
+    if (total > 0)
+      log.warn({ pruned: total }, "database full: pruned delivered events before their retention age");
+    return total;
+  }
+
+  async function run(): Promise<PruneReport> {
+    const t = now();
+    const report: PruneReport = { delivered: 0, dead: 0, dedup: 0, stats: 0, early: 0 };
+    report.delivered = await events("delivered", t - retention.deliveredMs);
+    report.dead = await events("dead", t - retention.deadMs);
+    report.dedup = await rows(() => store.dedup.prune(now(), batch));
+    report.stats = await rows(() => store.retention.pruneStats(t - retention.statsMs, batch));
+    if (relieveWanted) {
+      relieveWanted = false;
+      report.early = await relieveSpace();
+    }
+    const removed = report.delivered + report.dead + report.dedup + report.stats;
+    if (removed > 0) log.info({ ...report }, "retention pruned old rows");
+    return report;
+  }
+
+  /** Runs once now, or joins the run in progress. Errors are logged; the next run retries. */
+  function runOnce(): Promise<PruneReport> {
+    running ??= run()
+      .catch((err: unknown) => {
+        log.error({ err }, "retention prune failed; retrying on the next run");
+        return { delivered: 0, dead: 0, dedup: 0, stats: 0, early: 0 };
+      })
+      .finally(() => {
+        running = undefined;
+        if (relieveWanted && !stopped) void runOnce();
+      });
+    return running;
+  }
+
+  function schedule(delay = intervalMs): void {
+    if (stopped) return;
+    timer = setTimeout(() => void runOnce().then(() => schedule()), delay);
+    timer.unref();
+  }
+
+  return {
+    /** First run soon after start-up, then every `intervalMs`. */
+    start(): void {
+      schedule(Math.min(intervalMs, 5_000));
+    },
+    runOnce,
+    /** The database is full: prune delivered events early (joins or follows the current run). */
+    relieve(): void {
+      // Every refused request asks; one relief per second is plenty (providers retry anyway).
+      if (stopped || relieveWanted || now() - lastRelief < 1_000) return;
+      lastRelief = now();
+      relieveWanted = true;
+      if (running === undefined) void runOnce();
+    },
+    /** Stops scheduling and waits for the batch in progress to commit. */
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+export type Pruner = ReturnType<typeof createPruner>;

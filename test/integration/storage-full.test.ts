@@ -1,0 +1,74 @@
+import { randomBytes } from "node:crypto";
+import Database from "better-sqlite3";
+import { request } from "undici";
+import { afterEach, describe, expect, test } from "vitest";
+import { startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
+
+let hb: TestHookbuffer | undefined;
+let up: Recorder | undefined;
+afterEach(async () => {
+  await hb?.stop();
+  await up?.close();
+  hb = undefined;
+  up = undefined;
+});
+
+async function post(url: string, body: Buffer) {
+  const res = await request(`${url}/hook`, { method: "POST", body });
+  const json = (await res.body.json()) as { id?: string; error?: { code: string; message: string } };
+  return { status: res.statusCode, retryAfter: res.headers["retry-after"], json };
+}
+
+describe("storage.max_db_size", () => {
+  test("a full database answers 503 (never 200), keeps stored events deliverable, and recovers by itself", async () => {
+    up = await startRecorder();
+    up.reply(() => ({ status: 503 })); // the upstream is down while the database fills
+    hb = await startHookbuffer({
+      yaml: `
+upstream: ${up.url}
+storage:
+  max_db_size: 1mb
+delivery:
+  retry: {exponential: {base: 1s, factor: 1, max_delay: 1s, max_attempts: 1000}}
+  breaker: {failures: 0}
+`,
+    });
+    const acked = new Map<string, Buffer>();
+    let refused: Awaited<ReturnType<typeof post>> | undefined;
+    for (let i = 0; i < 200 && refused === undefined; i++) {
+      const body = randomBytes(16 * 1024);
+      const res = await post(hb.ingestUrl, body);
+      if (res.status === 200) acked.set(res.json.id!, body);
+      else refused = res;
+    }
+    expect(acked.size).toBeGreaterThan(20);
+    expect(refused?.status).toBe(503);
+    expect(refused?.retryAfter).toBeDefined();
+    expect(refused?.json.error?.code).toBe("storage_unavailable");
+    for (let i = 0; i < 5; i++) expect((await post(hb.ingestUrl, randomBytes(16 * 1024))).status).toBe(503);
+    expect(hb.logs.filter((l) => l.includes("database full: refusing new webhooks"))).toHaveLength(1);
+
+    // Everything acknowledged is still there, byte for byte.
+    const reader = new Database(hb.dbPath, { readonly: true });
+    const rows = reader.prepare("SELECT id, body FROM events").all() as Array<{ id: string; body: Buffer }>;
+    reader.close();
+    expect(rows).toHaveLength(acked.size);
+    for (const row of rows) expect(row.body.equals(acked.get(row.id)!)).toBe(true);
+
+    // The upstream recovers: deliveries finish, delivered events are pruned early, ingest resumes.
+    up.reply(() => ({ status: 200 }));
+    await waitFor(
+      async () => (await post(hb!.ingestUrl, randomBytes(16 * 1024))).status === 200,
+      20_000,
+      "ingest to accept again",
+    );
+    for (const [id, body] of acked) {
+      const copies = up.requests.filter(
+        (r) => header(r, "x-hookbuffer-event-id") === id && r.body.equals(body),
+      );
+      expect(copies.length, `event ${id}`).toBeGreaterThan(0);
+    }
+    expect(hb.logs.some((l) => l.includes("pruned delivered events before their retention age"))).toBe(true);
+  }, 40_000);
+});
