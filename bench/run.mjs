@@ -1,0 +1,358 @@
+// npm run bench [-- --quick]: hookbuffer's figures side by side with baselines measured in the same
+// run, as ratios. Every server is its own process; the load generator is another. Writes a JSON
+// file to bench/results/ and prints a table.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { runJson, sleep, startServer } from "./lib/proc.mjs";
+import { seedEvents, seedStats } from "./lib/seed.mjs";
+
+const quick = process.argv.includes("--quick");
+const only = process.argv
+  .find((a) => a.startsWith("--only="))
+  ?.slice(7)
+  .split(",");
+const P = quick
+  ? { seconds: 3, runs: 1, deliveryN: 5_000, backlog: 100_000, e2eRates: [2_000, 5_000], e2eSeconds: 4 }
+  : {
+      seconds: 8,
+      runs: 3,
+      deliveryN: 30_000,
+      backlog: 1_000_000,
+      e2eRates: [3_000, 5_000, 7_000, 9_000],
+      e2eSeconds: 8,
+    };
+const here = import.meta.dirname;
+const CLI = resolve(here, "../dist/cli.js");
+const work = mkdtempSync(join(tmpdir(), "hookbuffer-bench-"));
+const results = { machine: machine(), mode: quick ? "quick" : "full", started: new Date().toISOString() };
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const want = (name) => !only || only.includes(name);
+const log = (msg) => process.stderr.write(`  ${msg}\n`);
+
+function machine() {
+  return {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
+
+function hookbufferConfig(upstreamPort) {
+  const path = join(work, `config-${upstreamPort}.yaml`);
+  writeFileSync(
+    path,
+    `upstream: http://127.0.0.1:${upstreamPort}
+routes:
+  - name: line
+    path: /callback
+    verify: {scheme: line, secret: bench-channel-secret}
+    delivery: {dedup: line}
+log: {level: warn}
+`,
+  );
+  return path;
+}
+
+async function startHookbuffer(db, upstreamPort, extra = []) {
+  return startServer(CLI, [
+    "--config",
+    hookbufferConfig(upstreamPort),
+    "--db",
+    db,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--admin-port",
+    "0",
+    "--log-level",
+    "info",
+    ...extra,
+  ]);
+}
+
+const admin = async (hb, method, path) => {
+  const res = await fetch(`http://127.0.0.1:${hb.adminPort}${path}`, { method });
+  return res.json();
+};
+const load = (port, seconds, rate = 0, connections = 50) =>
+  runJson(join(here, "load.mjs"), [
+    `http://127.0.0.1:${port}/callback`,
+    String(seconds),
+    String(connections),
+    String(rate),
+    String(Math.max(50_000, Math.round((rate || 20_000) * seconds * 1.3))),
+  ]);
+
+async function ingestSection() {
+  const runs = { bare: [], batched: [], hookbuffer: [] };
+  for (let r = 0; r < P.runs; r++) {
+    for (const [name, script] of [
+      ["bare", "servers/bare-hono.mjs"],
+      ["batched", "servers/batched-hono.mjs"],
+    ]) {
+      const s = await startServer(join(here, script));
+      runs[name].push(await load(s.port, P.seconds));
+      await s.stop("SIGKILL");
+    }
+    const db = join(work, `ingest-${r}.db`);
+    const hb = await startHookbuffer(db, 9); // upstream unused: the route is paused below
+    await admin(hb, "POST", "/routes/line/pause");
+    const res = await load(hb.port, P.seconds);
+    await hb.stop();
+    const stored = new Database(db, { readonly: true }).prepare("SELECT COUNT(*) FROM events").pluck().get();
+    runs.hookbuffer.push({ ...res, stored, lost: res.ok - stored });
+    log(
+      `ingest run ${r + 1}: bare ${runs.bare[r].rps.toFixed(0)}/s, hookbuffer ${res.rps.toFixed(0)}/s (stored ${stored} of ${res.ok} acked)`,
+    );
+  }
+  const pick = (xs) => xs.find((x) => x.rps === median(xs.map((y) => y.rps)));
+  const bare = pick(runs.bare);
+  const batched = pick(runs.batched);
+  const hb = pick(runs.hookbuffer);
+  results.ingest = {
+    bare,
+    batched,
+    hookbuffer: hb,
+    ratio: hb.rps / bare.rps,
+    ratioVsBatched: hb.rps / batched.rps,
+    lost: runs.hookbuffer.reduce((s, x) => s + Math.max(0, x.lost), 0),
+  };
+}
+
+async function deliverySection() {
+  const db = join(work, "delivery.db");
+  seedEvents(db, "line", P.deliveryN);
+  const up = await startServer(join(here, "servers/upstream.mjs"));
+  const baseline = await runJson(join(here, "undici-loop.mjs"), [
+    `http://127.0.0.1:${up.port}`,
+    String(P.deliveryN),
+    "8",
+  ]);
+  const t0 = performance.now();
+  const hb = await startHookbuffer(db, up.port);
+  let delivered = 0;
+  while (delivered < P.deliveryN) {
+    await sleep(50);
+    delivered = (await admin(hb, "GET", "/stats")).queue.delivered;
+  }
+  const seconds = (performance.now() - t0 - hb.startupMs) / 1000;
+  const stats = await admin(hb, "GET", "/stats");
+  await hb.stop();
+  await up.stop("SIGKILL");
+  const attempts = new Database(db, { readonly: true })
+    .prepare("SELECT COUNT(*) FROM attempts")
+    .pluck()
+    .get();
+  results.delivery = {
+    events: P.deliveryN,
+    seconds,
+    rate: P.deliveryN / seconds,
+    baseline: baseline.rate,
+    ratio: P.deliveryN / seconds / baseline.rate,
+    attemptRows: attempts,
+    statsDelivered: stats.totals.delivered,
+  };
+  log(`delivery: ${results.delivery.rate.toFixed(0)}/s vs undici loop ${baseline.rate.toFixed(0)}/s`);
+}
+
+async function endToEndSection() {
+  const up = await startServer(join(here, "servers/upstream.mjs"));
+  results.endToEnd = { rates: [] };
+  for (const rate of P.e2eRates) {
+    const hb = await startHookbuffer(join(work, `e2e-${rate}.db`), up.port);
+    const sample = async () => {
+      const s = await admin(hb, "GET", "/stats");
+      return { backlog: s.queue.pending + s.queue.delivering, delivered: s.queue.delivered };
+    };
+    const run = load(hb.port, P.e2eSeconds, rate, 50);
+    await sleep(1_500);
+    const a = await sample();
+    const t = performance.now();
+    const res = await run;
+    const b = await sample();
+    const span = (performance.now() - t) / 1000;
+    await hb.stop();
+    // Flat: the backlog grew by less than a quarter second of traffic over the measured span.
+    const flat = b.backlog - a.backlog < rate * 0.25 && res.non2xx === 0;
+    results.endToEnd.rates.push({
+      rate,
+      achieved: res.rps,
+      backlogStart: a.backlog,
+      backlogEnd: b.backlog,
+      deliveredPerSec: (b.delivered - a.delivered) / span,
+      flat,
+      p99: res.latency.p99,
+    });
+    log(`end to end at ${rate}/s: backlog ${a.backlog} -> ${b.backlog}, ${flat ? "flat" : "growing"}`);
+  }
+  await up.stop("SIGKILL");
+  const flat = results.endToEnd.rates.filter((r) => r.flat);
+  results.endToEnd.highestFlat = flat.length ? Math.max(...flat.map((r) => r.rate)) : 0;
+}
+
+async function backlogSection() {
+  const db = join(work, "backlog.db");
+  const t = performance.now();
+  seedEvents(db, "line", P.backlog, { paused: true });
+  log(`seeded ${P.backlog} pending events in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const up = await startServer(join(here, "servers/upstream.mjs"));
+  const hb = await startHookbuffer(db, up.port);
+  const rssIdle = hb.rssMb();
+  const res = await load(hb.port, P.seconds);
+  const rssAfterLoad = hb.rssMb();
+  // Time to claim: resume the paused route and time the first delivery of the 1,000,000.
+  const before = await new Promise((r) => {
+    up.child.once("message", r);
+    up.child.send("count");
+  });
+  const t0 = performance.now();
+  await admin(hb, "POST", "/routes/line/resume");
+  let firstMs = null;
+  while (firstMs === null && performance.now() - t0 < 10_000) {
+    const now = await new Promise((r) => {
+      up.child.once("message", r);
+      up.child.send("count");
+    });
+    if (now.count > before.count) firstMs = performance.now() - t0;
+    else await sleep(1);
+  }
+  await hb.stop();
+  await up.stop("SIGKILL");
+  results.backlog = {
+    events: P.backlog,
+    startupMs: hb.startupMs,
+    rssIdleMb: rssIdle,
+    rssAfterLoadMb: rssAfterLoad,
+    ingest: res,
+    firstDeliveryMs: firstMs,
+  };
+  log(
+    `backlog: start-up ${hb.startupMs.toFixed(0)} ms, RSS ${rssAfterLoad.toFixed(0)} MB, ingest ${res.rps.toFixed(0)}/s`,
+  );
+}
+
+async function statsSection() {
+  const db = join(work, "stats.db");
+  const rows = seedStats(db, 30);
+  const hb = await startHookbuffer(db, 9);
+  const from = new Date(Date.now() - 30 * 86_400_000).toISOString();
+  const time = async (path) => {
+    const ms = [];
+    for (let i = 0; i < 7; i++) {
+      const t = performance.now();
+      const res = await fetch(`http://127.0.0.1:${hb.adminPort}${path}`);
+      await res.arrayBuffer();
+      ms.push(performance.now() - t);
+    }
+    return median(ms);
+  };
+  results.stats = {
+    bucketRows: rows,
+    statsMs: await time(`/stats?from=${from}`),
+    metricsMs: await time("/metrics"),
+  };
+  await hb.stop();
+  log(`/stats over 30 days: ${results.stats.statsMs.toFixed(1)} ms`);
+}
+
+const f = (n, d = 0) => (n === null || n === undefined ? "-" : Number(n).toFixed(d));
+function table() {
+  const rows = [];
+  const i = results.ingest;
+  if (i) {
+    rows.push([
+      "ingest: bare Hono baseline",
+      `${f(i.bare.rps)} req/s`,
+      `p50 ${i.bare.latency.p50} / p99 ${i.bare.latency.p99} / max ${i.bare.latency.max} ms`,
+      "1.00x",
+    ]);
+    rows.push([
+      "ingest: Hono answering once per turn",
+      `${f(i.batched.rps)} req/s`,
+      `p50 ${i.batched.latency.p50} / p99 ${i.batched.latency.p99} / max ${i.batched.latency.max} ms`,
+      `${f(i.batched.rps / i.bare.rps, 2)}x`,
+    ]);
+    rows.push([
+      "ingest: hookbuffer (FULL, verify, dedup, stats)",
+      `${f(i.hookbuffer.rps)} req/s`,
+      `p50 ${i.hookbuffer.latency.p50} / p99 ${i.hookbuffer.latency.p99} / max ${i.hookbuffer.latency.max} ms`,
+      `${f(i.ratio, 2)}x (${f(i.ratioVsBatched, 2)}x of per-turn)`,
+    ]);
+    rows.push(["ingest: acknowledged but not stored", `${i.lost}`, "rows counted against 2xx", ""]);
+  }
+  const d = results.delivery;
+  if (d) {
+    rows.push(["delivery: plain undici loop, 8 connections", `${f(d.baseline)} ev/s`, "", "1.00x"]);
+    rows.push([
+      "delivery: hookbuffer (attempt rows, stats)",
+      `${f(d.rate)} ev/s`,
+      `${d.events} events`,
+      `${f(d.ratio, 2)}x`,
+    ]);
+  }
+  const e = results.endToEnd;
+  if (e)
+    rows.push([
+      "end to end: highest flat-backlog rate",
+      `${e.highestFlat} ev/s`,
+      e.rates.map((r) => `${r.rate}:${r.flat ? "flat" : "grows"}`).join(" "),
+      "",
+    ]);
+  const b = results.backlog;
+  if (b && i) {
+    rows.push([`backlog of ${b.events}: start-up`, `${f(b.startupMs)} ms`, "", ""]);
+    rows.push([`backlog of ${b.events}: RSS`, `${f(b.rssAfterLoadMb)} MB`, `idle ${f(b.rssIdleMb)} MB`, ""]);
+    rows.push([
+      `backlog of ${b.events}: ingest`,
+      `${f(b.ingest.rps)} req/s`,
+      `p99 ${b.ingest.latency.p99} ms`,
+      `${f(b.ingest.rps / i.hookbuffer.rps, 2)}x of empty db`,
+    ]);
+    rows.push([
+      `backlog of ${b.events}: claim next due`,
+      `${f(b.firstDeliveryMs, 1)} ms`,
+      "resume -> first upstream request",
+      "",
+    ]);
+  }
+  const s = results.stats;
+  if (s) {
+    rows.push([
+      "/stats over 30 days of minute buckets",
+      `${f(s.statsMs, 1)} ms`,
+      `${s.bucketRows} bucket rows`,
+      "",
+    ]);
+    rows.push(["/metrics", `${f(s.metricsMs, 1)} ms`, "", ""]);
+  }
+  const w = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  const line = (r) => `| ${r.map((x, c) => String(x).padEnd(w[c])).join(" | ")} |`;
+  return [
+    line(["measure", "value", "detail", "ratio"]),
+    `|${w.map((n) => "-".repeat(n + 2)).join("|")}|`,
+    ...rows.map(line),
+  ].join("\n");
+}
+
+try {
+  const t = performance.now();
+  if (want("ingest")) await ingestSection();
+  if (want("delivery")) await deliverySection();
+  if (want("e2e")) await endToEndSection();
+  if (want("backlog")) await backlogSection();
+  if (want("stats")) await statsSection();
+  results.seconds = (performance.now() - t) / 1000;
+  const dir = join(here, "results");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${results.started.replace(/[:.]/g, "-")}-${results.mode}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(
+    `\nhookbuffer bench (${results.mode}, ${results.machine.cpus} cores, ${results.machine.node}, ${f(results.seconds)} s)\n\n${table()}\n\nwritten to ${file}\n`,
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
