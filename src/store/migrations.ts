@@ -62,6 +62,15 @@ const migrations: string[] = [
     count INTEGER NOT NULL,
     PRIMARY KEY (minute, route, metric, detail)
   ) WITHOUT ROWID;
+  -- Hourly rollup of stats_minute, written in the same upsert, so long windows read hours.
+  CREATE TABLE stats_hour (
+    hour INTEGER NOT NULL,
+    route TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (hour, route, metric, detail)
+  ) WITHOUT ROWID;
   CREATE TABLE dedup (
     route TEXT NOT NULL,
     key TEXT NOT NULL,

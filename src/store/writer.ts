@@ -57,9 +57,13 @@ export function createWriter(options: WriterOptions): Writer {
   const savepoint = db.prepare("SAVEPOINT op");
   const releaseSavepoint = db.prepare("RELEASE op");
   const rollbackSavepoint = db.prepare("ROLLBACK TO op");
-  const upsertStat = db.prepare(
+  const upsertMinute = db.prepare(
     `INSERT INTO stats_minute (minute, route, metric, detail, count) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (minute, route, metric, detail) DO UPDATE SET count = count + excluded.count`,
+  );
+  const upsertHour = db.prepare(
+    `INSERT INTO stats_hour (hour, route, metric, detail, count) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (hour, route, metric, detail) DO UPDATE SET count = count + excluded.count`,
   );
 
   let queue: Queued[] = [];
@@ -75,7 +79,10 @@ export function createWriter(options: WriterOptions): Writer {
       if (seen) seen.n += inc.n;
       else merged.set(key, { ...inc, at: minute });
     }
-    for (const m of merged.values()) upsertStat.run(m.at, m.route, m.metric, m.detail, m.n);
+    for (const m of merged.values()) {
+      upsertMinute.run(m.at, m.route, m.metric, m.detail, m.n);
+      upsertHour.run(m.at - (m.at % 3_600_000), m.route, m.metric, m.detail, m.n);
+    }
   }
 
   function runBatch(batch: Queued[], isolate: boolean): { results: unknown[]; errors: unknown[] } | null {
