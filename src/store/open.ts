@@ -30,7 +30,9 @@ export interface OpenedDatabase {
 }
 
 export function openDatabase(options: OpenOptions): OpenedDatabase {
-  mkdirSync(dirname(options.path), { recursive: true });
+  // A directory we create is ours alone: in a world-writable one anyone could swap the -wal file
+  // or the database itself between runs (mode 0700 is not widened by a permissive umask).
+  mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
   closeSync(openSync(options.path, "a", 0o600));
   const lock = acquireLock(`${options.path}.lock`);
   let db: Database.Database;
