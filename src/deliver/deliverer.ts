@@ -33,6 +33,8 @@ export interface DelivererDeps {
 interface RouteRunner {
   route: RouteConfig;
   upstream: Upstream;
+  /** Claimed (leased) events not yet being sent. */
+  buffer: StoredEvent[];
   inflight: number;
   claiming: boolean;
   probing: boolean;
@@ -57,7 +59,15 @@ export function createDeliverer(deps: DelivererDeps) {
     if (!upstream) throw new Error(`no upstream for route ${route.name}`);
     const s = saved.get(route.name);
     const breaker = s ? ({ ...initialBreaker(), ...s } as BreakerState) : initialBreaker();
-    runners.set(route.name, { route, upstream, inflight: 0, claiming: false, probing: false, breaker });
+    runners.set(route.name, {
+      route,
+      upstream,
+      buffer: [],
+      inflight: 0,
+      claiming: false,
+      probing: false,
+      breaker,
+    });
   }
   const shutdown = new AbortController();
   let stopping = false;
@@ -69,18 +79,37 @@ export function createDeliverer(deps: DelivererDeps) {
     store.routes.save({ route: r.route.name, ...r.breaker, updatedAt: clock.now() });
   }
 
+  /**
+   * Starts deliveries from the route's prefetched buffer up to its free slots, and claims more in
+   * the background. Claiming ahead (up to one concurrency's worth) keeps the claim's commit off
+   * each delivery's path; claimed rows are leased, so a crash just returns them to pending.
+   */
   function pump(r: RouteRunner): void {
-    if (stopping || r.claiming) return;
-    const now = clock.now();
-    const gate = allowance(r.breaker, r.route.concurrency, now);
-    if (gate.probe && r.probing) return;
-    const free = gate.slots - r.inflight;
-    if (free <= 0) return;
+    if (stopping) return;
+    const gate = allowance(r.breaker, r.route.concurrency, clock.now());
+    if (gate.probe) {
+      // Half-open: exactly one probe at a time, nothing buffered ahead of it.
+      if (!r.probing && r.inflight === 0) {
+        const event = r.buffer.shift();
+        if (event) void deliver(r, event, true);
+        else claim(r, 1);
+      }
+      return;
+    }
+    while (r.inflight < gate.slots && r.buffer.length > 0)
+      void deliver(r, r.buffer.shift() as StoredEvent, false);
+    const want = gate.slots - r.inflight + (gate.slots > 0 ? r.route.concurrency : 0) - r.buffer.length;
+    if (want > 0 && gate.slots > 0) claim(r, want);
+  }
+
+  function claim(r: RouteRunner, limit: number): void {
+    if (r.claiming) return;
     r.claiming = true;
+    const now = clock.now();
     const leaseUntil = now + r.route.connectTimeoutMs + r.route.timeoutMs + 60_000;
     writer
       .run((ctx) => {
-        const claimed = store.events.claimDue(r.route.name, clock.now(), free, leaseUntil);
+        const claimed = store.events.claimDue(r.route.name, clock.now(), limit, leaseUntil);
         ctx.afterCommit(() => {
           for (const e of claimed) gauges.move(r.route.name, "pending", "delivering", e.body.length);
         });
@@ -89,15 +118,35 @@ export function createDeliverer(deps: DelivererDeps) {
       .then(
         (claimed) => {
           r.claiming = false;
-          for (const event of claimed) void deliver(r, event, gate.probe);
-          if (claimed.length === free && !gate.probe) pump(r);
-          else scheduleTimer();
+          r.buffer.push(...claimed);
+          if (stopping) {
+            releaseBuffer(r);
+            return;
+          }
+          if (claimed.length > 0) pump(r);
+          if (claimed.length < limit) scheduleTimer();
         },
         (err: unknown) => {
           r.claiming = false;
           log.error({ err, route: r.route.name }, "claiming due events failed; retrying in 1s");
           scheduleTimer(1000);
         },
+      );
+  }
+
+  /** Returns prefetched, never-sent events to pending (breaker opened, paused, or stopping). */
+  function releaseBuffer(r: RouteRunner): Promise<void> {
+    const events = r.buffer.splice(0);
+    if (events.length === 0) return Promise.resolve();
+    return writer
+      .run((ctx) => {
+        for (const e of events) store.events.release(e.seq);
+        ctx.afterCommit(() => {
+          for (const e of events) gauges.move(r.route.name, "delivering", "pending", e.body.length);
+        });
+      })
+      .catch((err: unknown) =>
+        log.error({ err }, "could not release prefetched events; recovered on restart"),
       );
   }
 
@@ -142,9 +191,11 @@ export function createDeliverer(deps: DelivererDeps) {
   function record(r: RouteRunner, event: StoredEvent, result: AttemptResult, probe: boolean): Promise<void> {
     const { route } = r;
     const update = decide(event, result, route, random());
-    const before = r.breaker;
-    const after = afterAttempt(before, route.breaker, result.failure, probe, clock.now());
     return writer.run((ctx) => {
+      // The breaker moves at commit time, in commit order, so concurrent attempts cannot overwrite
+      // each other's transitions.
+      const before = r.breaker;
+      const after = afterAttempt(before, route.breaker, result.failure, probe, clock.now());
       store.events.update(update, event.orderKey, route.name);
       store.attempts.insert({
         eventId: event.id,
@@ -173,19 +224,25 @@ export function createDeliverer(deps: DelivererDeps) {
       }
       ctx.afterCommit(() => {
         gauges.move(route.name, "delivering", update.status, event.body.length);
-        if (breakerChanged) logBreaker(route, before, after);
         deps.hooks?.attempt?.(route, event, result, update);
-        if (breakerChanged) deps.hooks?.breaker?.(route, before, after);
+        if (breakerChanged) gateChanged(r, before, after);
       });
     });
   }
 
-  function logBreaker(route: RouteConfig, before: BreakerState, after: BreakerState): void {
+  /** After a committed gate change: log it, hand back prefetched events, re-arm the timer. */
+  function gateChanged(r: RouteRunner, before: BreakerState, after: BreakerState): void {
+    const route = r.route.name;
     if (after.state === "open" && before.state !== "open") {
-      log.warn({ route: route.name, disabled: after.disabled }, "circuit breaker opened: delivery paused");
+      log.warn({ route, disabled: after.disabled }, "circuit breaker opened: delivery paused");
     } else if (after.state === "active" && before.state === "open") {
-      log.info({ route: route.name }, "circuit breaker closed: delivery resumed");
+      log.info({ route }, "circuit breaker closed: delivery resumed");
+    } else if (after.state !== before.state) {
+      log.info({ route, state: after.state }, "route state changed by operator");
     }
+    if (after.state !== "active") void releaseBuffer(r);
+    deps.hooks?.breaker?.(r.route, before, after);
+    wake();
   }
 
   function scheduleTimer(maxDelay = MAX_SLEEP_MS): void {
@@ -219,11 +276,9 @@ export function createDeliverer(deps: DelivererDeps) {
       const before = r.breaker;
       r.breaker = state === "active" ? initialBreaker() : { ...initialBreaker(), state: "paused" };
       saveBreaker(r);
-      ctx.afterCommit(() => {
-        deps.hooks?.breaker?.(r.route, before, r.breaker);
-        wake();
-      });
-      return r.breaker;
+      const after = r.breaker;
+      ctx.afterCommit(() => gateChanged(r, before, after));
+      return after;
     });
   }
 
@@ -256,6 +311,7 @@ export function createDeliverer(deps: DelivererDeps) {
     async stop(graceMs: number): Promise<void> {
       stopping = true;
       if (timer) clearTimeout(timer);
+      await Promise.all([...runners.values()].map(releaseBuffer));
       const idle = new Promise<void>((resolve) => {
         if (totalInflight() === 0) resolve();
         else idleWaiters.push(resolve);
