@@ -52,7 +52,7 @@ export interface Checkpointer {
 export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   const { db, walPath } = options;
   const idleMs = options.idleMs ?? 75;
-  const maxIntervalMs = options.maxIntervalMs ?? 2_000;
+  const maxIntervalMs = options.maxIntervalMs ?? 1_000;
   const truncateAbove = options.truncateAboveBytes ?? 64 * 1024 * 1024;
   const now = options.now ?? Date.now;
   let lastCommitAt = 0;
