@@ -171,7 +171,6 @@ export function createDeliverer(deps: DelivererDeps) {
       { timeoutMs: route.timeoutMs, now: clock.now, signal: shutdown.signal },
     );
     r.inflight--;
-    if (probe) r.probing = false;
     let done: Promise<unknown>;
     if (result.aborted) {
       done = writer.run((ctx) => {
@@ -181,9 +180,13 @@ export function createDeliverer(deps: DelivererDeps) {
     } else {
       done = record(r, event, result, probe);
     }
+    // Start the next buffered event now, so its refill claim shares this outcome's commit. A probe
+    // waits instead: its outcome decides whether the breaker closes.
+    if (!probe) pump(r);
     await done.catch((err: unknown) =>
       log.error({ err, event: event.id }, "could not record attempt; the lease is recovered on restart"),
     );
+    if (probe) r.probing = false;
     if (stopping && totalInflight() === 0) for (const w of idleWaiters.splice(0)) w();
     pump(r);
   }
