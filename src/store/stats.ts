@@ -17,7 +17,10 @@ export interface StatSeriesRow {
 const HOUR = 3_600_000;
 
 /** A window cut into whole hours (read from stats_hour) and the minute-level edges around them. */
-export function splitWindow(from: number, to: number): Array<{ table: "minute" | "hour"; from: number; to: number }> {
+export function splitWindow(
+  from: number,
+  to: number,
+): Array<{ table: "minute" | "hour"; from: number; to: number }> {
   const firstHour = Math.ceil(from / HOUR) * HOUR;
   const lastHour = Math.floor(to / HOUR) * HOUR;
   if (firstHour >= lastHour) return [{ table: "minute", from, to }];

@@ -24,7 +24,9 @@ describe("stats rollup", () => {
       { table: "minute", from: 3 * HOUR, to: 3 * HOUR + 5 * 60_000 },
     ]);
     expect(splitWindow(0, 2 * HOUR)).toEqual([{ table: "hour", from: 0, to: 2 * HOUR }]);
-    expect(splitWindow(10 * 60_000, 50 * 60_000)).toEqual([{ table: "minute", from: 10 * 60_000, to: 50 * 60_000 }]);
+    expect(splitWindow(10 * 60_000, 50 * 60_000)).toEqual([
+      { table: "minute", from: 10 * 60_000, to: 50 * 60_000 },
+    ]);
   });
 
   test("totals and hourly series over any window equal the sum of the minute counts", async () => {
