@@ -41,6 +41,9 @@ interface RouteRunner {
   breaker: BreakerState;
 }
 
+/** Events claimed ahead of free slots per route (leased, released if the route stops). */
+const PREFETCH = 64;
+
 /** Upper bound on one sleep, so a clock jump cannot strand due events for long. */
 const MAX_SLEEP_MS = 60_000;
 
@@ -98,8 +101,11 @@ export function createDeliverer(deps: DelivererDeps) {
     }
     while (r.inflight < gate.slots && r.buffer.length > 0)
       void deliver(r, r.buffer.shift() as StoredEvent, false);
-    const want = gate.slots - r.inflight + (gate.slots > 0 ? r.route.concurrency : 0) - r.buffer.length;
-    if (want > 0 && gate.slots > 0) claim(r, want);
+    // Refill in chunks once half the buffer is spent: one claim (and one commit) per many events.
+    const ahead = Math.max(r.route.concurrency, PREFETCH);
+    if (gate.slots > 0 && r.buffer.length <= ahead / 2) {
+      claim(r, gate.slots - r.inflight + ahead - r.buffer.length);
+    }
   }
 
   function claim(r: RouteRunner, limit: number): void {
@@ -194,43 +200,47 @@ export function createDeliverer(deps: DelivererDeps) {
   function record(r: RouteRunner, event: StoredEvent, result: AttemptResult, probe: boolean): Promise<void> {
     const { route } = r;
     const update = decide(event, result, route, random());
-    return writer.run((ctx) => {
-      // The breaker moves at commit time, in commit order, so concurrent attempts cannot overwrite
-      // each other's transitions.
-      const before = r.breaker;
-      const after = afterAttempt(before, route.breaker, result.failure, probe, clock.now());
-      store.events.update(update, event.orderKey, route.name);
-      store.attempts.insert({
-        eventId: event.id,
-        n: update.attempts,
-        startedAt: result.startedAt,
-        durationMs: result.durationMs,
-        outcome: result.ok ? "delivered" : "failed",
-        reason: result.failure?.reason ?? null,
-        detail: result.failure?.detail ?? null,
-        statusCode: result.statusCode,
-        error: result.error,
-      });
-      const at = result.startedAt + result.durationMs;
-      ctx.count(at, route.name, "attempt_ms", bucketLabel(result.durationMs));
-      if (result.ok) {
-        ctx.count(at, route.name, "delivered");
-        ctx.count(at, route.name, "lag_ms", bucketLabel(at - event.receivedAt));
-      } else if (result.failure) {
-        ctx.count(at, route.name, result.failure.reason, result.failure.detail);
-      }
-      if (update.status === "dead") ctx.count(at, route.name, "dead");
-      const breakerChanged = after.state !== before.state || after.probeAt !== before.probeAt;
-      if (breakerChanged || after.consecutiveFailures !== before.consecutiveFailures) {
-        r.breaker = after;
-        saveBreaker(r);
-      }
-      ctx.afterCommit(() => {
-        gauges.move(route.name, "delivering", update.status, event.body.length);
-        deps.hooks?.attempt?.(route, event, result, update);
-        if (breakerChanged) gateChanged(r, before, after);
-      });
-    });
+    return writer.run(
+      (ctx) => {
+        // The breaker moves at commit time, in commit order, so concurrent attempts cannot overwrite
+        // each other's transitions.
+        const before = r.breaker;
+        const after = afterAttempt(before, route.breaker, result.failure, probe, clock.now());
+        store.events.update(update, event.orderKey, route.name);
+        store.attempts.insert({
+          eventId: event.id,
+          n: update.attempts,
+          startedAt: result.startedAt,
+          durationMs: result.durationMs,
+          outcome: result.ok ? "delivered" : "failed",
+          reason: result.failure?.reason ?? null,
+          detail: result.failure?.detail ?? null,
+          statusCode: result.statusCode,
+          error: result.error,
+        });
+        const at = result.startedAt + result.durationMs;
+        ctx.count(at, route.name, "attempt_ms", bucketLabel(result.durationMs));
+        if (result.ok) {
+          ctx.count(at, route.name, "delivered");
+          ctx.count(at, route.name, "lag_ms", bucketLabel(at - event.receivedAt));
+        } else if (result.failure) {
+          ctx.count(at, route.name, result.failure.reason, result.failure.detail);
+        }
+        if (update.status === "dead") ctx.count(at, route.name, "dead");
+        const breakerChanged = after.state !== before.state || after.probeAt !== before.probeAt;
+        if (breakerChanged || after.consecutiveFailures !== before.consecutiveFailures) {
+          r.breaker = after;
+          saveBreaker(r);
+        }
+        ctx.afterCommit(() => {
+          gauges.move(route.name, "delivering", update.status, event.body.length);
+          deps.hooks?.attempt?.(route, event, result, update);
+          if (breakerChanged) gateChanged(r, before, after);
+        });
+        // Ordered routes wait for this commit before the next event of the key may go.
+      },
+      { lazy: route.ordering.kind === "none" },
+    );
   }
 
   /** After a committed gate change: log it, hand back prefetched events, re-arm the timer. */

@@ -21,11 +21,19 @@ export type WriteOp<T> = (ctx: WriteContext) => T;
 
 export interface Writer {
   /** Queues `op` for the next batch; resolves with its result after the batch has committed. */
-  run<T>(op: WriteOp<T>): Promise<T>;
+  run<T>(op: WriteOp<T>, options?: RunOptions): Promise<T>;
   /** Runs the queued batch now. */
   flush(): void;
   /** Ops waiting for the next batch. */
   readonly queued: number;
+}
+
+export interface RunOptions {
+  /**
+   * May wait up to `lazyMs` for company. For writes nobody waits on: losing one to a crash
+   * is harmless (an attempt outcome: the event is simply delivered again, at least once).
+   */
+  lazy?: boolean;
 }
 
 interface Queued {
@@ -38,6 +46,8 @@ export interface WriterOptions {
   db: Database;
   /** Flush at once when this many ops are queued. */
   maxBatch?: number;
+  /** How long a lazy op may wait for a batch (ms). */
+  lazyMs?: number;
   /** Called after every committed batch (e.g. to checkpoint when idle). */
   onCommit?: (ops: number) => void;
 }
@@ -68,6 +78,8 @@ export function createWriter(options: WriterOptions): Writer {
 
   let queue: Queued[] = [];
   let scheduled = false;
+  let lazyTimer: NodeJS.Timeout | undefined;
+  const lazyMs = options.lazyMs ?? 5;
 
   function writeStats(increments: StatIncrement[]): void {
     if (increments.length === 0) return;
@@ -128,6 +140,10 @@ export function createWriter(options: WriterOptions): Writer {
 
   function flush(): void {
     scheduled = false;
+    if (lazyTimer) {
+      clearTimeout(lazyTimer);
+      lazyTimer = undefined;
+    }
     if (queue.length === 0) return;
     const batch = queue;
     queue = [];
@@ -149,11 +165,13 @@ export function createWriter(options: WriterOptions): Writer {
   }
 
   return {
-    run<T>(op: WriteOp<T>): Promise<T> {
+    run<T>(op: WriteOp<T>, runOptions?: RunOptions): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
         if (queue.length >= maxBatch) flush();
-        else if (!scheduled) {
+        else if (scheduled) return;
+        else if (runOptions?.lazy) lazyTimer ??= setTimeout(flush, lazyMs);
+        else {
           scheduled = true;
           setImmediate(flush);
         }
