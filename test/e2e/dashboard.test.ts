@@ -12,7 +12,11 @@ const title = skip
   ? `dashboard in a real browser (SKIPPED: ${CHROMIUM} missing; apt-get install -y chromium)`
   : "dashboard in a real browser";
 const TOKEN = "dashboard-e2e-token";
-const SCREENSHOT = resolve(import.meta.dirname, "../../docs/dashboard.png");
+// The README's screenshot is refreshed on request (UPDATE_SCREENSHOT=1); ordinary runs write to test-results/.
+const SCREENSHOT = resolve(
+  import.meta.dirname,
+  process.env.UPDATE_SCREENSHOT ? "../../docs/dashboard.png" : "../../test-results/dashboard.png",
+);
 
 let hb: TestHookbuffer;
 let up: Recorder;
