@@ -15,7 +15,7 @@ export interface EventAdminDeps {
   store: Store;
   writer: Writer;
   gauges: QueueGauges;
-  deliverer: Pick<Deliverer, "wake" | "setRouteState" | "routeState">;
+  deliverer: Pick<Deliverer, "wake" | "setRouteState" | "routeState" | "isLeased" | "leasedSeqs">;
   clock: Clock;
   /** Configured route names, in config order. */
   routeNames: string[];
@@ -46,6 +46,11 @@ export function createEventAdmin(deps: EventAdminDeps) {
     for (const r of refs) if (r.status !== "pending") gauges.move(r.route, r.status, "pending", r.bodySize);
   };
 
+  /** Leases live in the deliverer's memory: a pending row it holds is being delivered. */
+  function leasedAsDelivering<T extends { seq: number; status: string }>(e: T): T {
+    return e.status === "pending" && deliverer.isLeased(e.seq) ? { ...e, status: "delivering" } : e;
+  }
+
   function view(name: string): RouteView | null {
     const s = deliverer.routeState(name);
     return s ? { name, state: s.state, disabled: s.disabled } : null;
@@ -58,19 +63,24 @@ export function createEventAdmin(deps: EventAdminDeps) {
     /** One page, newest first; `nextCursor` is null on the last page. */
     list(filter: EventFilter, cursor: number | null, limit: number) {
       // One row more than asked tells whether another page exists without a COUNT.
-      const rows = store.admin.list(filter, cursor, limit + 1);
-      const page: EventSummary[] = rows.slice(0, limit);
+      // Leases live in memory: "delivering" means a pending row the deliverer holds right now.
+      const query =
+        filter.status === "delivering"
+          ? { ...filter, status: "pending" as const, seqs: deliverer.leasedSeqs() }
+          : filter;
+      const rows = store.admin.list(query, cursor, limit + 1);
+      const page: EventSummary[] = rows.slice(0, limit).map(leasedAsDelivering);
       const last = page[page.length - 1];
       return { events: page, nextCursor: rows.length > limit && last ? last.seq : null };
     },
     get(id: string, withBody: boolean): { event: EventDetail; attempts: AttemptRecord[] } | null {
       const event = store.admin.get(id, withBody);
-      return event ? { event, attempts: store.attempts.forEvent(id) } : null;
+      return event ? { event: leasedAsDelivering(event), attempts: store.attempts.forEvent(id) } : null;
     },
     /** Dead or delivered -> pending and due now; pending -> due now; delivering is a conflict. */
     async redeliver(id: string): Promise<ChangeResult> {
       const change = await writer.run((ctx) => {
-        const c = store.admin.redeliver(id, clock.now());
+        const c = store.admin.redeliver(id, clock.now(), deliverer.isLeased);
         if (c.result === "ok") ctx.afterCommit(reopened([c.ref]));
         return c;
       });
@@ -99,7 +109,7 @@ export function createEventAdmin(deps: EventAdminDeps) {
     /** Deletes an event and its attempts; one being delivered right now is a conflict. */
     async discard(id: string): Promise<ChangeResult> {
       const change = await writer.run((ctx) => {
-        const c = store.admin.discard(id);
+        const c = store.admin.discard(id, deliverer.isLeased);
         if (c.result === "ok") {
           const { route, status, bodySize } = c.ref;
           ctx.afterCommit(() => gauges.remove(route, status, bodySize));

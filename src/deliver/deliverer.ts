@@ -36,7 +36,6 @@ interface RouteRunner {
   /** Claimed (leased) events not yet being sent. */
   buffer: StoredEvent[];
   inflight: number;
-  claiming: boolean;
   probing: boolean;
   breaker: BreakerState;
 }
@@ -67,7 +66,6 @@ export function createDeliverer(deps: DelivererDeps) {
       upstream,
       buffer: [],
       inflight: 0,
-      claiming: false,
       probing: false,
       breaker,
     });
@@ -77,15 +75,19 @@ export function createDeliverer(deps: DelivererDeps) {
   let timer: NodeJS.Timeout | undefined;
   let wakeScheduled = false;
   const idleWaiters: Array<() => void> = [];
+  /**
+   * Leases (seqs claimed and not yet recorded) live in memory: the process lock (store/open.ts)
+   * makes this process the only deliverer, so a crash simply leaves the rows pending.
+   */
+  const leased = new Set<number>();
 
   function saveBreaker(r: RouteRunner): void {
     store.routes.save({ route: r.route.name, ...r.breaker, updatedAt: clock.now() });
   }
 
   /**
-   * Starts deliveries from the route's prefetched buffer up to its free slots, and claims more in
-   * the background. Claiming ahead (up to one concurrency's worth) keeps the claim's commit off
-   * each delivery's path; claimed rows are leased, so a crash just returns them to pending.
+   * Starts deliveries from the route's prefetched buffer up to its free slots, and claims more.
+   * Claiming is a read plus an in-memory lease, so the buffer refills without waiting for a commit.
    */
   function pump(r: RouteRunner): void {
     if (stopping) return;
@@ -93,67 +95,52 @@ export function createDeliverer(deps: DelivererDeps) {
     if (gate.probe) {
       // Half-open: exactly one probe at a time, nothing buffered ahead of it.
       if (!r.probing && r.inflight === 0) {
+        if (r.buffer.length === 0) claim(r, 1);
         const event = r.buffer.shift();
         if (event) void deliver(r, event, true);
-        else claim(r, 1);
       }
       return;
     }
-    while (r.inflight < gate.slots && r.buffer.length > 0)
-      void deliver(r, r.buffer.shift() as StoredEvent, false);
-    // Refill in chunks once half the buffer is spent: one claim (and one commit) per many events.
-    const ahead = Math.max(r.route.concurrency, PREFETCH);
-    if (gate.slots > 0 && r.buffer.length <= ahead / 2) {
-      claim(r, gate.slots - r.inflight + ahead - r.buffer.length);
+    for (;;) {
+      while (r.inflight < gate.slots && r.buffer.length > 0) {
+        void deliver(r, r.buffer.shift() as StoredEvent, false);
+      }
+      // Refill in chunks once half the buffer is spent: one index read per many events.
+      const ahead = Math.max(r.route.concurrency, PREFETCH);
+      if (gate.slots === 0 || r.buffer.length > ahead / 2) return;
+      const want = gate.slots - r.inflight + ahead - r.buffer.length;
+      const claimed = claim(r, want);
+      if (claimed.length < want) scheduleTimer();
+      if (claimed.length === 0) return;
     }
   }
 
-  function claim(r: RouteRunner, limit: number): void {
-    if (r.claiming) return;
-    r.claiming = true;
-    const now = clock.now();
-    const leaseUntil = now + r.route.connectTimeoutMs + r.route.timeoutMs + 60_000;
-    writer
-      .run((ctx) => {
-        const claimed = store.events.claimDue(r.route.name, clock.now(), limit, leaseUntil);
-        ctx.afterCommit(() => {
-          for (const e of claimed) gauges.move(r.route.name, "pending", "delivering", e.body.length);
-        });
-        return claimed;
-      })
-      .then(
-        (claimed) => {
-          r.claiming = false;
-          r.buffer.push(...claimed);
-          if (stopping) {
-            releaseBuffer(r);
-            return;
-          }
-          if (claimed.length > 0) pump(r);
-          if (claimed.length < limit) scheduleTimer();
-        },
-        (err: unknown) => {
-          r.claiming = false;
-          log.error({ err, route: r.route.name }, "claiming due events failed; retrying in 1s");
-          scheduleTimer(1000);
-        },
-      );
+  /** Leases up to `limit` due events of the route into its buffer. */
+  function claim(r: RouteRunner, limit: number): StoredEvent[] {
+    let claimed: StoredEvent[];
+    try {
+      claimed = store.events.claimDue(r.route.name, clock.now(), limit, leased);
+    } catch (err) {
+      log.error({ err, route: r.route.name }, "claiming due events failed; retrying in 1s");
+      scheduleTimer(1000);
+      return [];
+    }
+    for (const e of claimed) {
+      leased.add(e.seq);
+      gauges.move(r.route.name, "pending", "delivering", e.body.length);
+    }
+    r.buffer.push(...claimed);
+    return claimed;
   }
 
-  /** Returns prefetched, never-sent events to pending (breaker opened, paused, or stopping). */
-  function releaseBuffer(r: RouteRunner): Promise<void> {
-    const events = r.buffer.splice(0);
-    if (events.length === 0) return Promise.resolve();
-    return writer
-      .run((ctx) => {
-        for (const e of events) store.events.release(e.seq);
-        ctx.afterCommit(() => {
-          for (const e of events) gauges.move(r.route.name, "delivering", "pending", e.body.length);
-        });
-      })
-      .catch((err: unknown) =>
-        log.error({ err }, "could not release prefetched events; recovered on restart"),
-      );
+  /** Gives up a lease without an attempt: the row never stopped being pending. */
+  function unlease(route: string, event: StoredEvent): void {
+    if (leased.delete(event.seq)) gauges.move(route, "delivering", "pending", event.body.length);
+  }
+
+  /** Hands prefetched, never-sent events back (breaker opened, paused, or stopping). */
+  function releaseBuffer(r: RouteRunner): void {
+    for (const e of r.buffer.splice(0)) unlease(r.route.name, e);
   }
 
   async function deliver(r: RouteRunner, event: StoredEvent, probe: boolean): Promise<void> {
@@ -177,21 +164,18 @@ export function createDeliverer(deps: DelivererDeps) {
       { timeoutMs: route.timeoutMs, now: clock.now, signal: shutdown.signal },
     );
     r.inflight--;
-    let done: Promise<unknown>;
     if (result.aborted) {
-      done = writer.run((ctx) => {
-        store.events.release(event.seq);
-        ctx.afterCommit(() => gauges.move(route.name, "delivering", "pending", event.body.length));
-      });
+      unlease(route.name, event);
     } else {
-      done = record(r, event, result, probe);
+      const done = record(r, event, result, probe);
+      // The next buffered event starts now; a probe waits, since its outcome decides the breaker.
+      if (!probe) pump(r);
+      await done.catch((err: unknown) => {
+        // Not recorded: the row is still pending, so dropping the lease means it is tried again.
+        log.error({ err, event: event.id }, "could not record attempt; the event will be retried");
+        unlease(route.name, event);
+      });
     }
-    // Start the next buffered event now, so its refill claim shares this outcome's commit. A probe
-    // waits instead: its outcome decides whether the breaker closes.
-    if (!probe) pump(r);
-    await done.catch((err: unknown) =>
-      log.error({ err, event: event.id }, "could not record attempt; the lease is recovered on restart"),
-    );
     if (probe) r.probing = false;
     if (stopping && totalInflight() === 0) for (const w of idleWaiters.splice(0)) w();
     pump(r);
@@ -233,6 +217,8 @@ export function createDeliverer(deps: DelivererDeps) {
           saveBreaker(r);
         }
         ctx.afterCommit(() => {
+          // The lease ends only once the outcome is durable; until then the row still reads pending.
+          leased.delete(event.seq);
           gauges.move(route.name, "delivering", update.status, event.body.length);
           deps.hooks?.attempt?.(route, event, result, update);
           if (breakerChanged) gateChanged(r, before, after);
@@ -308,11 +294,15 @@ export function createDeliverer(deps: DelivererDeps) {
   }
 
   return {
-    /** Recovers leases left by a crashed process, then starts delivering. */
     start(): void {
-      const recovered = store.events.recoverLeases();
-      if (recovered > 0) log.warn({ recovered }, "returned events leased by a previous process to pending");
       wake();
+    },
+    /** Whether an event (by seq) is claimed or being delivered right now. */
+    isLeased(seq: number): boolean {
+      return leased.has(seq);
+    },
+    leasedSeqs(): number[] {
+      return [...leased];
     },
     wake,
     setRouteState,
@@ -324,7 +314,7 @@ export function createDeliverer(deps: DelivererDeps) {
     async stop(graceMs: number): Promise<void> {
       stopping = true;
       if (timer) clearTimeout(timer);
-      await Promise.all([...runners.values()].map(releaseBuffer));
+      for (const r of runners.values()) releaseBuffer(r);
       const idle = new Promise<void>((resolve) => {
         if (totalInflight() === 0) resolve();
         else idleWaiters.push(resolve);

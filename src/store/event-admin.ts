@@ -12,6 +12,8 @@ export interface EventFilter {
   since: number | null;
   /** received_at < until, epoch ms. */
   until: number | null;
+  /** Only these seqs (the deliverer's leases, for status=delivering), or all. */
+  seqs?: number[];
 }
 
 /** One event as listed, without headers and body. */
@@ -133,6 +135,7 @@ function where(f: EventFilter): { shape: string; terms: string[]; params: Bound 
   add("last_reason = @reason", "reason", f.reason);
   add("received_at >= @since", "since", f.since);
   add("received_at < @until", "until", f.until);
+  if (f.seqs) add("seq IN (SELECT value FROM json_each(@seqs))", "seqs", JSON.stringify(f.seqs));
   return { shape: Object.keys(params).join(","), terms, params };
 }
 
@@ -159,7 +162,7 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
   const maxSeq = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM events").pluck() as Statement<[], number>;
   const reopen = db.prepare(
     `UPDATE events SET status = 'pending', next_attempt_at = @now, schedule_base = attempts, schedule_start = @now,
-       blocked = @blocked, lease_until = NULL, delivered_at = NULL, finished_at = NULL
+       blocked = @blocked, delivered_at = NULL, finished_at = NULL
      WHERE seq = @seq AND status IN ('dead', 'delivered')`,
   );
   const makeDue = db.prepare("UPDATE events SET next_attempt_at = ? WHERE seq = ? AND status = 'pending'");
@@ -200,11 +203,11 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
     maxSeq(): number {
       return maxSeq.get() ?? 0;
     },
-    /** Redelivers one event: a delivering one is left alone, a pending one is only made due now. */
-    redeliver(id: string, now: number): AdminChange {
+    /** Redelivers one event: a leased one is left alone, a pending one is only made due now. */
+    redeliver(id: string, now: number, isLeased: (seq: number) => boolean): AdminChange {
       const row = refById.get(id);
       if (!row) return { result: "not_found" };
-      if (row.status === "delivering") return { result: "delivering" };
+      if (isLeased(row.seq)) return { result: "delivering" };
       const ref = toRef(row);
       redeliverRef(ref, now);
       return { result: "ok", ref };
@@ -233,10 +236,10 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
       return refs;
     },
     /** Deletes an event and its attempts; an ordered open event lets the next of its key go. */
-    discard(id: string): AdminChange {
+    discard(id: string, isLeased: (seq: number) => boolean): AdminChange {
       const row = refById.get(id);
       if (!row) return { result: "not_found" };
-      if (row.status === "delivering") return { result: "delivering" };
+      if (isLeased(row.seq)) return { result: "delivering" };
       const ref = toRef(row);
       deleteEvent.run(ref.seq);
       deleteAttempts.run(ref.id);

@@ -85,8 +85,8 @@ export function createEventQueries(db: Database) {
        dedup_key, order_key, blocked, status, next_attempt_at, schedule_start)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
   );
-  // Claiming selects through the covering partial index, then leases row by row: cheaper than an
-  // UPDATE ... WHERE seq IN (subquery) RETURNING over the whole set.
+  // Claiming is a read: leases live in the deliverer's memory (one process holds the database, see
+  // open.ts), so a claim writes nothing and a crash leaves nothing to recover.
   const due = db
     .prepare(
       `SELECT seq FROM events
@@ -94,9 +94,7 @@ export function createEventQueries(db: Database) {
        ORDER BY next_attempt_at, seq LIMIT ?`,
     )
     .pluck() as Statement<[string, number, number], number>;
-  const lease = db.prepare(
-    `UPDATE events SET status = 'delivering', lease_until = ? WHERE seq = ? RETURNING ${COLUMNS}`,
-  ) as Statement<[number, number], EventRow>;
+  const rowBySeq = db.prepare(`SELECT ${COLUMNS} FROM events WHERE seq = ?`) as Statement<[number], EventRow>;
   const nextDue = db
     .prepare(
       `SELECT next_attempt_at FROM events WHERE route = ? AND status = 'pending' AND blocked = 0
@@ -105,25 +103,19 @@ export function createEventQueries(db: Database) {
     .pluck() as Statement<[string], number>;
   const update = db.prepare(
     `UPDATE events SET status = @status, attempts = @attempts, next_attempt_at = @nextAttemptAt,
-       lease_until = NULL, last_reason = @lastReason, last_detail = @lastDetail, last_status = @lastStatus,
+       last_reason = @lastReason, last_detail = @lastDetail, last_status = @lastStatus,
        delivered_at = @deliveredAt, finished_at = @finishedAt
      WHERE seq = @seq`,
   );
-  const release = db.prepare(
-    "UPDATE events SET status = 'pending', lease_until = NULL WHERE seq = ? AND status = 'delivering'",
-  );
-  const recover = db.prepare(
-    "UPDATE events SET status = 'pending', lease_until = NULL WHERE status = 'delivering'",
-  );
   const openInKey = db
     .prepare(
-      `SELECT 1 FROM events WHERE route = ? AND order_key = ? AND status IN ('pending', 'delivering')
+      `SELECT 1 FROM events WHERE route = ? AND order_key = ? AND status = 'pending'
        LIMIT 1`,
     )
     .pluck() as Statement<[string, string], number>;
   const nextInKey = db
     .prepare(
-      `SELECT seq FROM events WHERE route = ? AND order_key = ? AND status IN ('pending', 'delivering')
+      `SELECT seq FROM events WHERE route = ? AND order_key = ? AND status = 'pending'
        ORDER BY seq LIMIT 1`,
     )
     .pluck() as Statement<[string, string], number>;
@@ -131,14 +123,9 @@ export function createEventQueries(db: Database) {
   const countByStatus = db.prepare(
     "SELECT route, status, COUNT(*) AS n, COALESCE(SUM(body_size), 0) AS bytes FROM events GROUP BY route, status",
   ) as Statement<[], { route: string; status: EventStatus; n: number; bytes: number }>;
-  // seq order is arrival order, so the first open row by (status, seq) is the oldest: O(log n).
+  // seq order is arrival order, so the first pending row by (status, seq) is the oldest: O(log n).
   const oldestOpen = db
-    .prepare(
-      `SELECT MIN(received_at) FROM (
-         SELECT received_at FROM (SELECT received_at FROM events WHERE status = 'pending' ORDER BY seq LIMIT 1)
-         UNION ALL
-         SELECT received_at FROM (SELECT received_at FROM events WHERE status = 'delivering' ORDER BY seq LIMIT 1))`,
-    )
+    .prepare("SELECT received_at FROM events WHERE status = 'pending' ORDER BY seq LIMIT 1")
     .pluck() as Statement<[], number | null>;
 
   /** Lets the oldest open event of a key go once the one ahead of it finished or left. */
@@ -170,12 +157,17 @@ export function createEventQueries(db: Database) {
         ).lastInsertRowid,
       );
     },
-    /** Leases up to `limit` due events of a route, oldest due first. */
-    claimDue(route: string, now: number, limit: number, leaseUntil: number): StoredEvent[] {
+    /**
+     * Up to `limit` due events of a route, oldest due first, skipping those already leased. The
+     * index is read `leased.size` rows further, so leased rows cannot crowd out claimable ones.
+     */
+    claimDue(route: string, now: number, limit: number, leased: ReadonlySet<number>): StoredEvent[] {
       const events: StoredEvent[] = [];
-      for (const seq of due.all(route, now, limit)) {
-        const row = lease.get(leaseUntil, seq);
+      for (const seq of due.all(route, now, limit + leased.size)) {
+        if (leased.has(seq)) continue;
+        const row = rowBySeq.get(seq);
         if (row) events.push(toEvent(row));
+        if (events.length === limit) break;
       }
       return events;
     },
@@ -189,17 +181,9 @@ export function createEventQueries(db: Database) {
       if (orderKey !== null && u.status !== "pending") unblockNext(route, orderKey);
     },
     unblockNext,
-    /** True when an event of this ordering key is pending or delivering on the route. */
+    /** True when an event of this ordering key is not yet finished on the route. */
     keyHasOpen(route: string, orderKey: string): boolean {
       return openInKey.get(route, orderKey) !== undefined;
-    },
-    /** Returns a claimed event to pending without counting an attempt (shutdown). */
-    release(seq: number): void {
-      release.run(seq);
-    },
-    /** Crash recovery: leases held by a previous process go back to pending. */
-    recoverLeases(): number {
-      return recover.run().changes;
     },
     countByStatus() {
       return countByStatus.all();

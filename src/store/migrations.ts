@@ -27,7 +27,6 @@ const migrations: string[] = [
     schedule_base INTEGER NOT NULL DEFAULT 0,
     schedule_start INTEGER NOT NULL,
     next_attempt_at INTEGER NOT NULL,
-    lease_until INTEGER,
     last_reason TEXT,
     last_detail TEXT,
     last_status INTEGER,
@@ -38,7 +37,7 @@ const migrations: string[] = [
   CREATE INDEX events_due ON events (route, next_attempt_at, seq) WHERE status = 'pending' AND blocked = 0;
   -- Ordering: the open events of one ordering key, oldest first.
   CREATE INDEX events_open_by_key ON events (route, order_key, seq)
-    WHERE order_key IS NOT NULL AND status IN ('pending', 'delivering');
+    WHERE order_key IS NOT NULL AND status = 'pending';
   -- Admin listing (newest first) and retention (oldest finished first).
   CREATE INDEX events_status ON events (status, seq);
   CREATE INDEX events_finished ON events (status, finished_at) WHERE finished_at IS NOT NULL;

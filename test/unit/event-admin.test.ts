@@ -24,10 +24,13 @@ function setup() {
   const batches: number[] = [];
   const writer = createWriter({ db: opened.db, onCommit: (n) => batches.push(n) });
   let wakes = 0;
+  const leased = new Set<number>();
   const deliverer = {
     wake: () => void wakes++,
     setRouteState: async () => null,
     routeState: () => null,
+    isLeased: (seq: number) => leased.has(seq),
+    leasedSeqs: () => [...leased],
   };
   const insert = (id: string, orderKey: string | null = null) =>
     store.events.insert({
@@ -74,8 +77,10 @@ function setup() {
     };
   const service = (g: ReturnType<typeof gauges>) =>
     createEventAdmin({ store, writer, gauges: g, deliverer, clock: { now: () => NOW }, routeNames: ["r"] });
-  return { store, writer, batches, insert, finish, gauges, row, service, wakes: () => wakes };
+  return { store, writer, batches, insert, finish, gauges, row, service, leased, wakes: () => wakes };
 }
+
+const NO_FILTER = { status: null, route: null, reason: null, since: null, until: null };
 
 describe("event admin service over SQLite", () => {
   test("bulk redelivery walks 1,201 dead events in chunks of 500, each once, restarting their schedules", async () => {
@@ -112,7 +117,7 @@ describe("event admin service over SQLite", () => {
     expect(t.row("a")).toMatchObject({ status: "pending", blocked: 1 });
     t.finish(b, "delivered", "k");
     expect(t.row("a").blocked).toBe(0);
-    expect(t.store.events.claimDue("r", NOW, 10, NOW + 1000).map((e) => e.id)).toEqual(["a"]);
+    expect(t.store.events.claimDue("r", NOW, 10, new Set()).map((e) => e.id)).toEqual(["a"]);
   });
 
   test("discarding a queued event leaves the head alone; discarding the head lets the next one go", async () => {
@@ -141,13 +146,15 @@ describe("event admin service over SQLite", () => {
     expect(await admin.discard("a")).toBe("not_found");
   });
 
-  test("a delivering event is neither redelivered nor discarded", async () => {
+  test("an event leased by the deliverer is neither redelivered nor discarded, and lists as delivering", async () => {
     const t = setup();
-    t.insert("a");
-    t.store.events.claimDue("r", NOW, 1, NOW + 1000);
+    const seq = t.insert("a");
+    t.leased.add(seq);
     const admin = t.service(t.gauges());
     expect(await admin.redeliver("a")).toBe("delivering");
     expect(await admin.discard("a")).toBe("delivering");
-    expect(t.row("a").status).toBe("delivering");
+    expect(admin.list(NO_FILTER, null, 10).events.map((e) => e.status)).toEqual(["delivering"]);
+    t.leased.delete(seq);
+    expect(admin.list(NO_FILTER, null, 10).events.map((e) => e.status)).toEqual(["pending"]);
   });
 });
