@@ -68,6 +68,7 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
   const checkpointer = createCheckpointer({
     db: opened.db,
     walPath: `${config.storage.path}-wal`,
+    backgroundPath: config.storage.path,
     onError: (err) => log.warn({ err }, "WAL checkpoint failed; retrying after the next commit"),
   });
   const writer = createWriter({ db: opened.db, onCommit: () => checkpointer.onCommit() });

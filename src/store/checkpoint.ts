@@ -1,4 +1,6 @@
 import { statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
 import type { Database } from "better-sqlite3";
 
 export const CheckpointModes = { PASSIVE: "PASSIVE", TRUNCATE: "TRUNCATE" } as const;
@@ -28,7 +30,30 @@ export interface CheckpointerOptions {
   now?: () => number;
   /** Told about checkpoints that fail (e.g. SQLITE_BUSY from an outside reader). */
   onError?: (err: unknown) => void;
+  /**
+   * Run routine PASSIVE checkpoints on a worker thread with its own connection to this file, so
+   * the checkpoint's writes and fsync never block the event loop (and so never an ack).
+   */
+  backgroundPath?: string;
 }
+
+/**
+ * The worker: one connection, one PASSIVE checkpoint per message. PASSIVE never blocks the main
+ * connection's writers, so the two threads need no coordination beyond SQLite's own locks.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.sqlite);
+const db = new Database(workerData.path, { timeout: 0 });
+parentPort.on("message", () => {
+  try {
+    const [r] = db.pragma("wal_checkpoint(PASSIVE)");
+    parentPort.postMessage({ ok: true, ...r });
+  } catch (err) {
+    parentPort.postMessage({ ok: false, message: String((err && err.message) || err) });
+  }
+});
+`;
 
 export interface Checkpointer {
   /** Call after every committed batch (the writer's onCommit). */
@@ -60,6 +85,23 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   let dirty = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let worker: Worker | undefined;
+  let workerBusy = false;
+  if (options.backgroundPath !== undefined) {
+    const sqlite = createRequire(import.meta.url).resolve("better-sqlite3");
+    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path: options.backgroundPath, sqlite } });
+    worker.unref();
+    worker.on("message", (r: { ok: boolean; message?: string }) => {
+      workerBusy = false;
+      if (r.ok) lastCheckpointAt = now();
+      else options.onError?.(new Error(`background checkpoint failed: ${r.message}`));
+    });
+    worker.on("error", (err) => {
+      // Fall back to checkpoints on this thread rather than letting the WAL grow.
+      worker = undefined;
+      options.onError?.(err);
+    });
+  }
 
   function walBytes(): number {
     try {
@@ -89,7 +131,18 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     if (stopped || !dirty) return;
     const t = now();
     const idleFor = t - lastCommitAt;
-    if (idleFor >= idleMs || t - lastCheckpointAt >= maxIntervalMs || walBytes() > truncateAbove) {
+    const overCap = walBytes() > truncateAbove;
+    if (idleFor >= idleMs || t - lastCheckpointAt >= maxIntervalMs || overCap) {
+      if (worker && !overCap) {
+        if (!workerBusy) {
+          workerBusy = true;
+          dirty = false;
+          worker.postMessage("checkpoint");
+        }
+        // Writes that land while the worker copies stay dirty and are picked up next time.
+        if (dirty) arm(idleMs);
+        return;
+      }
       checkpoint();
       return;
     }
@@ -113,6 +166,8 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     walBytes,
     stop() {
       stopped = true;
+      void worker?.terminate();
+      worker = undefined;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
     },
