@@ -63,6 +63,7 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
     path: config.storage.path,
     synchronous: config.storage.synchronous,
     maxDbSizeBytes: config.storage.maxDbSize,
+    syncOffThread: true,
   });
   const store = createStore(opened.db);
   const checkpointer = createCheckpointer({
@@ -71,7 +72,11 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
     backgroundPath: config.storage.path,
     onError: (err) => log.warn({ err }, "WAL checkpoint failed; retrying after the next commit"),
   });
-  const writer = createWriter({ db: opened.db, onCommit: () => checkpointer.onCommit() });
+  const writer = createWriter({
+    db: opened.db,
+    onCommit: () => checkpointer.onCommit(),
+    ...(opened.walSync ? { sync: opened.walSync.sync } : {}),
+  });
   const gauges = createQueueGauges(store.events.countByStatus());
   const pruner = createPruner({
     store,

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Synchronous } from "../config/types.js";
 import { migrate } from "./migrations.js";
+import { createWalSync, type WalSync } from "./wal-sync.js";
 
 export interface OpenOptions {
   /** Database file path; its directory is created if missing. */
@@ -11,6 +12,11 @@ export interface OpenOptions {
   synchronous: Synchronous;
   /** `storage.max_db_size` in bytes: SQLite refuses to grow the file past it (SQLITE_FULL). */
   maxDbSizeBytes?: number | null;
+  /**
+   * With `full`: let SQLite commit at NORMAL and return a WalSync that the writer runs after each
+   * commit, off the event loop (see wal-sync.ts). Without it, `full` syncs inside every commit.
+   */
+  syncOffThread?: boolean;
 }
 
 /** Raised when another process holds the database. */
@@ -25,6 +31,8 @@ export class DatabaseLockedError extends Error {
  */
 export interface OpenedDatabase {
   db: Database.Database;
+  /** For `full` with `syncOffThread`: what the writer must run after each commit; else null. */
+  walSync: WalSync | null;
   /** Closes the database, then releases the process lock. */
   close(): void;
 }
@@ -44,7 +52,8 @@ export function openDatabase(options: OpenOptions): OpenedDatabase {
   }
   try {
     db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
+    const inline = options.synchronous === "full" && !options.syncOffThread;
+    db.pragma(`synchronous = ${inline ? "FULL" : "NORMAL"}`);
     // Checkpoints run off the ack path (see checkpoint.ts), never inside an ingest commit.
     db.pragma("wal_autocheckpoint = 0");
     db.pragma("foreign_keys = OFF");
@@ -64,9 +73,13 @@ export function openDatabase(options: OpenOptions): OpenedDatabase {
     lock.close();
     throw err;
   }
+  const walSync =
+    options.synchronous === "full" && options.syncOffThread ? createWalSync(`${options.path}-wal`) : null;
   return {
     db,
+    walSync,
     close() {
+      walSync?.close();
       if (db.open) db.close();
       lock.close();
     },

@@ -48,6 +48,11 @@ export interface WriterOptions {
   maxBatch?: number;
   /** How long a lazy op may wait for a batch (ms). */
   lazyMs?: number;
+  /**
+   * Makes committed batches durable (fdatasync of the WAL). When given, callers resolve only after
+   * a sync that started after their commit; batches keep committing while a sync runs.
+   */
+  sync?: () => Promise<void>;
   /** Called after every committed batch (e.g. to checkpoint when idle). */
   onCommit?: (ops: number) => void;
 }
@@ -78,6 +83,34 @@ export function createWriter(options: WriterOptions): Writer {
 
   let queue: Queued[] = [];
   let scheduled = false;
+  // Committed, waiting for a sync to make them durable.
+  let awaitingSync: Array<() => void> = [];
+  let failIfSyncFails: Array<(err: unknown) => void> = [];
+  let syncing = false;
+
+  function startSync(): void {
+    if (syncing || awaitingSync.length === 0 || !options.sync) return;
+    syncing = true;
+    const ok = awaitingSync;
+    const fail = failIfSyncFails;
+    awaitingSync = [];
+    failIfSyncFails = [];
+    options
+      .sync()
+      .then(
+        () => {
+          for (const fn of ok) fn();
+        },
+        (err: unknown) => {
+          // Committed but maybe not durable: refuse the ack so the provider keeps its copy.
+          for (const fn of fail) fn(err);
+        },
+      )
+      .finally(() => {
+        syncing = false;
+        startSync();
+      });
+  }
   let lazyTimer: NodeJS.Timeout | undefined;
   const lazyMs = options.lazyMs ?? 5;
 
@@ -159,8 +192,14 @@ export function createWriter(options: WriterOptions): Writer {
       const item = batch[i] as Queued;
       const err = outcome.errors[i];
       if (err !== undefined) item.reject(err);
-      else item.resolve(outcome.results[i]);
+      else if (!options.sync) item.resolve(outcome.results[i]);
+      else {
+        const value = outcome.results[i];
+        awaitingSync.push(() => item.resolve(value));
+        failIfSyncFails.push(item.reject);
+      }
     }
+    startSync();
     options.onCommit?.(batch.length);
   }
 

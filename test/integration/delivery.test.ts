@@ -35,7 +35,7 @@ function rawPost(url: string, target: string, headerLines: string[], body: Buffe
         `Content-Length: ${body.length}`,
       ];
       socket.write(`${head.join("\r\n")}\r\n\r\n`);
-      socket.end(body);
+      socket.write(body); // no half-close: the server closes after answering (Connection: close)
     });
     let text = "";
     socket.on("data", (c: Buffer) => {

@@ -97,6 +97,33 @@ describe("group-commit writer", () => {
     expect(effects).toEqual(["kept"]);
   });
 
+  test("with a sync, callers resolve only after a sync that began after their commit", async () => {
+    const syncs: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+    const sync = () => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject }));
+    const writer = createWriter({ db: opened.db, sync });
+    const store = createStore(opened.db);
+    let first = false;
+    const a = writer
+      .run(() => insert(store, "a"))
+      .then(() => {
+        first = true;
+      });
+    await new Promise((r) => setImmediate(r)); // batch 1 committed, its sync started
+    expect(syncs).toHaveLength(1);
+    const b = writer.run(() => insert(store, "b"));
+    await new Promise((r) => setImmediate(r)); // batch 2 committed while sync 1 runs
+    expect(opened.db.prepare("SELECT COUNT(*) FROM events").pluck().get()).toBe(2);
+    expect(first).toBe(false);
+    expect(syncs).toHaveLength(1); // one sync at a time; batch 2 waits for the next
+    syncs[0]?.resolve();
+    await a;
+    expect(first).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(syncs).toHaveLength(2);
+    syncs[1]?.reject(new Error("EIO"));
+    await expect(b).rejects.toThrow("EIO"); // committed but not known durable: no ack
+  });
+
   test("a second process cannot open the same database", async () => {
     const { DatabaseLockedError } = await import("../../src/store/index.js");
     expect(() => openDatabase({ path: join(dir.dir, "w.db"), synchronous: "full" })).toThrow(
