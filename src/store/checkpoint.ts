@@ -82,7 +82,7 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   const idleMs = options.idleMs ?? 75;
   const maxIntervalMs = options.maxIntervalMs ?? 1_000;
   const truncateAbove = options.truncateAboveBytes ?? 64 * 1024 * 1024;
-  const rewindAboveBytes = Math.min(16 * 1024 * 1024, truncateAbove / 4);
+  const rewindAboveBytes = truncateAbove / 2;
   const now = options.now ?? Date.now;
   let lastCommitAt = 0;
   let lastCheckpointAt = now();
