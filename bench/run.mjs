@@ -14,13 +14,24 @@ const only = process.argv
   ?.slice(7)
   .split(",");
 const P = quick
-  ? { seconds: 3, runs: 1, deliveryN: 5_000, backlog: 100_000, e2eRates: [2_000, 5_000], e2eSeconds: 4 }
+  ? {
+      seconds: 3,
+      runs: 1,
+      deliveryN: 5_000,
+      concurrencies: [8],
+      backlog: 100_000,
+      e2eRates: [3_000, 5_000],
+      e2eConcurrency: 32,
+      e2eSeconds: 4,
+    }
   : {
       seconds: 8,
       runs: 3,
       deliveryN: 30_000,
+      concurrencies: [8, 32],
       backlog: 1_000_000,
-      e2eRates: [3_000, 5_000, 7_000, 9_000],
+      e2eRates: [3_000, 4_000, 5_000, 6_000, 7_000],
+      e2eConcurrency: 32,
       e2eSeconds: 8,
     };
 const here = import.meta.dirname;
@@ -40,8 +51,8 @@ function machine() {
   };
 }
 
-function hookbufferConfig(upstreamPort) {
-  const path = join(work, `config-${upstreamPort}.yaml`);
+function hookbufferConfig(upstreamPort, concurrency = 8) {
+  const path = join(work, `config-${upstreamPort}-${concurrency}.yaml`);
   writeFileSync(
     path,
     `upstream: http://127.0.0.1:${upstreamPort}
@@ -49,17 +60,17 @@ routes:
   - name: line
     path: /callback
     verify: {scheme: line, secret: bench-channel-secret}
-    delivery: {dedup: line}
+    delivery: {dedup: line, concurrency: ${concurrency}}
 log: {level: warn}
 `,
   );
   return path;
 }
 
-async function startHookbuffer(db, upstreamPort, extra = []) {
+async function startHookbuffer(db, upstreamPort, concurrency = 8) {
   return startServer(CLI, [
     "--config",
-    hookbufferConfig(upstreamPort),
+    hookbufferConfig(upstreamPort, concurrency),
     "--db",
     db,
     "--host",
@@ -70,7 +81,6 @@ async function startHookbuffer(db, upstreamPort, extra = []) {
     "0",
     "--log-level",
     "info",
-    ...extra,
   ]);
 }
 
@@ -137,53 +147,68 @@ async function ingestSection() {
   };
 }
 
-async function deliverySection() {
-  const db = join(work, "delivery.db");
+/** Drains a seeded backlog into a fast upstream; the baseline posts the same bodies with undici. */
+async function deliveryRun(concurrency) {
+  const db = join(work, `delivery-${concurrency}.db`);
   seedEvents(db, "line", P.deliveryN);
   const up = await startServer(join(here, "servers/upstream.mjs"));
   const baseline = await runJson(join(here, "undici-loop.mjs"), [
     `http://127.0.0.1:${up.port}`,
     String(P.deliveryN),
-    "8",
+    String(concurrency),
   ]);
   const t0 = performance.now();
-  const hb = await startHookbuffer(db, up.port);
+  const hb = await startHookbuffer(db, up.port, concurrency);
   let delivered = 0;
   while (delivered < P.deliveryN) {
     await sleep(50);
     delivered = (await admin(hb, "GET", "/stats")).queue.delivered;
   }
   const seconds = (performance.now() - t0 - hb.startupMs) / 1000;
-  const stats = await admin(hb, "GET", "/stats");
   await hb.stop();
   await up.stop("SIGKILL");
-  const attempts = new Database(db, { readonly: true })
+  const attemptRows = new Database(db, { readonly: true })
     .prepare("SELECT COUNT(*) FROM attempts")
     .pluck()
     .get();
-  results.delivery = {
+  const rate = P.deliveryN / seconds;
+  log(
+    `delivery at concurrency ${concurrency}: ${rate.toFixed(0)}/s vs undici loop ${baseline.rate.toFixed(0)}/s`,
+  );
+  return {
+    concurrency,
     events: P.deliveryN,
     seconds,
-    rate: P.deliveryN / seconds,
+    rate,
     baseline: baseline.rate,
-    ratio: P.deliveryN / seconds / baseline.rate,
-    attemptRows: attempts,
-    statsDelivered: stats.totals.delivered,
+    ratio: rate / baseline.rate,
+    attemptRows,
   };
-  log(`delivery: ${results.delivery.rate.toFixed(0)}/s vs undici loop ${baseline.rate.toFixed(0)}/s`);
+}
+
+async function deliverySection() {
+  results.delivery = [];
+  for (const c of P.concurrencies) results.delivery.push(await deliveryRun(c));
 }
 
 async function endToEndSection() {
   const up = await startServer(join(here, "servers/upstream.mjs"));
-  results.endToEnd = { rates: [] };
+  const concurrency = P.e2eConcurrency;
+  results.endToEnd = { concurrency, rates: [] };
   for (const rate of P.e2eRates) {
-    const hb = await startHookbuffer(join(work, `e2e-${rate}.db`), up.port);
+    const hb = await startHookbuffer(join(work, `e2e-${rate}.db`), up.port, concurrency);
     const sample = async () => {
       const s = await admin(hb, "GET", "/stats");
-      return { backlog: s.queue.pending + s.queue.delivering, delivered: s.queue.delivered };
+      return {
+        backlog: s.queue.pending + s.queue.delivering,
+        delivered: s.queue.delivered,
+        received: s.totals.received,
+      };
     };
     const run = load(hb.port, P.e2eSeconds, rate, 50);
-    await sleep(1_500);
+    // The generator builds its requests first: measure from one second after traffic starts.
+    while ((await sample()).received === 0) await sleep(50);
+    await sleep(1_000);
     const a = await sample();
     const t = performance.now();
     const res = await run;
@@ -298,24 +323,29 @@ function table() {
     ]);
     rows.push(["ingest: acknowledged but not stored", `${i.lost}`, "rows counted against 2xx", ""]);
   }
-  const d = results.delivery;
-  if (d) {
-    rows.push(["delivery: plain undici loop, 8 connections", `${f(d.baseline)} ev/s`, "", "1.00x"]);
+  for (const d of results.delivery ?? []) {
     rows.push([
-      "delivery: hookbuffer (attempt rows, stats)",
+      `delivery: plain undici loop, ${d.concurrency} connections`,
+      `${f(d.baseline)} ev/s`,
+      "",
+      "1.00x",
+    ]);
+    rows.push([
+      `delivery: hookbuffer, concurrency ${d.concurrency} (attempt rows, stats)`,
       `${f(d.rate)} ev/s`,
-      `${d.events} events`,
+      `${d.events} events, ${d.attemptRows} attempt rows`,
       `${f(d.ratio, 2)}x`,
     ]);
   }
   const e = results.endToEnd;
-  if (e)
+  if (e) {
     rows.push([
-      "end to end: highest flat-backlog rate",
+      `end to end (concurrency ${e.concurrency}): highest flat-backlog rate`,
       `${e.highestFlat} ev/s`,
       e.rates.map((r) => `${r.rate}:${r.flat ? "flat" : "grows"}`).join(" "),
       "",
     ]);
+  }
   const b = results.backlog;
   if (b && i) {
     rows.push([`backlog of ${b.events}: start-up`, `${f(b.startupMs)} ms`, "", ""]);

@@ -226,7 +226,7 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
         await deliverer.stop(graceMs);
         await pruner.stop();
         checkpointer.stop();
-        writer.flush();
+        await writer.drain();
         await alerter.stop();
         await close(adminServer);
         opened.close();

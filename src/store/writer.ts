@@ -24,6 +24,8 @@ export interface Writer {
   run<T>(op: WriteOp<T>, options?: RunOptions): Promise<T>;
   /** Runs the queued batch now. */
   flush(): void;
+  /** Flushes, then waits until every committed batch has been synced (for shutdown). */
+  drain(): Promise<void>;
   /** Ops waiting for the next batch. */
   readonly queued: number;
 }
@@ -87,6 +89,7 @@ export function createWriter(options: WriterOptions): Writer {
   let awaitingSync: Array<() => void> = [];
   let failIfSyncFails: Array<(err: unknown) => void> = [];
   let syncing = false;
+  const drained: Array<() => void> = [];
 
   function startSync(): void {
     if (syncing || awaitingSync.length === 0 || !options.sync) return;
@@ -109,6 +112,7 @@ export function createWriter(options: WriterOptions): Writer {
       .finally(() => {
         syncing = false;
         startSync();
+        if (!syncing) for (const fn of drained.splice(0)) fn();
       });
   }
   let lazyTimer: NodeJS.Timeout | undefined;
@@ -217,6 +221,11 @@ export function createWriter(options: WriterOptions): Writer {
       });
     },
     flush,
+    drain() {
+      flush();
+      if (!syncing) return Promise.resolve();
+      return new Promise<void>((resolve) => drained.push(resolve));
+    },
     get queued() {
       return queue.length;
     },
