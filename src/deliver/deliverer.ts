@@ -4,11 +4,11 @@ import type { Clock } from "../clock.js";
 import type { RouteConfig } from "../config/types.js";
 import type { AttemptResult, StoredEvent } from "../model.js";
 import type { QueueGauges } from "../stats/gauges.js";
-import { bucketLabel } from "../stats/histogram.js";
 import type { EventUpdate, Store, Writer } from "../store/index.js";
 import { afterAttempt, allowance, type BreakerState, initialBreaker } from "./breaker.js";
 import { decide } from "./decide.js";
 import { forwardHeaders, targetUrl } from "./headers.js";
+import { replayHeaderExtras, writeOutcome } from "./outcome.js";
 import { send } from "./send.js";
 import type { Upstream } from "./upstream.js";
 
@@ -147,18 +147,12 @@ export function createDeliverer(deps: DelivererDeps) {
     r.inflight++;
     if (probe) r.probing = true;
     const { route } = r;
-    const extra: Array<[string, string]> = [
-      ["X-Hookbuffer-Event-Id", event.id],
-      ["X-Hookbuffer-Attempt", String(event.attempts + 1)],
-      ["X-Hookbuffer-Received-At", new Date(event.receivedAt).toISOString()],
-    ];
-    if (route.verify) extra.push(["X-Hookbuffer-Verified", route.verify.scheme]);
     const result = await send(
       r.upstream,
       {
         url: targetUrl(route.upstream, route.pathPrefix, event.path, event.query),
         method: event.method,
-        headers: forwardHeaders(event.headers, extra),
+        headers: forwardHeaders(event.headers, replayHeaderExtras(route, event)),
         body: event.body,
       },
       { timeoutMs: route.timeoutMs, now: clock.now, signal: shutdown.signal },
@@ -190,27 +184,7 @@ export function createDeliverer(deps: DelivererDeps) {
         // each other's transitions.
         const before = r.breaker;
         const after = afterAttempt(before, route.breaker, result.failure, probe, clock.now());
-        store.events.update(update, event.orderKey, route.name);
-        store.attempts.insert({
-          eventId: event.id,
-          n: update.attempts,
-          startedAt: result.startedAt,
-          durationMs: result.durationMs,
-          outcome: result.ok ? "delivered" : "failed",
-          reason: result.failure?.reason ?? null,
-          detail: result.failure?.detail ?? null,
-          statusCode: result.statusCode,
-          error: result.error,
-        });
-        const at = result.startedAt + result.durationMs;
-        ctx.count(at, route.name, "attempt_ms", bucketLabel(result.durationMs));
-        if (result.ok) {
-          ctx.count(at, route.name, "delivered");
-          ctx.count(at, route.name, "lag_ms", bucketLabel(at - event.receivedAt));
-        } else if (result.failure) {
-          ctx.count(at, route.name, result.failure.reason, result.failure.detail);
-        }
-        if (update.status === "dead") ctx.count(at, route.name, "dead");
+        writeOutcome(store, ctx, route, event, result, update);
         const breakerChanged = after.state !== before.state || after.probeAt !== before.probeAt;
         if (breakerChanged || after.consecutiveFailures !== before.consecutiveFailures) {
           r.breaker = after;
@@ -239,7 +213,7 @@ export function createDeliverer(deps: DelivererDeps) {
     } else if (after.state !== before.state) {
       log.info({ route, state: after.state }, "route state changed by operator");
     }
-    if (after.state !== "active") void releaseBuffer(r);
+    if (after.state !== "active") releaseBuffer(r);
     deps.hooks?.breaker?.(r.route, before, after);
     wake();
   }
