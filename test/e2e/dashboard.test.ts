@@ -134,7 +134,18 @@ routes:
     failing = false;
     await page.selectOption("#f-route", "line");
     await page.selectOption("#f-status", "dead");
-    await page.waitForSelector("[data-testid=event-row][data-status=dead] [data-testid=redeliver]");
+    // The list re-renders when the filtered fetch returns: wait for that render, not for the old rows.
+    await waitFor(
+      async () => {
+        const all = await page.locator("[data-testid=event-row]").count();
+        const wanted = await page
+          .locator("[data-testid=event-row][data-status=dead][data-route=line]")
+          .count();
+        return all > 0 && all === wanted;
+      },
+      10_000,
+      "the list filtered to line's dead events",
+    );
     expect(await page.locator("[data-testid=event-row]:not([data-status=dead])").count()).toBe(0);
     const row = page.locator("[data-testid=event-row][data-status=dead]").first();
     const id = (await row.getAttribute("data-id")) as string;

@@ -107,7 +107,7 @@ function renderRoutes(s, act) {
 }
 
 function renderEvents(list, redeliver) {
-  const rows = list.events.map((e) => el("tr", { "data-testid": "event-row", "data-id": e.id, "data-status": e.status },
+  const rows = list.events.map((e) => el("tr", { "data-testid": "event-row", "data-id": e.id, "data-status": e.status, "data-route": e.route },
     el("td", {}, time(e.received_at)),
     el("td", { class: "mono", title: e.id }, e.id.slice(-10)),
     el("td", {}, e.route),
