@@ -102,26 +102,24 @@ describe("group-commit writer", () => {
     const sync = () => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject }));
     const writer = createWriter({ db: opened.db, sync });
     const store = createStore(opened.db);
-    let first = false;
-    const a = writer
-      .run(() => insert(store, "a"))
-      .then(() => {
-        first = true;
-      });
-    await new Promise((r) => setImmediate(r)); // batch 1 committed, its sync started
-    expect(syncs).toHaveLength(1);
-    const b = writer.run(() => insert(store, "b"));
-    await new Promise((r) => setImmediate(r)); // batch 2 committed while sync 1 runs
+    const done: string[] = [];
+    const a = writer.run(() => insert(store, "a")).then(() => done.push("a"));
+    await new Promise((r) => setImmediate(r)); // batch 1 committed, sync 1 started
+    const b = writer.run(() => insert(store, "b")).then(() => done.push("b"));
+    await new Promise((r) => setImmediate(r)); // batch 2 committed, sync 2 started alongside
     expect(opened.db.prepare("SELECT COUNT(*) FROM events").pluck().get()).toBe(2);
-    expect(first).toBe(false);
-    expect(syncs).toHaveLength(1); // one sync at a time; batch 2 waits for the next
+    expect(syncs).toHaveLength(2);
+    expect(done).toEqual([]); // committed is not acknowledged
+    syncs[1]?.resolve();
+    await b;
+    expect(done).toEqual(["b"]);
     syncs[0]?.resolve();
     await a;
-    expect(first).toBe(true);
+    expect(done).toEqual(["b", "a"]);
+    const c = writer.run(() => insert(store, "c"));
     await new Promise((r) => setImmediate(r));
-    expect(syncs).toHaveLength(2);
-    syncs[1]?.reject(new Error("EIO"));
-    await expect(b).rejects.toThrow("EIO"); // committed but not known durable: no ack
+    syncs[2]?.reject(new Error("EIO"));
+    await expect(c).rejects.toThrow("EIO"); // committed but not known durable: no ack
   });
 
   test("a second process cannot open the same database", async () => {
