@@ -229,8 +229,14 @@ async function endToEndSection() {
     log(`end to end at ${rate}/s: backlog ${a.backlog} -> ${b.backlog}, ${flat ? "flat" : "growing"}`);
   }
   await up.stop("SIGKILL");
-  const flat = results.endToEnd.rates.filter((r) => r.flat);
-  results.endToEnd.highestFlat = flat.length ? Math.max(...flat.map((r) => r.rate)) : 0;
+  // The highest rate below which every rate tried was flat: one lucky run above a growing one
+  // does not count.
+  let highest = 0;
+  for (const r of results.endToEnd.rates) {
+    if (!r.flat) break;
+    highest = r.rate;
+  }
+  results.endToEnd.highestFlat = highest;
 }
 
 async function backlogSection() {
