@@ -197,7 +197,12 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
   }) as Server;
   // The dashboard page sits in front of the admin app: /ui is public (no data), the rest is authed.
   const adminFront = createDashboardApp({ admin: adminApp });
-  const adminServer = createAdaptorServer({ fetch: adminFront.fetch, createServer }) as Server;
+  // The admin listener gets the same slow-client limits: with a token it may face a network too.
+  const adminServer = createAdaptorServer({
+    fetch: adminFront.fetch,
+    createServer,
+    serverOptions: listenerOptions(config.listen),
+  }) as Server;
 
   deliverer.start();
   alerter.start();
