@@ -51,7 +51,7 @@ delivery:
   timeout: 2s
   concurrency: 8
   dedup: line
-  retry: {schedule: [0s, 500ms, 1s, 2s, 4s, 8s]}
+  retry: {schedule: [0s, 500ms, 1s, 2s, 2s, 2s, 2s, 2s]}
   breaker: {failures: 8, cooldown: 2s}
 log: {level: warn}
 `,
