@@ -4,25 +4,15 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { Clock } from "../../src/clock.js";
 import { createVerifier } from "../../src/verify/index.js";
+import { flip, headers } from "../helpers/verify.js";
 
 const clock: Clock = { now: () => 1_700_000_000_000 };
 const SECRET = "It's a Secret to Everybody";
 const OTHER = "another secret";
 const verify = createVerifier({ scheme: "github", secrets: [SECRET], toleranceMs: 300_000 }, clock);
 
-/** Case-insensitive, as the ingest layer guarantees. */
-const headers = (map: Record<string, string>) => {
-  const lower = new Map(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v]));
-  return (name: string) => lower.get(name.toLowerCase());
-};
 const reference = (secret: string, body: Uint8Array) =>
   `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-const flip = (body: Uint8Array, at: number, mask: number) => {
-  const copy = Buffer.from(body);
-  const i = at % copy.length;
-  copy.writeUInt8(copy.readUInt8(i) ^ mask, i);
-  return copy;
-};
 
 describe("github", () => {
   const payload = "Hello, World!";

@@ -4,20 +4,10 @@ import { describe, expect, test } from "vitest";
 import type { Clock } from "../../src/clock.js";
 import type { VerifyConfig } from "../../src/config/types.js";
 import { createVerifier } from "../../src/verify/index.js";
+import { flip, headers } from "../helpers/verify.js";
 
 const clock: Clock = { now: () => 1_700_000_000_000 };
 
-/** Case-insensitive, as the ingest layer guarantees. */
-const headers = (map: Record<string, string>) => {
-  const lower = new Map(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v]));
-  return (name: string) => lower.get(name.toLowerCase());
-};
-const flip = (body: Uint8Array, at: number, mask: number) => {
-  const copy = Buffer.from(body);
-  const i = at % copy.length;
-  copy.writeUInt8(copy.readUInt8(i) ^ mask, i);
-  return copy;
-};
 const hmac = (overrides: Partial<VerifyConfig>) =>
   createVerifier(
     { scheme: "hmac", secrets: ["Jefe"], toleranceMs: 0, header: "X-Signature", ...overrides },

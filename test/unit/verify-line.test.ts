@@ -4,25 +4,15 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { Clock } from "../../src/clock.js";
 import { createVerifier } from "../../src/verify/index.js";
+import { flip, headers } from "../helpers/verify.js";
 
 const clock: Clock = { now: () => 1_700_000_000_000 };
 const SECRET = "8c570fa6dd201bb328f1c1eac23a96d8";
 const OTHER = "0123456789abcdef0123456789abcdef";
 const verify = createVerifier({ scheme: "line", secrets: [SECRET], toleranceMs: 300_000 }, clock);
 
-/** Case-insensitive, as the ingest layer guarantees. */
-const headers = (map: Record<string, string>) => {
-  const lower = new Map(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v]));
-  return (name: string) => lower.get(name.toLowerCase());
-};
 /** Our own reference, written from LINE's docs, independent of src/verify. */
 const sign = (secret: string, body: Uint8Array) => createHmac("sha256", secret).update(body).digest("base64");
-const flip = (body: Uint8Array, at: number, mask: number) => {
-  const copy = Buffer.from(body);
-  const i = at % copy.length;
-  copy.writeUInt8(copy.readUInt8(i) ^ mask, i);
-  return copy;
-};
 
 describe("line", () => {
   const body = Buffer.from('{"destination":"U8e742f61d673b39c7fff3cecb7536ef0","events":[]}');

@@ -3,23 +3,13 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { Clock } from "../../src/clock.js";
 import { createVerifier } from "../../src/verify/index.js";
+import { flip, headers } from "../helpers/verify.js";
 
 const clock: Clock = { now: () => 1_700_000_000_000 };
 const SECRET = "shop-secret";
 const OTHER = "old-shop-secret";
 const verify = createVerifier({ scheme: "shopify", secrets: [SECRET], toleranceMs: 300_000 }, clock);
 
-/** Case-insensitive, as the ingest layer guarantees. */
-const headers = (map: Record<string, string>) => {
-  const lower = new Map(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v]));
-  return (name: string) => lower.get(name.toLowerCase());
-};
-const flip = (body: Uint8Array, at: number, mask: number) => {
-  const copy = Buffer.from(body);
-  const i = at % copy.length;
-  copy.writeUInt8(copy.readUInt8(i) ^ mask, i);
-  return copy;
-};
 /** Our own reference from Shopify's docs: base64 HMAC-SHA256 of the raw body. */
 const reference = (secret: string, body: Uint8Array) =>
   createHmac("sha256", secret).update(body).digest("base64");

@@ -3,18 +3,8 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { Clock } from "../../src/clock.js";
 import { createVerifier } from "../../src/verify/index.js";
+import { flip, headers } from "../helpers/verify.js";
 
-/** Case-insensitive, as the ingest layer guarantees. */
-const headers = (map: Record<string, string>) => {
-  const lower = new Map(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v]));
-  return (name: string) => lower.get(name.toLowerCase());
-};
-const flip = (body: Uint8Array, at: number, mask: number) => {
-  const copy = Buffer.from(body);
-  const i = at % copy.length;
-  copy.writeUInt8(copy.readUInt8(i) ^ mask, i);
-  return copy;
-};
 /** Our own reference from Slack's docs: "v0=" + hex HMAC-SHA256 of `v0:${ts}:${body}`. */
 const reference = (secret: string, ts: string, body: Uint8Array) =>
   `v0=${createHmac("sha256", secret).update(`v0:${ts}:`).update(body).digest("hex")}`;

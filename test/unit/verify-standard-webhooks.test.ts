@@ -4,6 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, test } from "vitest";
 import { type Clock, systemClock } from "../../src/clock.js";
 import { createVerifier } from "../../src/verify/index.js";
+import { flip, headers } from "../helpers/verify.js";
 
 // The Standard Webhooks specification's published test vector.
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -19,17 +20,6 @@ const verify = createVerifier(
   clock,
 );
 
-/** Case-insensitive, as the ingest layer guarantees. */
-const headers = (map: Record<string, string>) => {
-  const lower = new Map(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v]));
-  return (name: string) => lower.get(name.toLowerCase());
-};
-const flip = (body: Uint8Array, at: number, mask: number) => {
-  const copy = Buffer.from(body);
-  const i = at % copy.length;
-  copy.writeUInt8(copy.readUInt8(i) ^ mask, i);
-  return copy;
-};
 /** Our own reference from the spec: base64 HMAC-SHA256, keyed with the base64-decoded secret, of `${id}.${ts}.${body}`. */
 const reference = (secret: string, id: string, ts: number, body: Uint8Array) =>
   `v1,${createHmac("sha256", Buffer.from(secret.replace(/^whsec_/, ""), "base64"))

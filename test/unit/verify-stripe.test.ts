@@ -4,6 +4,7 @@ import Stripe from "stripe";
 import { describe, expect, test } from "vitest";
 import type { Clock } from "../../src/clock.js";
 import { createVerifier } from "../../src/verify/index.js";
+import { flip, headers } from "../helpers/verify.js";
 
 const T = 1_700_000_000;
 const clock: Clock = { now: () => T * 1000 };
@@ -13,17 +14,6 @@ const TOLERANCE_MS = 300_000;
 const verify = createVerifier({ scheme: "stripe", secrets: [SECRET], toleranceMs: TOLERANCE_MS }, clock);
 const stripe = new Stripe("sk_test_x");
 
-/** Case-insensitive, as the ingest layer guarantees. */
-const headers = (map: Record<string, string>) => {
-  const lower = new Map(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v]));
-  return (name: string) => lower.get(name.toLowerCase());
-};
-const flip = (body: Uint8Array, at: number, mask: number) => {
-  const copy = Buffer.from(body);
-  const i = at % copy.length;
-  copy.writeUInt8(copy.readUInt8(i) ^ mask, i);
-  return copy;
-};
 /** Our own reference from Stripe's "verify manually" docs: hex HMAC-SHA256 of `${t}.${body}`. */
 const v1 = (secret: string, t: number, body: Uint8Array) =>
   createHmac("sha256", secret).update(`${t}.`).update(body).digest("hex");
