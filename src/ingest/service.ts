@@ -129,7 +129,10 @@ export function createIngestor(deps: IngestDeps) {
         });
         if (dedup !== null && route.dedup) store.dedup.put(route.name, dedup, id, now + route.dedup.windowMs);
         ctx.count(now, route.name, "received");
-        ctx.afterCommit(() => gauges.add(route.name, "pending", req.body.length));
+        ctx.afterCommit(() => {
+          gauges.add(route.name, "pending", req.body.length);
+          deps.onStored();
+        });
         return { kind: "accepted", id } as const;
       });
     } catch (err) {
@@ -139,7 +142,6 @@ export function createIngestor(deps: IngestDeps) {
     } finally {
       inflightEvents -= 1;
       inflightBytes -= req.body.length;
-      deps.onStored();
     }
   };
 }

@@ -192,14 +192,15 @@ export function createWriter(options: WriterOptions): Writer {
     if (queue.length === 0) return;
     const batch = queue;
     queue = [];
-    let outcome: { results: unknown[]; errors: unknown[] } | null;
+    let outcome: { results: unknown[]; errors: unknown[] };
     try {
-      outcome = runBatch(batch, false) ?? runBatch(batch, true);
+      // An isolated replay never returns null: it rejects the failing ops one by one.
+      outcome =
+        runBatch(batch, false) ?? (runBatch(batch, true) as { results: unknown[]; errors: unknown[] });
     } catch (err) {
       for (const item of batch) item.reject(err);
       return;
     }
-    if (outcome === null) return;
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i] as Queued;
       const err = outcome.errors[i];
