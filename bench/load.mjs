@@ -35,6 +35,9 @@ process.stdout.write(
   `${JSON.stringify({
     rps: result.requests.average,
     total: result.requests.total,
+    // Answered requests over the nominal duration: with a rate limit, the rate the server kept up
+    // with (autocannon's own duration includes a tail that would understate it).
+    completedPerSec: result.requests.total / Number(seconds),
     ok: result["2xx"],
     non2xx: result.non2xx,
     errors: result.errors,

@@ -11,6 +11,8 @@ import { createAlerter } from "./alerts/alerter.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config/types.js";
 import { createDeliverer } from "./deliver/deliverer.js";
+import { createInlineSender } from "./deliver/sender.js";
+import { createThreadSender } from "./deliver/thread-sender.js";
 import { createUpstream, type Upstream } from "./deliver/upstream.js";
 import { createIdFactory } from "./ids.js";
 import { createIngestApp } from "./ingest/app.js";
@@ -30,6 +32,8 @@ export interface StartOptions {
   config: Config;
   log: Logger;
   clock?: Clock;
+  /** The compiled delivery-thread entry (tests running from src/ point this at dist/). */
+  sendThreadScript?: URL;
 }
 
 export interface Running {
@@ -58,7 +62,8 @@ function close(server: Server): Promise<void> {
 }
 
 /** The composition root: config -> store -> apps -> listeners -> deliverer. */
-export async function start({ config, log, clock = systemClock }: StartOptions): Promise<Running> {
+export async function start(options: StartOptions): Promise<Running> {
+  const { config, log, clock = systemClock } = options;
   const opened = openDatabase({
     path: config.storage.path,
     synchronous: config.storage.synchronous,
@@ -115,12 +120,22 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
     },
   });
   const hooks = fanOutHooks(log, metrics.hooks, alerter.hooks);
+  // Passthrough always proxies from this thread; webhooks are replayed from the delivery thread
+  // unless it is turned off, in which case both share these pools.
+  const sender = config.deliveryThread
+    ? createThreadSender({
+        routes: config.routes,
+        log,
+        now: clock.now,
+        ...(options.sendThreadScript && { script: options.sendThreadScript }),
+      })
+    : createInlineSender(upstreams, clock.now);
   const deliverer = createDeliverer({
     store,
     writer,
     gauges,
     routes: config.routes,
-    upstreams,
+    sender,
     clock,
     log,
     hooks,
@@ -229,6 +244,7 @@ export async function start({ config, log, clock = systemClock }: StartOptions):
         await close(ingestServer);
         writer.flush();
         await deliverer.stop(graceMs);
+        await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
         await pruner.stop();
         checkpointer.stop();
         await writer.drain();

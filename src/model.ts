@@ -85,6 +85,24 @@ export interface StoredEvent extends CapturedRequest {
   deliveredAt: number | null;
 }
 
+/** What the deliverer reads of a claimed event: the request and what its retry schedule needs. */
+export type DueEvent = Pick<
+  StoredEvent,
+  | "seq"
+  | "id"
+  | "route"
+  | "receivedAt"
+  | "method"
+  | "path"
+  | "query"
+  | "headers"
+  | "body"
+  | "attempts"
+  | "scheduleBase"
+  | "scheduleStart"
+  | "orderKey"
+>;
+
 /** The result of one delivery attempt. `send` always resolves to one of these; it never throws. */
 export interface AttemptResult {
   /** True for a 2xx response. */

@@ -133,6 +133,7 @@ export function resolveConfig(input: ConfigInput): { config: Config; issues: Con
     admin: input.admin,
     storage: input.storage,
     routes: resolveRoutes(input, issues),
+    deliveryThread: input.delivery_thread ?? true,
     alerts: input.alerts ?? [],
     log: input.log,
   };

@@ -25,6 +25,7 @@ export const configSchema = z.strictObject({
   /** The default route's upstream; with `routes:`, the upstream of routes that name none. */
   upstream: httpUrl.optional(),
   upstream_http2: boolean.optional(),
+  delivery_thread: boolean.optional(),
   /** Default route only. */
   verify: verifySchema.nullable().optional(),
   /** Default route only. */

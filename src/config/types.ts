@@ -158,5 +158,7 @@ export interface Config {
   /** Always at least one; without `routes:` a single route "default" at "/". */
   routes: RouteConfig[];
   alerts: AlertConfig[];
+  /** Replay webhooks from a worker thread (false: from the main thread, beside ingest). */
+  deliveryThread: boolean;
   log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent" };
 }

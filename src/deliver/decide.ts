@@ -1,5 +1,5 @@
 import type { RouteConfig } from "../config/types.js";
-import type { AttemptResult, StoredEvent } from "../model.js";
+import type { AttemptResult, DueEvent } from "../model.js";
 import type { EventUpdate } from "../store/index.js";
 import { nextAttempt } from "./backoff.js";
 
@@ -9,7 +9,7 @@ import { nextAttempt } from "./backoff.js";
  * decides an event's status after delivery.
  */
 export function decide(
-  event: StoredEvent,
+  event: DueEvent,
   result: AttemptResult,
   route: Pick<RouteConfig, "retry" | "permanentStatuses">,
   random: number,

@@ -2,19 +2,18 @@ import type { Logger } from "pino";
 import { ShutdownError } from "../classify/errors.js";
 import type { Clock } from "../clock.js";
 import type { RouteConfig } from "../config/types.js";
-import type { AttemptResult, StoredEvent } from "../model.js";
+import type { AttemptResult, DueEvent } from "../model.js";
 import type { QueueGauges } from "../stats/gauges.js";
 import type { EventUpdate, Store, Writer } from "../store/index.js";
 import { afterAttempt, allowance, type BreakerState, initialBreaker } from "./breaker.js";
 import { decide } from "./decide.js";
-import { forwardHeaders, targetUrl } from "./headers.js";
+import { forwardHeaders, targetFor } from "./headers.js";
 import { replayHeaderExtras, writeOutcome } from "./outcome.js";
-import { send } from "./send.js";
-import type { Upstream } from "./upstream.js";
+import type { Sender } from "./sender.js";
 
 /** Observers of delivery (metrics, alerts); called after the outcome is committed. */
 export interface DeliveryHooks {
-  attempt?(route: RouteConfig, event: StoredEvent, result: AttemptResult, update: EventUpdate): void;
+  attempt?(route: RouteConfig, event: DueEvent, result: AttemptResult, update: EventUpdate): void;
   breaker?(route: RouteConfig, before: BreakerState, after: BreakerState): void;
 }
 
@@ -23,7 +22,8 @@ export interface DelivererDeps {
   writer: Writer;
   gauges: QueueGauges;
   routes: RouteConfig[];
-  upstreams: Map<string, Upstream>;
+  /** Performs the attempts (on this thread or the delivery thread). */
+  sender: Sender;
   clock: Clock;
   log: Logger;
   random?: () => number;
@@ -32,9 +32,10 @@ export interface DelivererDeps {
 
 interface RouteRunner {
   route: RouteConfig;
-  upstream: Upstream;
+  /** The route's upstream URL for a stored path and query. */
+  target: (path: string, query: string) => string;
   /** Claimed (leased) events not yet being sent. */
-  buffer: StoredEvent[];
+  buffer: DueEvent[];
   inflight: number;
   probing: boolean;
   breaker: BreakerState;
@@ -57,20 +58,17 @@ export function createDeliverer(deps: DelivererDeps) {
   const saved = new Map(store.routes.all().map((r) => [r.route, r]));
   const runners = new Map<string, RouteRunner>();
   for (const route of deps.routes) {
-    const upstream = deps.upstreams.get(route.name);
-    if (!upstream) throw new Error(`no upstream for route ${route.name}`);
     const s = saved.get(route.name);
     const breaker = s ? ({ ...initialBreaker(), ...s } as BreakerState) : initialBreaker();
     runners.set(route.name, {
       route,
-      upstream,
+      target: targetFor(route.upstream, route.pathPrefix),
       buffer: [],
       inflight: 0,
       probing: false,
       breaker,
     });
   }
-  const shutdown = new AbortController();
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   let wakeScheduled = false;
@@ -103,7 +101,7 @@ export function createDeliverer(deps: DelivererDeps) {
     }
     for (;;) {
       while (r.inflight < gate.slots && r.buffer.length > 0) {
-        void deliver(r, r.buffer.shift() as StoredEvent, false);
+        void deliver(r, r.buffer.shift() as DueEvent, false);
       }
       // Refill in chunks once half the buffer is spent: one index read per many events.
       const ahead = Math.max(r.route.concurrency, PREFETCH);
@@ -116,8 +114,8 @@ export function createDeliverer(deps: DelivererDeps) {
   }
 
   /** Leases up to `limit` due events of the route into its buffer. */
-  function claim(r: RouteRunner, limit: number): StoredEvent[] {
-    let claimed: StoredEvent[];
+  function claim(r: RouteRunner, limit: number): DueEvent[] {
+    let claimed: DueEvent[];
     try {
       claimed = store.events.claimDue(r.route.name, clock.now(), limit, leased);
     } catch (err) {
@@ -134,7 +132,7 @@ export function createDeliverer(deps: DelivererDeps) {
   }
 
   /** Gives up a lease without an attempt: the row never stopped being pending. */
-  function unlease(route: string, event: StoredEvent): void {
+  function unlease(route: string, event: DueEvent): void {
     if (leased.delete(event.seq)) gauges.move(route, "delivering", "pending", event.body.length);
   }
 
@@ -143,19 +141,19 @@ export function createDeliverer(deps: DelivererDeps) {
     for (const e of r.buffer.splice(0)) unlease(r.route.name, e);
   }
 
-  async function deliver(r: RouteRunner, event: StoredEvent, probe: boolean): Promise<void> {
+  async function deliver(r: RouteRunner, event: DueEvent, probe: boolean): Promise<void> {
     r.inflight++;
     if (probe) r.probing = true;
     const { route } = r;
-    const result = await send(
-      r.upstream,
+    const result = await deps.sender.send(
+      route.name,
       {
-        url: targetUrl(route.upstream, route.pathPrefix, event.path, event.query),
+        url: r.target(event.path, event.query),
         method: event.method,
         headers: forwardHeaders(event.headers, replayHeaderExtras(route, event)),
         body: event.body,
       },
-      { timeoutMs: route.timeoutMs, now: clock.now, signal: shutdown.signal },
+      route.timeoutMs,
     );
     r.inflight--;
     if (result.aborted) {
@@ -175,7 +173,7 @@ export function createDeliverer(deps: DelivererDeps) {
     pump(r);
   }
 
-  function record(r: RouteRunner, event: StoredEvent, result: AttemptResult, probe: boolean): Promise<void> {
+  function record(r: RouteRunner, event: DueEvent, result: AttemptResult, probe: boolean): Promise<void> {
     const { route } = r;
     const update = decide(event, result, route, random());
     return writer.run(
@@ -295,10 +293,10 @@ export function createDeliverer(deps: DelivererDeps) {
       });
       const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([idle, grace]);
-      shutdown.abort(new ShutdownError());
+      deps.sender.abort(new ShutdownError());
       await idle;
       writer.flush();
-      await Promise.all([...runners.values()].map((r) => r.upstream.close().catch(() => undefined)));
+      await deps.sender.close();
     },
   };
 }

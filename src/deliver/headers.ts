@@ -81,15 +81,24 @@ function under(path: string, prefix: string): boolean {
  * config (DESIGN §9).
  */
 export function targetUrl(upstream: string, routePrefix: string, path: string, query: string): string {
+  return targetFor(upstream, routePrefix)(path, query);
+}
+
+/** `targetUrl` with the upstream parsed once, for a route's many replays. */
+export function targetFor(upstream: string, routePrefix: string): (path: string, query: string) => string {
   const base = new URL(upstream);
-  let rest = path;
-  if (base.pathname !== "/") {
-    const relative = under(path, routePrefix) ? path.slice(routePrefix.replace(/\/$/, "").length) : path;
-    const basePath = relative === "" ? base.pathname : base.pathname.replace(/\/$/, "");
-    rest = basePath + (relative === "" || relative.startsWith("/") ? relative : `/${relative}`);
-  }
-  // The authority ends at the first "/" after it; guarantee that "/" is ours.
-  if (!rest.startsWith("/")) rest = `/${rest}`;
-  const queries = [base.search.slice(1), query].filter((q) => q !== "");
-  return base.origin + rest + (queries.length > 0 ? `?${queries.join("&")}` : "");
+  const { origin, pathname } = base;
+  const baseQuery = base.search.slice(1);
+  return (path, query) => {
+    let rest = path;
+    if (pathname !== "/") {
+      const relative = under(path, routePrefix) ? path.slice(routePrefix.replace(/\/$/, "").length) : path;
+      const basePath = relative === "" ? pathname : pathname.replace(/\/$/, "");
+      rest = basePath + (relative === "" || relative.startsWith("/") ? relative : `/${relative}`);
+    }
+    // The authority ends at the first "/" after it; guarantee that "/" is ours.
+    if (!rest.startsWith("/")) rest = `/${rest}`;
+    const queries = [baseQuery, query].filter((q) => q !== "");
+    return origin + rest + (queries.length > 0 ? `?${queries.join("&")}` : "");
+  };
 }

@@ -1,5 +1,5 @@
 import type { RouteConfig } from "../config/types.js";
-import type { AttemptResult, StoredEvent } from "../model.js";
+import type { AttemptResult, DueEvent } from "../model.js";
 import { bucketLabel } from "../stats/histogram.js";
 import type { EventUpdate, Store, WriteContext } from "../store/index.js";
 
@@ -12,7 +12,7 @@ export function writeOutcome(
   store: Store,
   ctx: WriteContext,
   route: RouteConfig,
-  event: StoredEvent,
+  event: DueEvent,
   result: AttemptResult,
   update: EventUpdate,
 ): void {
@@ -40,7 +40,7 @@ export function writeOutcome(
 }
 
 /** The headers a replay carries: the stored ones (minus hop-by-hop) plus hookbuffer's own. */
-export function replayHeaderExtras(route: RouteConfig, event: StoredEvent): Array<[string, string]> {
+export function replayHeaderExtras(route: RouteConfig, event: DueEvent): Array<[string, string]> {
   const extra: Array<[string, string]> = [
     ["X-Hookbuffer-Event-Id", event.id],
     ["X-Hookbuffer-Attempt", String(event.attempts + 1)],

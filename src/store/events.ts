@@ -1,5 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
-import type { EventStatus, Reason, StoredEvent } from "../model.js";
+import type { DueEvent, EventStatus, Reason } from "../model.js";
 
 /** What ingest hands the store for one new event. */
 export interface NewEvent {
@@ -29,7 +29,8 @@ export interface EventUpdate {
   finishedAt: number | null;
 }
 
-interface EventRow {
+/** A claimed row, with just the columns a delivery needs. */
+interface DueRow {
   seq: number;
   id: string;
   route: string;
@@ -39,22 +40,13 @@ interface EventRow {
   query: string;
   headers: string;
   body: Buffer;
-  status: EventStatus;
   attempts: number;
   schedule_base: number;
   schedule_start: number;
-  next_attempt_at: number;
   order_key: string | null;
-  last_reason: Reason | null;
-  last_detail: string | null;
-  last_status: number | null;
-  delivered_at: number | null;
 }
 
-const COLUMNS = `seq, id, route, received_at, method, path, query, headers, body, status, attempts,
-  schedule_base, schedule_start, next_attempt_at, order_key, last_reason, last_detail, last_status, delivered_at`;
-
-export function toEvent(row: EventRow): StoredEvent {
+function toDueEvent(row: DueRow): DueEvent {
   return {
     seq: row.seq,
     id: row.id,
@@ -65,16 +57,10 @@ export function toEvent(row: EventRow): StoredEvent {
     query: row.query,
     headers: JSON.parse(row.headers) as Array<[string, string]>,
     body: row.body,
-    status: row.status,
     attempts: row.attempts,
     scheduleBase: row.schedule_base,
     scheduleStart: row.schedule_start,
-    nextAttemptAt: row.next_attempt_at,
     orderKey: row.order_key,
-    lastReason: row.last_reason,
-    lastDetail: row.last_detail,
-    lastStatus: row.last_status,
-    deliveredAt: row.delivered_at,
   };
 }
 
@@ -86,15 +72,17 @@ export function createEventQueries(db: Database) {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
   );
   // Claiming is a read: leases live in the deliverer's memory (one process holds the database, see
-  // open.ts), so a claim writes nothing and a crash leaves nothing to recover.
-  const due = db
-    .prepare(
-      `SELECT seq FROM events
-       WHERE route = ? AND status = 'pending' AND blocked = 0 AND next_attempt_at <= ?
-       ORDER BY next_attempt_at, seq LIMIT ?`,
-    )
-    .pluck() as Statement<[string, number, number], number>;
-  const rowBySeq = db.prepare(`SELECT ${COLUMNS} FROM events WHERE seq = ?`) as Statement<[number], EventRow>;
+  // open.ts), so a claim writes nothing and a crash leaves nothing to recover. Leased seqs come in
+  // as one JSON array, so SQLite skips them while walking the index and reads only the rows it
+  // returns, with just the columns a delivery needs.
+  const due = db.prepare(
+    `SELECT seq, id, route, received_at, method, path, query, headers, body, attempts, schedule_base,
+       schedule_start, order_key
+     FROM events
+     WHERE route = ? AND status = 'pending' AND blocked = 0 AND next_attempt_at <= ?
+       AND seq NOT IN (SELECT value FROM json_each(?))
+     ORDER BY next_attempt_at, seq LIMIT ?`,
+  ) as Statement<[string, number, string, number], DueRow>;
   const nextDue = db
     .prepare(
       `SELECT next_attempt_at FROM events WHERE route = ? AND status = 'pending' AND blocked = 0
@@ -102,10 +90,9 @@ export function createEventQueries(db: Database) {
     )
     .pluck() as Statement<[string], number>;
   const update = db.prepare(
-    `UPDATE events SET status = @status, attempts = @attempts, next_attempt_at = @nextAttemptAt,
-       last_reason = @lastReason, last_detail = @lastDetail, last_status = @lastStatus,
-       delivered_at = @deliveredAt, finished_at = @finishedAt
-     WHERE seq = @seq`,
+    `UPDATE events SET status = ?, attempts = ?, next_attempt_at = ?, last_reason = ?, last_detail = ?,
+       last_status = ?, delivered_at = ?, finished_at = ?
+     WHERE seq = ?`,
   );
   const openInKey = db
     .prepare(
@@ -157,19 +144,9 @@ export function createEventQueries(db: Database) {
         ).lastInsertRowid,
       );
     },
-    /**
-     * Up to `limit` due events of a route, oldest due first, skipping those already leased. The
-     * index is read `leased.size` rows further, so leased rows cannot crowd out claimable ones.
-     */
-    claimDue(route: string, now: number, limit: number, leased: ReadonlySet<number>): StoredEvent[] {
-      const events: StoredEvent[] = [];
-      for (const seq of due.all(route, now, limit + leased.size)) {
-        if (leased.has(seq)) continue;
-        const row = rowBySeq.get(seq);
-        if (row) events.push(toEvent(row));
-        if (events.length === limit) break;
-      }
-      return events;
+    /** Up to `limit` due events of a route, oldest due first, skipping those already leased. */
+    claimDue(route: string, now: number, limit: number, leased: ReadonlySet<number>): DueEvent[] {
+      return due.all(route, now, JSON.stringify([...leased]), limit).map(toDueEvent);
     },
     /** Epoch ms of the route's earliest claimable event, or null when nothing waits. */
     nextDueAt(route: string): number | null {
@@ -177,7 +154,17 @@ export function createEventQueries(db: Database) {
     },
     /** Records the deliverer's decision; a finished ordered event lets the next of its key go. */
     update(u: EventUpdate, orderKey: string | null, route: string): void {
-      update.run(u);
+      update.run(
+        u.status,
+        u.attempts,
+        u.nextAttemptAt,
+        u.lastReason,
+        u.lastDetail,
+        u.lastStatus,
+        u.deliveredAt,
+        u.finishedAt,
+        u.seq,
+      );
       if (orderKey !== null && u.status !== "pending") unblockNext(route, orderKey);
     },
     unblockNext,

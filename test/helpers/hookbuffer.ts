@@ -7,6 +7,9 @@ import { type Running, start } from "../../src/main.js";
 import type { StatsReport } from "../../src/stats/report.js";
 import { tempDir } from "./temp.js";
 
+/** The compiled delivery thread (test/global-setup.ts keeps dist/ current). */
+export const SEND_THREAD = new URL("../../dist/deliver/send-thread.js", import.meta.url);
+
 export interface TestHookbuffer {
   running: Running;
   config: Config;
@@ -45,7 +48,7 @@ export async function startHookbuffer(options: {
     },
   });
   const log = createLogger({ level: "debug", destination: sink });
-  const running = await start({ config, log });
+  const running = await start({ config, log, sendThreadScript: SEND_THREAD });
   return {
     running,
     config,

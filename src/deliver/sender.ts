@@ -1,0 +1,35 @@
+/**
+ * Where attempts are sent from. The deliverer hands each attempt to a Sender and gets the outcome
+ * back as data; whether the HTTP work runs on this thread (`createInlineSender`) or on a worker
+ * thread (`createThreadSender`) is the composition root's choice.
+ */
+import type { AttemptResult } from "../model.js";
+import { type OutgoingRequest, send } from "./send.js";
+import type { Upstream } from "./upstream.js";
+
+export interface Sender {
+  /** Performs one attempt on the route's upstream. Never rejects: failures are results. */
+  send(route: string, req: OutgoingRequest, timeoutMs: number): Promise<AttemptResult>;
+  /** Shutdown: every attempt in flight ends now with `aborted: true` (not a failure). */
+  abort(reason: Error): void;
+  /** Closes connections (and the thread); call after the attempts in flight have settled. */
+  close(): Promise<void>;
+}
+
+/** Sends on the calling thread, through the given per-route pools. */
+export function createInlineSender(upstreams: Map<string, Upstream>, now: () => number): Sender {
+  const shutdown = new AbortController();
+  return {
+    send(route, req, timeoutMs) {
+      const upstream = upstreams.get(route);
+      if (!upstream) throw new Error(`no upstream for route ${route}`);
+      return send(upstream, req, { timeoutMs, now, signal: shutdown.signal });
+    },
+    abort(reason) {
+      shutdown.abort(reason);
+    },
+    async close() {
+      await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/** The messages between thread-sender.ts (main thread) and send-thread.ts (the delivery thread). */
+import type { AttemptResult } from "../model.js";
+import type { UpstreamRoute } from "./upstream.js";
+
+/** workerData: the pools to open, one per route. */
+export interface ThreadInit {
+  routes: Array<UpstreamRoute & { name: string }>;
+}
+
+/** One attempt to perform; `id` pairs it with its result. */
+export interface Job {
+  id: number;
+  route: string;
+  url: string;
+  method: string;
+  headers: Array<[string, string]>;
+  body: Uint8Array;
+  timeoutMs: number;
+}
+
+export type ThreadCommand =
+  | { type: "send"; jobs: Job[] }
+  /** Shutdown: end every attempt in flight as aborted. */
+  | { type: "abort"; message: string }
+  /** Close the pools and exit once they are closed. */
+  | { type: "close" };
+
+/** Results of settled attempts, posted back in batches. */
+export type ResultBatch = Array<[id: number, result: AttemptResult]>;

@@ -1,0 +1,111 @@
+/**
+ * A Sender whose HTTP work runs on a worker thread (send-thread.ts). Jobs started in one
+ * event-loop turn travel as one message, and results come back batched the same way, so the main
+ * thread pays a structured clone per attempt instead of the whole HTTP exchange.
+ */
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
+import type { Logger } from "pino";
+import { type AttemptResult, Details } from "../model.js";
+import type { OutgoingRequest } from "./send.js";
+import type { Sender } from "./sender.js";
+import type { Job, ResultBatch, ThreadCommand, ThreadInit } from "./thread-protocol.js";
+
+export interface ThreadSenderOptions extends ThreadInit {
+  log: Logger;
+  now: () => number;
+  /** The compiled send-thread.js; defaults to the one beside this module. */
+  script?: URL;
+  /** How long close() waits for the thread to finish before terminating it (ms). */
+  closeTimeoutMs?: number;
+}
+
+interface InFlight {
+  resolve(result: AttemptResult): void;
+  startedAt: number;
+}
+
+export function createThreadSender(options: ThreadSenderOptions): Sender {
+  const { log, now } = options;
+  const script = options.script ?? new URL("./send-thread.js", import.meta.url);
+  const routeNames = new Set(options.routes.map((r) => r.name));
+  const inFlight = new Map<number, InFlight>();
+  let worker: Worker | null = null;
+  let nextId = 0;
+  let outbox: Job[] = [];
+  let postScheduled = false;
+
+  function spawn(): Worker {
+    const init: ThreadInit = { routes: options.routes };
+    const w = new Worker(script, { workerData: init });
+    w.on("message", (batch: ResultBatch) => {
+      for (const [id, result] of batch) {
+        const entry = inFlight.get(id);
+        inFlight.delete(id);
+        entry?.resolve(result);
+      }
+    });
+    w.on("error", (err) => log.error({ err }, "delivery thread failed"));
+    w.on("exit", (code) => {
+      if (worker === w) worker = null;
+      // Only a crash leaves attempts behind. Their outcome is unknown (the request may have been
+      // written), so each counts as an unclassified failure and follows the retry schedule, which
+      // also keeps a request that crashes the thread from being retried in a tight loop.
+      for (const [id, entry] of inFlight) {
+        inFlight.delete(id);
+        entry.resolve({
+          ok: false,
+          statusCode: null,
+          failure: { reason: "unclassified", detail: Details.unclassified },
+          aborted: false,
+          error: `delivery thread exited (code ${code}) during the attempt`,
+          startedAt: entry.startedAt,
+          durationMs: now() - entry.startedAt,
+          retryAfterMs: null,
+        });
+      }
+    });
+    return w;
+  }
+
+  function post(): void {
+    postScheduled = false;
+    if (outbox.length === 0) return;
+    worker ??= spawn();
+    const command: ThreadCommand = { type: "send", jobs: outbox };
+    outbox = [];
+    worker.postMessage(command);
+  }
+
+  return {
+    send(route: string, req: OutgoingRequest, timeoutMs: number): Promise<AttemptResult> {
+      if (!routeNames.has(route)) throw new Error(`no upstream for route ${route}`);
+      return new Promise((resolve) => {
+        const id = nextId++;
+        inFlight.set(id, { resolve, startedAt: now() });
+        // A Buffer that views a larger (pooled) ArrayBuffer would be cloned whole: send just its bytes.
+        const body = req.body.byteLength === req.body.buffer.byteLength ? req.body : new Uint8Array(req.body);
+        outbox.push({ id, route, url: req.url, method: req.method, headers: req.headers, body, timeoutMs });
+        if (!postScheduled) {
+          postScheduled = true;
+          queueMicrotask(post);
+        }
+      });
+    },
+    abort(reason: Error): void {
+      post();
+      const command: ThreadCommand = { type: "abort", message: reason.message };
+      worker?.postMessage(command);
+    },
+    async close(): Promise<void> {
+      const w = worker;
+      if (!w) return;
+      const exited = once(w, "exit");
+      const command: ThreadCommand = { type: "close" };
+      w.postMessage(command);
+      const timer = setTimeout(() => void w.terminate(), options.closeTimeoutMs ?? 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import pino from "pino";
+import { afterEach, describe, expect, test } from "vitest";
+import { ShutdownError } from "../../src/classify/errors.js";
+import type { OutgoingRequest } from "../../src/deliver/send.js";
+import { createThreadSender } from "../../src/deliver/thread-sender.js";
+import {
+  getJson,
+  SEND_THREAD,
+  startHookbuffer,
+  type TestHookbuffer,
+  waitFor,
+} from "../helpers/hookbuffer.js";
+import { type Recorder, startRecorder } from "../helpers/recorder.js";
+import { serverScope, testRoute } from "../helpers/servers.js";
+
+const servers = serverScope();
+const running: TestHookbuffer[] = [];
+const recorders: Recorder[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((hb) => hb.stop()));
+  await Promise.all(recorders.splice(0).map((r) => r.close()));
+  await servers.closeAll();
+});
+
+const quiet = pino({ level: "silent" });
+
+function request(url: string, body = "{}"): OutgoingRequest {
+  return { url, method: "POST", headers: [["Content-Type", "application/json"]], body: Buffer.from(body) };
+}
+
+describe("delivery thread", () => {
+  test("a Buffer that views a shared pool reaches the upstream as exactly its own bytes", async () => {
+    const bodies: string[] = [];
+    const server = await servers.http((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        bodies.push(Buffer.concat(chunks).toString());
+        res.end("ok");
+      });
+    });
+    const sender = createThreadSender({
+      routes: [{ name: "r", ...testRoute(server.origin) }],
+      log: quiet,
+      now: Date.now,
+      script: SEND_THREAD,
+    });
+    // Small Buffer.from() results share one 8 KiB pool.
+    const body = Buffer.from('{"n":1}');
+    expect(body.buffer.byteLength).toBeGreaterThan(body.byteLength);
+    const result = await sender.send("r", { ...request(`${server.origin}/hook`), body }, 2000);
+    expect(result).toMatchObject({ ok: true, statusCode: 200, failure: null });
+    expect(bodies).toEqual(['{"n":1}']);
+    await sender.close();
+  });
+
+  test("shutdown aborts attempts in flight on the thread, and close() ends the thread", async () => {
+    let seen = 0;
+    const server = await servers.http((req) => {
+      seen++;
+      req.resume();
+    });
+    const sender = createThreadSender({
+      routes: [{ name: "r", ...testRoute(server.origin) }],
+      log: quiet,
+      now: Date.now,
+      script: SEND_THREAD,
+    });
+    const pending = sender.send("r", request(`${server.origin}/hook`), 5000);
+    await expect.poll(() => seen).toBe(1);
+    sender.abort(new ShutdownError());
+    expect(await pending).toMatchObject({ ok: false, aborted: true, failure: null });
+    await sender.close();
+  });
+
+  test("a thread that dies mid-attempt fails the attempt as unclassified, and the next send gets a new thread", async () => {
+    const sender = createThreadSender({
+      routes: [{ name: "r", ...testRoute("http://127.0.0.1:9") }],
+      log: quiet,
+      now: Date.now,
+      script: new URL("../fixtures/exiting-thread.mjs", import.meta.url),
+    });
+    for (let i = 0; i < 2; i++) {
+      const result = await sender.send("r", request("http://127.0.0.1:9/hook"), 1000);
+      expect(result).toMatchObject({
+        ok: false,
+        aborted: false,
+        failure: { reason: "unclassified", detail: "Unclassified webhook dispatch error" },
+        error: "delivery thread exited (code 3) during the attempt",
+      });
+    }
+    await sender.close();
+  });
+
+  test("an unknown route is refused before anything is posted", async () => {
+    const sender = createThreadSender({ routes: [], log: quiet, now: Date.now, script: SEND_THREAD });
+    expect(() => sender.send("nope", request("http://127.0.0.1:9/"), 1000)).toThrow(
+      /no upstream for route nope/,
+    );
+    await sender.close();
+  });
+
+  for (const thread of [true, false]) {
+    test(`delivery_thread: ${thread} replays the stored request byte for byte`, async () => {
+      const recorder = await startRecorder();
+      recorders.push(recorder);
+      const hb = await startHookbuffer({ yaml: `upstream: ${recorder.url}\ndelivery_thread: ${thread}\n` });
+      running.push(hb);
+      const body = '{"events":[{"type":"message","text":"héllo"}]}';
+      const res = await fetch(`${hb.ingestUrl}/callback?x=1`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-line-signature": "sig" },
+        body,
+      });
+      expect(res.status).toBe(200);
+      const got = await waitFor(() => recorder.requests[0], 5000, "the replay");
+      expect(got.url).toBe("/callback?x=1");
+      expect(got.body.toString()).toBe(body);
+      expect(got.headers).toContainEqual(["x-line-signature", "sig"]);
+      const stats = await waitFor(async () => {
+        const s = await getJson(`${hb.adminUrl}/stats`);
+        return s.queue.delivered === 1 && s;
+      });
+      expect(stats.queue.pending).toBe(0);
+    });
+  }
+});
