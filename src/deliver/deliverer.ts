@@ -38,6 +38,12 @@ interface RouteRunner {
   buffer: DueEvent[];
   inflight: number;
   probing: boolean;
+  /**
+   * A claim came up short: nothing else is due until something changes (a wake from ingest, the
+   * admin API or the timer, a released lease, a rescheduled or unblocked event). Saves a query
+   * per finished attempt when the queue is empty.
+   */
+  drained: boolean;
   breaker: BreakerState;
 }
 
@@ -66,6 +72,7 @@ export function createDeliverer(deps: DelivererDeps) {
       buffer: [],
       inflight: 0,
       probing: false,
+      drained: false,
       breaker,
     });
   }
@@ -105,7 +112,7 @@ export function createDeliverer(deps: DelivererDeps) {
       }
       // Refill in chunks once half the buffer is spent: one index read per many events.
       const ahead = Math.max(r.route.concurrency, PREFETCH);
-      if (gate.slots === 0 || r.buffer.length > ahead / 2) return;
+      if (gate.slots === 0 || r.buffer.length > ahead / 2 || r.drained) return;
       const want = gate.slots - r.inflight + ahead - r.buffer.length;
       const claimed = claim(r, want);
       if (claimed.length < want) scheduleTimer();
@@ -128,12 +135,16 @@ export function createDeliverer(deps: DelivererDeps) {
       gauges.move(r.route.name, "pending", "delivering", e.body.length);
     }
     r.buffer.push(...claimed);
+    if (claimed.length < limit) r.drained = true;
     return claimed;
   }
 
   /** Gives up a lease without an attempt: the row never stopped being pending. */
   function unlease(route: string, event: DueEvent): void {
-    if (leased.delete(event.seq)) gauges.move(route, "delivering", "pending", event.body.length);
+    if (!leased.delete(event.seq)) return;
+    gauges.move(route, "delivering", "pending", event.body.length);
+    const r = runners.get(route);
+    if (r) r.drained = false;
   }
 
   /** Hands prefetched, never-sent events back (breaker opened, paused, or stopping). */
@@ -192,6 +203,8 @@ export function createDeliverer(deps: DelivererDeps) {
           // The lease ends only once the outcome is durable; until then the row still reads pending.
           leased.delete(event.seq);
           gauges.move(route.name, "delivering", update.status, event.body.length);
+          // Still pending (retry due soon) or an ordered successor unblocked: worth another claim.
+          if (update.status === "pending" || event.orderKey !== null) r.drained = false;
           deps.hooks?.attempt?.(route, event, result, update);
           if (breakerChanged) gateChanged(r, before, after);
         });
@@ -235,7 +248,10 @@ export function createDeliverer(deps: DelivererDeps) {
 
   function wakeNow(): void {
     wakeScheduled = false;
-    for (const r of runners.values()) pump(r);
+    for (const r of runners.values()) {
+      r.drained = false;
+      pump(r);
+    }
     scheduleTimer();
   }
 
