@@ -77,6 +77,10 @@ export function createThreadSender(options: ThreadSenderOptions): Sender {
     worker.postMessage(command);
   }
 
+  // Started now, not on the first attempt: the thread's start-up (~100 ms of module loading) would
+  // otherwise delay the first delivery after a restart.
+  worker = spawn();
+
   return {
     send(route: string, req: OutgoingRequest, timeoutMs: number): Promise<AttemptResult> {
       if (!routeNames.has(route)) throw new Error(`no upstream for route ${route}`);
