@@ -16,7 +16,7 @@ export interface Sender {
   close(): Promise<void>;
 }
 
-/** Sends on the calling thread, through the given per-route pools. */
+/** Sends on the calling thread, through the given per-route pools (which it does not close). */
 export function createInlineSender(upstreams: Map<string, Upstream>, now: () => number): Sender {
   const shutdown = new AbortController();
   return {
@@ -28,8 +28,7 @@ export function createInlineSender(upstreams: Map<string, Upstream>, now: () => 
     abort(reason) {
       shutdown.abort(reason);
     },
-    async close() {
-      await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
-    },
+    // The pools are the caller's (passthrough shares them), so the caller closes them.
+    async close() {},
   };
 }
