@@ -151,7 +151,7 @@ export async function start(options: StartOptions): Promise<Running> {
       log,
       limits: config.storage,
       verifiers,
-      onStored: deliverer.wake,
+      onStored: deliverer.wakeForNew,
       ...(config.storage.maxDbSize !== null && {
         storageRefusal: (incoming) => storageRefusal(store.space.usage(), incoming),
         onStorageFull: pruner.relieve,

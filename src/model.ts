@@ -101,6 +101,7 @@ export type DueEvent = Pick<
   | "scheduleBase"
   | "scheduleStart"
   | "orderKey"
+  | "nextAttemptAt"
 >;
 
 /** The result of one delivery attempt. `send` always resolves to one of these; it never throws. */

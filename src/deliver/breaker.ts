@@ -96,14 +96,15 @@ export function afterAttempt(
   now: number,
 ): BreakerState {
   if (failure === null) {
-    return s.state === "paused" ? { ...s, consecutiveFailures: 0, recentFailures: [] } : initialBreaker();
+    return s.state === "paused" ? withFailures(s, 0, []) : initialBreaker();
   }
   const consecutiveFailures = s.consecutiveFailures + 1;
   const recentFailures = [...s.recentFailures, categoryOf(failure)].slice(-Math.max(cfg.failures, 1));
   if (s.state === "open") {
-    if (!probe) return { ...s, consecutiveFailures, recentFailures };
+    if (!probe) return withFailures(s, consecutiveFailures, recentFailures);
     const cooldownMs = Math.min((s.cooldownMs ?? cfg.cooldownMs) * 2, cfg.maxCooldownMs);
-    return { ...s, consecutiveFailures, recentFailures, cooldownMs, probeAt: now + cooldownMs };
+    const probeAt = now + cooldownMs;
+    return { state: s.state, consecutiveFailures, recentFailures, disabled: s.disabled, cooldownMs, probeAt };
   }
   if (s.state === "active" && cfg.failures > 0 && consecutiveFailures >= cfg.failures) {
     return {
@@ -115,7 +116,23 @@ export function afterAttempt(
       probeAt: now + cfg.cooldownMs,
     };
   }
-  return { ...s, consecutiveFailures, recentFailures };
+  return withFailures(s, consecutiveFailures, recentFailures);
+}
+
+/** `s` with new failure counts, spelled out: spread-then-extend is slow on V8 11, once per attempt. */
+function withFailures(
+  s: BreakerState,
+  consecutiveFailures: number,
+  recentFailures: FailureCategory[],
+): BreakerState {
+  return {
+    state: s.state,
+    consecutiveFailures,
+    recentFailures,
+    disabled: s.disabled,
+    cooldownMs: s.cooldownMs,
+    probeAt: s.probeAt,
+  };
 }
 
 /** How many deliveries the gate lets start now (before subtracting those in flight). */

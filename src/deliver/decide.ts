@@ -16,18 +16,28 @@ export function decide(
 ): EventUpdate {
   const attempts = event.attempts + 1;
   const now = result.startedAt + result.durationMs;
-  const base = {
+  // Whole literals, not `{ ...base, status }`: spread-then-extend costs microseconds per call on
+  // V8 11 (Node 20), and this runs once per attempt.
+  const outcome = (
+    status: EventUpdate["status"],
+    nextAttemptAt: number,
+    deliveredAt: number | null,
+    finishedAt: number | null,
+  ): EventUpdate => ({
     seq: event.seq,
+    status,
     attempts,
+    nextAttemptAt,
     lastReason: result.failure?.reason ?? null,
     lastDetail: result.failure?.detail ?? null,
     lastStatus: result.statusCode,
-  };
-  if (result.ok) {
-    return { ...base, status: "delivered", nextAttemptAt: now, deliveredAt: now, finishedAt: now };
+    deliveredAt,
+    finishedAt,
+  });
+  if (result.ok) return outcome("delivered", now, now, now);
+  if (result.statusCode !== null && route.permanentStatuses.includes(result.statusCode)) {
+    return outcome("dead", now, null, now);
   }
-  const dead = { ...base, status: "dead", nextAttemptAt: now, deliveredAt: null, finishedAt: now } as const;
-  if (result.statusCode !== null && route.permanentStatuses.includes(result.statusCode)) return dead;
   const next = nextAttempt({
     policy: route.retry,
     attemptsDone: attempts - event.scheduleBase,
@@ -36,6 +46,6 @@ export function decide(
     retryAfterMs: result.retryAfterMs,
     random,
   });
-  if (next.kind === "give_up") return dead;
-  return { ...base, status: "pending", nextAttemptAt: next.at, deliveredAt: null, finishedAt: null };
+  if (next.kind === "give_up") return outcome("dead", now, null, now);
+  return outcome("pending", next.at, null, null);
 }

@@ -4,7 +4,7 @@ import type { Clock } from "../clock.js";
 import type { RouteConfig } from "../config/types.js";
 import type { AttemptResult, DueEvent } from "../model.js";
 import type { QueueGauges } from "../stats/gauges.js";
-import type { EventUpdate, Store, Writer } from "../store/index.js";
+import type { ClaimCursor, EventUpdate, Store, Writer } from "../store/index.js";
 import { afterAttempt, allowance, type BreakerState, initialBreaker } from "./breaker.js";
 import { decide } from "./decide.js";
 import { forwardHeaders, targetFor } from "./headers.js";
@@ -44,11 +44,22 @@ interface RouteRunner {
    * per finished attempt when the queue is empty.
    */
   drained: boolean;
+  /**
+   * Where the last claim stopped. Every due, unleased row up to it has been claimed, so the next
+   * claim starts after it. Whatever can become due behind it (a released lease, a retry due at
+   * once, an unblocked ordered successor, an admin redelivery) moves it back; null rescans.
+   */
+  after: ClaimCursor | null;
+  /** When a claim last started from the beginning (see RESCAN_MS). */
+  rescannedAt: number;
   breaker: BreakerState;
 }
 
 /** Events claimed ahead of free slots per route (leased, released if the route stops). */
 const PREFETCH = 64;
+
+/** A claim starts from the beginning at least this often, whatever the cursor says (belt and braces). */
+const RESCAN_MS = 60_000;
 
 /** Upper bound on one sleep, so a clock jump cannot strand due events for long. */
 const MAX_SLEEP_MS = 60_000;
@@ -73,6 +84,8 @@ export function createDeliverer(deps: DelivererDeps) {
       inflight: 0,
       probing: false,
       drained: false,
+      after: null,
+      rescannedAt: 0,
       breaker,
     });
   }
@@ -84,7 +97,7 @@ export function createDeliverer(deps: DelivererDeps) {
    * Leases (seqs claimed and not yet recorded) live in memory: the process lock (store/open.ts)
    * makes this process the only deliverer, so a crash simply leaves the rows pending.
    */
-  const leased = new Set<number>();
+  const leased = new Map<number, DueEvent>();
 
   function saveBreaker(r: RouteRunner): void {
     store.routes.save({ route: r.route.name, ...r.breaker, updatedAt: clock.now() });
@@ -122,21 +135,44 @@ export function createDeliverer(deps: DelivererDeps) {
 
   /** Leases up to `limit` due events of the route into its buffer. */
   function claim(r: RouteRunner, limit: number): DueEvent[] {
+    const now = clock.now();
+    // New events sort after the cursor because their key is the clock at commit; not if it stepped back.
+    if (r.after !== null && (now < r.after.at || now - r.rescannedAt > RESCAN_MS)) r.after = null;
+    if (r.after === null) r.rescannedAt = now;
     let claimed: DueEvent[];
     try {
-      claimed = store.events.claimDue(r.route.name, clock.now(), limit, leased);
+      claimed = store.events.claimDue(r.route.name, now, limit, leasedPast(r), r.after);
     } catch (err) {
       log.error({ err, route: r.route.name }, "claiming due events failed; retrying in 1s");
       scheduleTimer(1000);
       return [];
     }
     for (const e of claimed) {
-      leased.add(e.seq);
+      leased.set(e.seq, e);
       gauges.move(r.route.name, "pending", "delivering", e.body.length);
     }
+    const last = claimed.at(-1);
+    if (last) r.after = { at: last.nextAttemptAt, seq: last.seq };
     r.buffer.push(...claimed);
     if (claimed.length < limit) r.drained = true;
     return claimed;
+  }
+
+  /** The route's leased seqs the next claim could meet: those past its cursor (all, without one). */
+  function leasedPast(r: RouteRunner): number[] {
+    const skip: number[] = [];
+    const { after } = r;
+    for (const e of leased.values()) {
+      if (e.route !== r.route.name) continue;
+      if (after === null || isPast(e.nextAttemptAt, e.seq, after)) skip.push(e.seq);
+    }
+    return skip;
+  }
+
+  /** A row keyed (at, seq) is claimable again: make sure the next claim reaches it. */
+  function rewind(r: RouteRunner, at: number, seq: number): void {
+    r.drained = false;
+    if (r.after !== null && !isPast(at, seq, r.after)) r.after = { at, seq: seq - 1 };
   }
 
   /** Gives up a lease without an attempt: the row never stopped being pending. */
@@ -144,7 +180,7 @@ export function createDeliverer(deps: DelivererDeps) {
     if (!leased.delete(event.seq)) return;
     gauges.move(route, "delivering", "pending", event.body.length);
     const r = runners.get(route);
-    if (r) r.drained = false;
+    if (r) rewind(r, event.nextAttemptAt, event.seq);
   }
 
   /** Hands prefetched, never-sent events back (breaker opened, paused, or stopping). */
@@ -204,7 +240,11 @@ export function createDeliverer(deps: DelivererDeps) {
           leased.delete(event.seq);
           gauges.move(route.name, "delivering", update.status, event.body.length);
           // Still pending (retry due soon) or an ordered successor unblocked: worth another claim.
-          if (update.status === "pending" || event.orderKey !== null) r.drained = false;
+          if (update.status === "pending") rewind(r, update.nextAttemptAt, event.seq);
+          if (event.orderKey !== null) {
+            r.drained = false;
+            r.after = null; // the successor keeps its arrival key, behind the cursor
+          }
           deps.hooks?.attempt?.(route, event, result, update);
           if (breakerChanged) gateChanged(r, before, after);
         });
@@ -238,7 +278,7 @@ export function createDeliverer(deps: DelivererDeps) {
       if (r.breaker.state === "open" && r.breaker.probeAt !== null)
         earliest = Math.min(earliest, r.breaker.probeAt);
       if (gate.slots - r.inflight <= 0) continue;
-      const due = store.events.nextDueAt(r.route.name);
+      const due = store.events.nextDueAt(r.route.name, leasedPast(r), r.after);
       if (due !== null) earliest = Math.min(earliest, due);
     }
     if (timer) clearTimeout(timer);
@@ -275,7 +315,14 @@ export function createDeliverer(deps: DelivererDeps) {
     return n;
   }
 
+  /** Something may have become due anywhere (admin changes, gate changes): claim from the start. */
   function wake(): void {
+    for (const r of runners.values()) r.after = null;
+    wakeForNew();
+  }
+
+  /** New events were stored: they sort after every cursor, so claims carry on where they were. */
+  function wakeForNew(): void {
     if (stopping || wakeScheduled) return;
     wakeScheduled = true;
     setImmediate(wakeNow);
@@ -290,9 +337,10 @@ export function createDeliverer(deps: DelivererDeps) {
       return leased.has(seq);
     },
     leasedSeqs(): number[] {
-      return [...leased];
+      return [...leased.keys()];
     },
     wake,
+    wakeForNew,
     setRouteState,
     routeState(name: string): BreakerState | null {
       return runners.get(name)?.breaker ?? null;
@@ -318,3 +366,8 @@ export function createDeliverer(deps: DelivererDeps) {
 }
 
 export type Deliverer = ReturnType<typeof createDeliverer>;
+
+/** Whether key (at, seq) comes after the cursor in claim order. */
+function isPast(at: number, seq: number, after: ClaimCursor): boolean {
+  return at > after.at || (at === after.at && seq > after.seq);
+}

@@ -61,7 +61,17 @@ export function send(upstream: Upstream, req: OutgoingRequest, opts: SendOptions
   const startedAt = opts.now();
   return new Promise<AttemptResult>((resolve) => {
     const finish = (outcome: Outcome, retryAfterMs: number | null = null): void => {
-      resolve({ ...outcome, startedAt, durationMs: opts.now() - startedAt, retryAfterMs });
+      // Spelled out: `{ ...outcome, more }` is slow on V8 11 and this runs once per attempt.
+      resolve({
+        ok: outcome.ok,
+        statusCode: outcome.statusCode,
+        failure: outcome.failure,
+        aborted: outcome.aborted,
+        error: outcome.error,
+        startedAt,
+        durationMs: opts.now() - startedAt,
+        retryAfterMs,
+      });
     };
     if (opts.signal?.aborted) {
       finish({ ok: false, statusCode: null, failure: null, aborted: true, error: null });

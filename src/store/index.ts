@@ -11,7 +11,7 @@ import { createStatQueries } from "./stats.js";
 export type { AttemptRecord } from "./attempts.js";
 export { type Checkpointer, createCheckpointer } from "./checkpoint.js";
 export type { AdminChange, EventDetail, EventFilter, EventRef, EventSummary } from "./event-admin.js";
-export type { EventUpdate, NewEvent } from "./events.js";
+export type { ClaimCursor, EventUpdate, NewEvent } from "./events.js";
 export { DatabaseLockedError, type OpenedDatabase, openDatabase } from "./open.js";
 export type { PrunedGroup } from "./retention.js";
 export type { RouteStateRow } from "./route-state.js";

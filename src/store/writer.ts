@@ -134,7 +134,8 @@ export function createWriter(options: WriterOptions): Writer {
       const key = `${minute}\u0000${inc.route}\u0000${inc.metric}\u0000${inc.detail}`;
       const seen = merged.get(key);
       if (seen) seen.n += inc.n;
-      else merged.set(key, { ...inc, at: minute });
+      else
+        merged.set(key, { at: minute, route: inc.route, metric: inc.metric, detail: inc.detail, n: inc.n });
     }
     for (const m of merged.values()) {
       upsertMinute.run(m.at, m.route, m.metric, m.detail, m.n);

@@ -51,8 +51,16 @@ routes:
     failing = true;
     for (let i = 0; i < 3; i++)
       await post(`${hb.ingestUrl}/callback`, { events: [{ type: "follow", n: i }] });
-    for (let i = 0; i < 3; i++) await post(`${hb.ingestUrl}/github/push`, { ref: "refs/heads/main", n: i });
-    // The github route's breaker opens after two failures, so its third event stays pending.
+    // The github route's breaker opens after two failures; an event sent after that stays pending.
+    for (let i = 0; i < 2; i++) await post(`${hb.ingestUrl}/github/push`, { ref: "refs/heads/main", n: i });
+    await waitFor(
+      async () =>
+        (await getJson(`${hb.adminUrl}/stats`, TOKEN)).routes.find((r) => r.name === "github")?.state ===
+        "open",
+      10_000,
+      "the github breaker to open",
+    );
+    await post(`${hb.ingestUrl}/github/push`, { ref: "refs/heads/main", n: 2 });
     await waitFor(
       async () => {
         const s = await getJson(`${hb.adminUrl}/stats`, TOKEN);

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import type { Clock } from "../../src/clock.js";
 import { type Config, loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
 import { type Running, start } from "../../src/main.js";
@@ -31,6 +32,7 @@ export async function startHookbuffer(options: {
   yaml: string;
   env?: Record<string, string>;
   dir?: string;
+  clock?: Clock;
 }): Promise<TestHookbuffer> {
   const { dir, remove } = options.dir ? { dir: options.dir, remove: () => undefined } : tempDir();
   const dbPath = join(dir, "hookbuffer.db");
@@ -48,7 +50,12 @@ export async function startHookbuffer(options: {
     },
   });
   const log = createLogger({ level: "debug", destination: sink });
-  const running = await start({ config, log, sendThreadScript: SEND_THREAD });
+  const running = await start({
+    config,
+    log,
+    sendThreadScript: SEND_THREAD,
+    ...(options.clock && { clock: options.clock }),
+  });
   return {
     running,
     config,
