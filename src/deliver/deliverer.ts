@@ -8,6 +8,7 @@ import type { ClaimCursor, EventUpdate, Store, Writer } from "../store/index.js"
 import { afterAttempt, allowance, type BreakerState, initialBreaker } from "./breaker.js";
 import { decide } from "./decide.js";
 import { forwardHeaders, targetFor } from "./headers.js";
+import { createLeases, rewound } from "./leases.js";
 import { replayHeaderExtras, writeOutcome } from "./outcome.js";
 import type { Sender } from "./sender.js";
 
@@ -93,11 +94,7 @@ export function createDeliverer(deps: DelivererDeps) {
   let timer: NodeJS.Timeout | undefined;
   let wakeScheduled = false;
   const idleWaiters: Array<() => void> = [];
-  /**
-   * Leases (seqs claimed and not yet recorded) live in memory: the process lock (store/open.ts)
-   * makes this process the only deliverer, so a crash simply leaves the rows pending.
-   */
-  const leased = new Map<number, DueEvent>();
+  const leased = createLeases();
 
   function saveBreaker(r: RouteRunner): void {
     store.routes.save({ route: r.route.name, ...r.breaker, updatedAt: clock.now() });
@@ -141,14 +138,14 @@ export function createDeliverer(deps: DelivererDeps) {
     if (r.after === null) r.rescannedAt = now;
     let claimed: DueEvent[];
     try {
-      claimed = store.events.claimDue(r.route.name, now, limit, leasedPast(r), r.after);
+      claimed = store.events.claimDue(r.route.name, now, limit, leased.past(r.route.name, r.after), r.after);
     } catch (err) {
       log.error({ err, route: r.route.name }, "claiming due events failed; retrying in 1s");
       scheduleTimer(1000);
       return [];
     }
     for (const e of claimed) {
-      leased.set(e.seq, e);
+      leased.add(e);
       gauges.move(r.route.name, "pending", "delivering", e.body.length);
     }
     const last = claimed.at(-1);
@@ -158,21 +155,10 @@ export function createDeliverer(deps: DelivererDeps) {
     return claimed;
   }
 
-  /** The route's leased seqs the next claim could meet: those past its cursor (all, without one). */
-  function leasedPast(r: RouteRunner): number[] {
-    const skip: number[] = [];
-    const { after } = r;
-    for (const e of leased.values()) {
-      if (e.route !== r.route.name) continue;
-      if (after === null || isPast(e.nextAttemptAt, e.seq, after)) skip.push(e.seq);
-    }
-    return skip;
-  }
-
   /** A row keyed (at, seq) is claimable again: make sure the next claim reaches it. */
   function rewind(r: RouteRunner, at: number, seq: number): void {
     r.drained = false;
-    if (r.after !== null && !isPast(at, seq, r.after)) r.after = { at, seq: seq - 1 };
+    r.after = rewound(r.after, at, seq);
   }
 
   /** Gives up a lease without an attempt: the row never stopped being pending. */
@@ -278,7 +264,7 @@ export function createDeliverer(deps: DelivererDeps) {
       if (r.breaker.state === "open" && r.breaker.probeAt !== null)
         earliest = Math.min(earliest, r.breaker.probeAt);
       if (gate.slots - r.inflight <= 0) continue;
-      const due = store.events.nextDueAt(r.route.name, leasedPast(r), r.after);
+      const due = store.events.nextDueAt(r.route.name, leased.past(r.route.name, r.after), r.after);
       if (due !== null) earliest = Math.min(earliest, due);
     }
     if (timer) clearTimeout(timer);
@@ -337,7 +323,7 @@ export function createDeliverer(deps: DelivererDeps) {
       return leased.has(seq);
     },
     leasedSeqs(): number[] {
-      return [...leased.keys()];
+      return leased.seqs();
     },
     wake,
     wakeForNew,
@@ -366,8 +352,3 @@ export function createDeliverer(deps: DelivererDeps) {
 }
 
 export type Deliverer = ReturnType<typeof createDeliverer>;
-
-/** Whether key (at, seq) comes after the cursor in claim order. */
-function isPast(at: number, seq: number, after: ClaimCursor): boolean {
-  return at > after.at || (at === after.at && seq > after.seq);
-}

@@ -3,7 +3,7 @@
 // these are the cases the deliverer must move the cursor back for.
 import { request } from "undici";
 import { afterEach, describe, expect, test } from "vitest";
-import { startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
 import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
 
 let hb: TestHookbuffer | undefined;
@@ -81,7 +81,12 @@ describe("claim cursor", () => {
     hb = await startHookbuffer({ yaml: `upstream: ${up.url}\n`, clock: frozen });
     const first = await ingest("a");
     await ingest("b");
-    await waitFor(() => (up?.requests.length ?? 0) >= 2, 5_000, "two deliveries");
+    // Recorded, not just sent: a leased event cannot be redelivered (409).
+    await waitFor(
+      async () => (await getJson(`${hb?.adminUrl}/stats`)).queue.delivered === 2,
+      5_000,
+      "two deliveries",
+    );
     expect(await admin("POST", `/events/${first}/redeliver`)).toBe(202);
     await waitFor(() => (up?.requests.length ?? 0) >= 3, 5_000, "the redelivery");
     expect(seen(up)[2]).toBe(first);
