@@ -118,7 +118,7 @@ export interface AttemptResult {
   failure: Classification | null;
   /** Parsed Retry-After in ms (429/503 only), or null. */
   retryAfterMs: number | null;
-  /** True when the attempt was cut short by our own shutdown: not a failure, the lease is released. */
+  /** True when the attempt was cut short by our own shutdown or handed back unsent: not a failure, the lease is released. */
   aborted: boolean;
   /** A short, log-safe description of the underlying error. */
   error: string | null;

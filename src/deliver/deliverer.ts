@@ -37,6 +37,7 @@ interface RouteRunner {
   target: (path: string, query: string) => string;
   /** Claimed (leased) events not yet being sent. */
   buffer: DueEvent[];
+  /** Attempts handed to the sender and not yet settled (running, or waiting there for a slot). */
   inflight: number;
   probing: boolean;
   /**
@@ -58,6 +59,13 @@ interface RouteRunner {
 
 /** Events claimed ahead of free slots per route (leased, released if the route stops). */
 const PREFETCH = 64;
+
+/**
+ * Attempts a route may hand to a queueing sender per free slot (see handover). At 4 the
+ * delivery thread always has the next attempt at hand; at 2 its lanes still ran dry at
+ * concurrency 8 while this thread was busy committing.
+ */
+const SENDER_QUEUE_FACTOR = 4;
 
 /** A claim starts from the beginning at least this often, whatever the cursor says (belt and braces). */
 const RESCAN_MS = 60_000;
@@ -116,18 +124,30 @@ export function createDeliverer(deps: DelivererDeps) {
       }
       return;
     }
+    const limit = handover(gate.slots);
     for (;;) {
-      while (r.inflight < gate.slots && r.buffer.length > 0) {
+      while (r.inflight < limit && r.buffer.length > 0) {
         void deliver(r, r.buffer.shift() as DueEvent, false);
       }
       // Refill in chunks once half the buffer is spent: one index read per many events.
       const ahead = Math.max(r.route.concurrency, PREFETCH);
       if (gate.slots === 0 || r.buffer.length > ahead / 2 || r.drained) return;
-      const want = gate.slots - r.inflight + ahead - r.buffer.length;
+      const want = limit - r.inflight + ahead - r.buffer.length;
       const claimed = claim(r, want);
       if (claimed.length < want) scheduleTimer();
       if (claimed.length === 0) return;
     }
+  }
+
+  /**
+   * How many attempts the route may have handed to the sender: its open slots, times
+   * SENDER_QUEUE_FACTOR when the sender queues per route itself (the delivery thread), so that a
+   * finished attempt is followed at once by the next one there instead of after a round trip
+   * through this thread. The sender still runs at most `slots` at a time, as pump() would; when
+   * the gate closes, releaseBuffer() takes the waiting ones back.
+   */
+  function handover(slots: number): number {
+    return deps.sender.queues ? slots * SENDER_QUEUE_FACTOR : slots;
   }
 
   /** Leases up to `limit` due events of the route into its buffer. */
@@ -172,6 +192,8 @@ export function createDeliverer(deps: DelivererDeps) {
   /** Hands prefetched, never-sent events back (breaker opened, paused, or stopping). */
   function releaseBuffer(r: RouteRunner): void {
     for (const e of r.buffer.splice(0)) unlease(r.route.name, e);
+    // Those waiting in the sender come back as aborted results, and are unleased then.
+    deps.sender.release(r.route.name);
   }
 
   async function deliver(r: RouteRunner, event: DueEvent, probe: boolean): Promise<void> {
@@ -263,7 +285,7 @@ export function createDeliverer(deps: DelivererDeps) {
       const gate = allowance(r.breaker, r.route.concurrency, now);
       if (r.breaker.state === "open" && r.breaker.probeAt !== null)
         earliest = Math.min(earliest, r.breaker.probeAt);
-      if (gate.slots - r.inflight <= 0) continue;
+      if (handover(gate.slots) - r.inflight <= 0) continue;
       const due = store.events.nextDueAt(r.route.name, leased.past(r.route.name, r.after), r.after);
       if (due !== null) earliest = Math.min(earliest, due);
     }

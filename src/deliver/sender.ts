@@ -8,8 +8,16 @@ import { type OutgoingRequest, send } from "./send.js";
 import type { Upstream } from "./upstream.js";
 
 export interface Sender {
+  /**
+   * Whether the sender itself runs at most a route's concurrency at once and queues the rest. The
+   * deliverer may then hand over up to twice the concurrency, so a freed slot starts the next
+   * attempt without waiting for this thread.
+   */
+  readonly queues: boolean;
   /** Performs one attempt on the route's upstream. Never rejects: failures are results. */
   send(route: string, req: OutgoingRequest, timeoutMs: number): Promise<AttemptResult>;
+  /** Attempts of the route still waiting for a slot end now with `aborted: true`, never sent. */
+  release(route: string): void;
   /** Shutdown: every attempt in flight ends now with `aborted: true` (not a failure). */
   abort(reason: Error): void;
   /** Closes connections (and the thread); call after the attempts in flight have settled. */
@@ -20,11 +28,13 @@ export interface Sender {
 export function createInlineSender(upstreams: Map<string, Upstream>, now: () => number): Sender {
   const shutdown = new AbortController();
   return {
+    queues: false,
     send(route, req, timeoutMs) {
       const upstream = upstreams.get(route);
       if (!upstream) throw new Error(`no upstream for route ${route}`);
       return send(upstream, req, { timeoutMs, now, signal: shutdown.signal });
     },
+    release() {}, // every attempt starts at once: nothing waits
     abort(reason) {
       shutdown.abort(reason);
     },

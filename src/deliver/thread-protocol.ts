@@ -20,6 +20,8 @@ export interface Job {
 
 export type ThreadCommand =
   | { type: "send"; jobs: Job[] }
+  /** Hand back the route's attempts that wait for a slot (breaker opened, paused, stopping). */
+  | { type: "release"; route: string }
   /** Shutdown: end every attempt in flight as aborted. */
   | { type: "abort"; message: string }
   /** Close the pools and exit once they are closed. */

@@ -82,6 +82,7 @@ export function createThreadSender(options: ThreadSenderOptions): Sender {
   worker = spawn();
 
   return {
+    queues: true,
     send(route: string, req: OutgoingRequest, timeoutMs: number): Promise<AttemptResult> {
       if (!routeNames.has(route)) throw new Error(`no upstream for route ${route}`);
       return new Promise((resolve) => {
@@ -95,6 +96,11 @@ export function createThreadSender(options: ThreadSenderOptions): Sender {
           queueMicrotask(post);
         }
       });
+    },
+    release(route: string): void {
+      post(); // after the sends already made, so those are handed back too
+      const command: ThreadCommand = { type: "release", route };
+      worker?.postMessage(command);
     },
     abort(reason: Error): void {
       post();

@@ -73,6 +73,64 @@ describe("delivery thread", () => {
     await sender.close();
   });
 
+  test("the thread runs at most the route's concurrency at once; the rest wait there and start as slots free", async () => {
+    let active = 0;
+    let peak = 0;
+    const held: Array<() => void> = [];
+    const server = await servers.http((req, res) => {
+      active++;
+      peak = Math.max(peak, active);
+      req.resume();
+      held.push(() => {
+        active--;
+        res.end("ok");
+      });
+    });
+    const sender = createThreadSender({
+      routes: [{ name: "r", ...testRoute(server.origin, { concurrency: 2 }) }],
+      log: quiet,
+      now: Date.now,
+      script: SEND_THREAD,
+    });
+    const results = Array.from({ length: 6 }, () => sender.send("r", request(`${server.origin}/hook`), 5000));
+    await expect.poll(() => held.length).toBe(2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(held.length).toBe(2); // two at a time
+    for (let answered = 0; answered < 6; answered++) {
+      await expect.poll(() => held.length).toBeGreaterThan(answered);
+      held[answered]?.();
+    }
+    for (const result of await Promise.all(results))
+      expect(result).toMatchObject({ ok: true, statusCode: 200 });
+    expect(peak).toBe(2);
+    await sender.close();
+  });
+
+  test("release() hands back the route's waiting attempts unsent; running ones finish", async () => {
+    const held: Array<() => void> = [];
+    const server = await servers.http((req, res) => {
+      req.resume();
+      held.push(() => res.end("ok"));
+    });
+    const sender = createThreadSender({
+      routes: [{ name: "r", ...testRoute(server.origin, { concurrency: 2 }) }],
+      log: quiet,
+      now: Date.now,
+      script: SEND_THREAD,
+    });
+    const results = Array.from({ length: 5 }, () => sender.send("r", request(`${server.origin}/hook`), 5000));
+    await expect.poll(() => held.length).toBe(2);
+    sender.release("r");
+    for (const result of await Promise.all(results.slice(2))) {
+      expect(result).toMatchObject({ ok: false, aborted: true, failure: null, statusCode: null });
+    }
+    for (const answer of held) answer();
+    for (const result of await Promise.all(results.slice(0, 2))) expect(result).toMatchObject({ ok: true });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(held.length).toBe(2); // nothing released was sent after the slots freed
+    await sender.close();
+  });
+
   test("a thread that dies mid-attempt fails the attempt as unclassified, and the next send gets a new thread", async () => {
     const sender = createThreadSender({
       routes: [{ name: "r", ...testRoute("http://127.0.0.1:9") }],
@@ -98,6 +156,39 @@ describe("delivery thread", () => {
       /no upstream for route nope/,
     );
     await sender.close();
+  });
+
+  test("pausing a route hands back the attempts waiting on the thread: only the running one reaches the upstream", async () => {
+    const recorder = await startRecorder();
+    recorders.push(recorder);
+    recorder.reply(() => ({ status: 200, delayMs: 300 }));
+    const hb = await startHookbuffer({
+      yaml: `upstream: ${recorder.url}\ndelivery: {concurrency: 1}\ndelivery_thread: true\n`,
+    });
+    running.push(hb);
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${hb.ingestUrl}/hook`, { method: "POST", body: `{"n":${i}}` });
+      expect(res.status).toBe(200);
+    }
+    await waitFor(() => recorder.requests.length === 1, 5000, "the first replay");
+    const name = "default"; // the route a bare `upstream:` config gets
+    expect((await fetch(`${hb.adminUrl}/routes/${name}/pause`, { method: "POST" })).status).toBe(200);
+    const paused = await waitFor(async () => {
+      const s = await getJson(`${hb.adminUrl}/stats`);
+      return s.queue.delivered === 1 && s;
+    });
+    await new Promise((r) => setTimeout(r, 400)); // a released attempt would have started by now
+    expect(recorder.requests.length).toBe(1);
+    expect(paused.queue.pending).toBe(4);
+    expect((await fetch(`${hb.adminUrl}/routes/${name}/resume`, { method: "POST" })).status).toBe(200);
+    await waitFor(
+      async () => (await getJson(`${hb.adminUrl}/stats`)).queue.delivered === 5,
+      8000,
+      "the rest",
+    );
+    expect(recorder.requests.map((r) => r.body.toString()).sort()).toEqual(
+      [0, 1, 2, 3, 4].map((i) => `{"n":${i}}`),
+    );
   });
 
   for (const thread of [true, false]) {
