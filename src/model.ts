@@ -102,7 +102,10 @@ export type DueEvent = Pick<
   | "scheduleStart"
   | "orderKey"
   | "nextAttemptAt"
->;
+> & {
+  /** Body length in bytes; kept apart because the body itself may be handed to the delivery thread. */
+  size: number;
+};
 
 /** The result of one delivery attempt. `send` always resolves to one of these; it never throws. */
 export interface AttemptResult {

@@ -166,7 +166,7 @@ export function createDeliverer(deps: DelivererDeps) {
     }
     for (const e of claimed) {
       leased.add(e);
-      gauges.move(r.route.name, "pending", "delivering", e.body.length);
+      gauges.move(r.route.name, "pending", "delivering", e.size);
     }
     const last = claimed.at(-1);
     if (last) r.after = { at: last.nextAttemptAt, seq: last.seq };
@@ -184,7 +184,7 @@ export function createDeliverer(deps: DelivererDeps) {
   /** Gives up a lease without an attempt: the row never stopped being pending. */
   function unlease(route: string, event: DueEvent): void {
     if (!leased.delete(event.seq)) return;
-    gauges.move(route, "delivering", "pending", event.body.length);
+    gauges.move(route, "delivering", "pending", event.size);
     const r = runners.get(route);
     if (r) rewind(r, event.nextAttemptAt, event.seq);
   }
@@ -246,7 +246,7 @@ export function createDeliverer(deps: DelivererDeps) {
         ctx.afterCommit(() => {
           // The lease ends only once the outcome is durable; until then the row still reads pending.
           leased.delete(event.seq);
-          gauges.move(route.name, "delivering", update.status, event.body.length);
+          gauges.move(route.name, "delivering", update.status, event.size);
           // Still pending (retry due soon) or an ordered successor unblocked: worth another claim.
           if (update.status === "pending") rewind(r, update.nextAttemptAt, event.seq);
           if (event.orderKey !== null) {

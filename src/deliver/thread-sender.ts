@@ -73,8 +73,10 @@ export function createThreadSender(options: ThreadSenderOptions): Sender {
     if (outbox.length === 0) return;
     worker ??= spawn();
     const command: ThreadCommand = { type: "send", jobs: outbox };
+    // Bodies move to the thread instead of being copied: the caller is done with them.
+    const transfer = [...new Set(outbox.map((job) => job.body.buffer as ArrayBuffer))];
     outbox = [];
-    worker.postMessage(command);
+    worker.postMessage(command, transfer);
   }
 
   // Started now, not on the first attempt: the thread's start-up (~100 ms of module loading) would
@@ -88,7 +90,8 @@ export function createThreadSender(options: ThreadSenderOptions): Sender {
       return new Promise((resolve) => {
         const id = nextId++;
         inFlight.set(id, { resolve, startedAt: now() });
-        // A Buffer that views a larger (pooled) ArrayBuffer would be cloned whole: send just its bytes.
+        // Only a body that owns its whole ArrayBuffer can be transferred; a view into a larger
+        // (pooled) one is copied first, which also keeps the rest of that pool out of the message.
         const body = req.body.byteLength === req.body.buffer.byteLength ? req.body : new Uint8Array(req.body);
         outbox.push({ id, route, url: req.url, method: req.method, headers: req.headers, body, timeoutMs });
         if (!postScheduled) {

@@ -72,6 +72,7 @@ function toDueEvent(route: string, r: DueRow): DueEvent {
     query: r[5],
     headers: JSON.parse(r[6]) as Array<[string, string]>,
     body: r[7],
+    size: r[7].length,
     attempts: r[8],
     scheduleBase: r[9],
     scheduleStart: r[10],

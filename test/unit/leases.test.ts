@@ -12,6 +12,7 @@ const event = (route: string, seq: number, nextAttemptAt: number): DueEvent => (
   query: "",
   headers: [],
   body: Buffer.alloc(0),
+  size: 0,
   attempts: 0,
   scheduleBase: 0,
   scheduleStart: nextAttemptAt,
