@@ -4,11 +4,11 @@ import type { Clock } from "../clock.js";
 import type { RouteConfig } from "../config/types.js";
 import type { AttemptResult, DueEvent } from "../model.js";
 import type { QueueGauges } from "../stats/gauges.js";
-import type { ClaimCursor, EventUpdate, Store, Writer } from "../store/index.js";
+import type { EventUpdate, Store, Writer } from "../store/index.js";
 import { afterAttempt, allowance, type BreakerState, initialBreaker } from "./breaker.js";
+import { createClaims, type RouteQueue, routeQueue } from "./claims.js";
 import { decide } from "./decide.js";
 import { forwardHeaders, targetFor } from "./headers.js";
-import { createLeases, rewound } from "./leases.js";
 import { replayHeaderExtras, writeOutcome } from "./outcome.js";
 import type { Sender } from "./sender.js";
 
@@ -31,29 +31,13 @@ export interface DelivererDeps {
   hooks?: DeliveryHooks;
 }
 
-interface RouteRunner {
+interface RouteRunner extends RouteQueue {
   route: RouteConfig;
   /** The route's upstream URL for a stored path and query. */
   target: (path: string, query: string) => string;
-  /** Claimed (leased) events not yet being sent. */
-  buffer: DueEvent[];
   /** Attempts handed to the sender and not yet settled (running, or waiting there for a slot). */
   inflight: number;
   probing: boolean;
-  /**
-   * A claim came up short: nothing else is due until something changes (a wake from ingest, the
-   * admin API or the timer, a released lease, a rescheduled or unblocked event). Saves a query
-   * per finished attempt when the queue is empty.
-   */
-  drained: boolean;
-  /**
-   * Where the last claim stopped. Every due, unleased row up to it has been claimed, so the next
-   * claim starts after it. Whatever can become due behind it (a released lease, a retry due at
-   * once, an unblocked ordered successor, an admin redelivery) moves it back; null rescans.
-   */
-  after: ClaimCursor | null;
-  /** When a claim last started from the beginning (see RESCAN_MS). */
-  rescannedAt: number;
   breaker: BreakerState;
 }
 
@@ -66,9 +50,6 @@ const PREFETCH = 64;
  * concurrency 8 while this thread was busy committing.
  */
 const SENDER_QUEUE_FACTOR = 4;
-
-/** A claim starts from the beginning at least this often, whatever the cursor says (belt and braces). */
-const RESCAN_MS = 60_000;
 
 /** Upper bound on one sleep, so a clock jump cannot strand due events for long. */
 const MAX_SLEEP_MS = 60_000;
@@ -87,14 +68,11 @@ export function createDeliverer(deps: DelivererDeps) {
     const s = saved.get(route.name);
     const breaker = s ? ({ ...initialBreaker(), ...s } as BreakerState) : initialBreaker();
     runners.set(route.name, {
+      ...routeQueue(route.name),
       route,
       target: targetFor(route.upstream, route.pathPrefix),
-      buffer: [],
       inflight: 0,
       probing: false,
-      drained: false,
-      after: null,
-      rescannedAt: 0,
       breaker,
     });
   }
@@ -102,7 +80,7 @@ export function createDeliverer(deps: DelivererDeps) {
   let timer: NodeJS.Timeout | undefined;
   let wakeScheduled = false;
   const idleWaiters: Array<() => void> = [];
-  const leased = createLeases();
+  const claims = createClaims({ store, gauges, clock });
 
   function saveBreaker(r: RouteRunner): void {
     store.routes.save({ route: r.route.name, ...r.breaker, updatedAt: clock.now() });
@@ -152,46 +130,18 @@ export function createDeliverer(deps: DelivererDeps) {
 
   /** Leases up to `limit` due events of the route into its buffer. */
   function claim(r: RouteRunner, limit: number): DueEvent[] {
-    const now = clock.now();
-    // New events sort after the cursor because their key is the clock at commit; not if it stepped back.
-    if (r.after !== null && (now < r.after.at || now - r.rescannedAt > RESCAN_MS)) r.after = null;
-    if (r.after === null) r.rescannedAt = now;
-    let claimed: DueEvent[];
     try {
-      claimed = store.events.claimDue(r.route.name, now, limit, leased.past(r.route.name, r.after), r.after);
+      return claims.claim(r, limit);
     } catch (err) {
       log.error({ err, route: r.route.name }, "claiming due events failed; retrying in 1s");
       scheduleTimer(1000);
       return [];
     }
-    for (const e of claimed) {
-      leased.add(e);
-      gauges.move(r.route.name, "pending", "delivering", e.size);
-    }
-    const last = claimed.at(-1);
-    if (last) r.after = { at: last.nextAttemptAt, seq: last.seq };
-    r.buffer.push(...claimed);
-    if (claimed.length < limit) r.drained = true;
-    return claimed;
-  }
-
-  /** A row keyed (at, seq) is claimable again: make sure the next claim reaches it. */
-  function rewind(r: RouteRunner, at: number, seq: number): void {
-    r.drained = false;
-    r.after = rewound(r.after, at, seq);
-  }
-
-  /** Gives up a lease without an attempt: the row never stopped being pending. */
-  function unlease(route: string, event: DueEvent): void {
-    if (!leased.delete(event.seq)) return;
-    gauges.move(route, "delivering", "pending", event.size);
-    const r = runners.get(route);
-    if (r) rewind(r, event.nextAttemptAt, event.seq);
   }
 
   /** Hands prefetched, never-sent events back (breaker opened, paused, or stopping). */
   function releaseBuffer(r: RouteRunner): void {
-    for (const e of r.buffer.splice(0)) unlease(r.route.name, e);
+    claims.releaseBuffer(r);
     // Those waiting in the sender come back as aborted results, and are unleased then.
     deps.sender.release(r.route.name);
   }
@@ -212,7 +162,7 @@ export function createDeliverer(deps: DelivererDeps) {
     );
     r.inflight--;
     if (result.aborted) {
-      unlease(route.name, event);
+      claims.unlease(r, event);
     } else {
       const done = record(r, event, result, probe);
       // The next buffered event starts now; a probe waits, since its outcome decides the breaker.
@@ -220,7 +170,7 @@ export function createDeliverer(deps: DelivererDeps) {
       await done.catch((err: unknown) => {
         // Not recorded: the row is still pending, so dropping the lease means it is tried again.
         log.error({ err, event: event.id }, "could not record attempt; the event will be retried");
-        unlease(route.name, event);
+        claims.unlease(r, event);
       });
     }
     if (probe) r.probing = false;
@@ -244,15 +194,7 @@ export function createDeliverer(deps: DelivererDeps) {
           saveBreaker(r);
         }
         ctx.afterCommit(() => {
-          // The lease ends only once the outcome is durable; until then the row still reads pending.
-          leased.delete(event.seq);
-          gauges.move(route.name, "delivering", update.status, event.size);
-          // Still pending (retry due soon) or an ordered successor unblocked: worth another claim.
-          if (update.status === "pending") rewind(r, update.nextAttemptAt, event.seq);
-          if (event.orderKey !== null) {
-            r.drained = false;
-            r.after = null; // the successor keeps its arrival key, behind the cursor
-          }
+          claims.settled(r, event, update.status, update.nextAttemptAt);
           deps.hooks?.attempt?.(route, event, result, update);
           if (breakerChanged) gateChanged(r, before, after);
         });
@@ -286,7 +228,7 @@ export function createDeliverer(deps: DelivererDeps) {
       if (r.breaker.state === "open" && r.breaker.probeAt !== null)
         earliest = Math.min(earliest, r.breaker.probeAt);
       if (handover(gate.slots) - r.inflight <= 0) continue;
-      const due = store.events.nextDueAt(r.route.name, leased.past(r.route.name, r.after), r.after);
+      const due = claims.nextDueAt(r);
       if (due !== null) earliest = Math.min(earliest, due);
     }
     if (timer) clearTimeout(timer);
@@ -325,7 +267,7 @@ export function createDeliverer(deps: DelivererDeps) {
 
   /** Something may have become due anywhere (admin changes, gate changes): claim from the start. */
   function wake(): void {
-    for (const r of runners.values()) r.after = null;
+    for (const r of runners.values()) claims.rescan(r);
     wakeForNew();
   }
 
@@ -341,12 +283,8 @@ export function createDeliverer(deps: DelivererDeps) {
       wake();
     },
     /** Whether an event (by seq) is claimed or being delivered right now. */
-    isLeased(seq: number): boolean {
-      return leased.has(seq);
-    },
-    leasedSeqs(): number[] {
-      return leased.seqs();
-    },
+    isLeased: claims.isLeased,
+    leasedSeqs: claims.leasedSeqs,
     wake,
     wakeForNew,
     setRouteState,
