@@ -48,9 +48,10 @@ export function createThreadSender(options: ThreadSenderOptions): Sender {
     w.on("error", (err) => log.error({ err }, "delivery thread failed"));
     w.on("exit", (code) => {
       if (worker === w) worker = null;
-      // Only a crash leaves attempts behind. Their outcome is unknown (the request may have been
-      // written), so each counts as an unclassified failure and follows the retry schedule, which
-      // also keeps a request that crashes the thread from being retried in a tight loop.
+      // Only a crash leaves attempts behind. Their outcome is unknown (any of them, queued ones
+      // included, may have been written, and which were is lost with the thread), so each counts as
+      // an unclassified failure and follows the retry schedule, which also keeps a request that
+      // crashes the thread from being retried in a tight loop.
       for (const [id, entry] of inFlight) {
         inFlight.delete(id);
         entry.resolve({
