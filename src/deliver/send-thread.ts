@@ -13,6 +13,7 @@ import { createUpstream } from "./upstream.js";
 const port = parentPort;
 if (!port) throw new Error("send-thread.js runs only as a worker thread");
 const init = workerData as ThreadInit;
+const started = new Uint8Array(init.started);
 const upstreams = new Map(init.routes.map((r) => [r.name, createUpstream(r)]));
 const shutdown = new AbortController();
 let results: ResultBatch = [];
@@ -50,6 +51,7 @@ function start(lane: Lane, job: Job): void {
   const upstream = upstreams.get(job.route);
   if (!upstream) throw new Error(`no upstream for route ${job.route}`);
   lane.running++;
+  if (job.slot >= 0) Atomics.store(started, job.slot, 1);
   // Structured clone hands a Buffer over as a plain Uint8Array.
   const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
   const req = { url: job.url, method: job.method, headers: job.headers, body };

@@ -5,11 +5,19 @@ import type { UpstreamRoute } from "./upstream.js";
 /** workerData: the pools to open, one per route. */
 export interface ThreadInit {
   routes: Array<UpstreamRoute & { name: string }>;
+  /**
+   * One byte per job slot, set by the thread when it starts the job's request. Survives the
+   * thread, so after a crash the main thread can tell attempts that may have reached the
+   * upstream from ones that never left the queue.
+   */
+  started: SharedArrayBuffer;
 }
 
 /** One attempt to perform; `id` pairs it with its result. */
 export interface Job {
   id: number;
+  /** Its byte in `started`, or -1 when every slot is taken (then a crash counts it as started). */
+  slot: number;
   route: string;
   url: string;
   method: string;

@@ -11,7 +11,7 @@ import type { OutgoingRequest } from "./send.js";
 import type { Sender } from "./sender.js";
 import type { Job, ResultBatch, ThreadCommand, ThreadInit } from "./thread-protocol.js";
 
-export interface ThreadSenderOptions extends ThreadInit {
+export interface ThreadSenderOptions extends Pick<ThreadInit, "routes"> {
   log: Logger;
   now: () => number;
   /** The compiled send-thread.js; defaults to the one beside this module. */
@@ -23,7 +23,14 @@ export interface ThreadSenderOptions extends ThreadInit {
 interface InFlight {
   resolve(result: AttemptResult): void;
   startedAt: number;
+  slot: number;
 }
+
+/**
+ * Job slots in the shared `started` flags: far more than the deliverer hands over at its default
+ * concurrency. A job beyond them (thousands in flight) counts as started after a crash.
+ */
+const SLOTS = 4096;
 
 export function createThreadSender(options: ThreadSenderOptions): Sender {
   const { log, now } = options;
@@ -34,34 +41,49 @@ export function createThreadSender(options: ThreadSenderOptions): Sender {
   let nextId = 0;
   let outbox: Job[] = [];
   let postScheduled = false;
+  const startedFlags = new SharedArrayBuffer(SLOTS);
+  const started = new Uint8Array(startedFlags);
+  const freeSlots: number[] = [];
+  let unusedSlot = 0;
+
+  function takeSlot(): number {
+    const slot = freeSlots.pop() ?? (unusedSlot < SLOTS ? unusedSlot++ : -1);
+    if (slot >= 0) Atomics.store(started, slot, 0);
+    return slot;
+  }
+
+  function settle(id: number, result: AttemptResult): void {
+    const entry = inFlight.get(id);
+    if (!entry) return;
+    inFlight.delete(id);
+    if (entry.slot >= 0) freeSlots.push(entry.slot);
+    entry.resolve(result);
+  }
 
   function spawn(): Worker {
-    const init: ThreadInit = { routes: options.routes };
+    const init: ThreadInit = { routes: options.routes, started: startedFlags };
     const w = new Worker(script, { workerData: init });
     w.on("message", (batch: ResultBatch) => {
-      for (const [id, result] of batch) {
-        const entry = inFlight.get(id);
-        inFlight.delete(id);
-        entry?.resolve(result);
-      }
+      for (const [id, result] of batch) settle(id, result);
     });
     w.on("error", (err) => log.error({ err }, "delivery thread failed"));
     w.on("exit", (code) => {
       if (worker === w) worker = null;
-      // Only a crash leaves attempts behind. Their outcome is unknown (any of them, queued ones
-      // included, may have been written, and which were is lost with the thread), so each counts as
-      // an unclassified failure and follows the retry schedule, which also keeps a request that
+      // Only a crash leaves attempts behind. One that never started goes back unsent. One that
+      // started has an unknown outcome (the request may have been written), so it counts as an
+      // unclassified failure and follows the retry schedule, which also keeps a request that
       // crashes the thread from being retried in a tight loop.
-      for (const [id, entry] of inFlight) {
-        inFlight.delete(id);
-        entry.resolve({
+      const at = now();
+      for (const [id, entry] of [...inFlight]) {
+        const sent = entry.slot < 0 || Atomics.load(started, entry.slot) === 1;
+        settle(id, {
           ok: false,
           statusCode: null,
-          failure: { reason: "unclassified", detail: Details.unclassified },
-          aborted: false,
-          error: `delivery thread exited (code ${code}) during the attempt`,
-          startedAt: entry.startedAt,
-          durationMs: now() - entry.startedAt,
+          failure: sent ? { reason: "unclassified", detail: Details.unclassified } : null,
+          aborted: !sent,
+          error: `delivery thread exited (code ${code}) ${sent ? "during" : "before"} the attempt`,
+          startedAt: sent ? entry.startedAt : at,
+          durationMs: sent ? at - entry.startedAt : 0,
           retryAfterMs: null,
         });
       }
@@ -90,11 +112,21 @@ export function createThreadSender(options: ThreadSenderOptions): Sender {
       if (!routeNames.has(route)) throw new Error(`no upstream for route ${route}`);
       return new Promise((resolve) => {
         const id = nextId++;
-        inFlight.set(id, { resolve, startedAt: now() });
+        const slot = takeSlot();
+        inFlight.set(id, { resolve, startedAt: now(), slot });
         // Only a body that owns its whole ArrayBuffer can be transferred; a view into a larger
         // (pooled) one is copied first, which also keeps the rest of that pool out of the message.
         const body = req.body.byteLength === req.body.buffer.byteLength ? req.body : new Uint8Array(req.body);
-        outbox.push({ id, route, url: req.url, method: req.method, headers: req.headers, body, timeoutMs });
+        outbox.push({
+          id,
+          slot,
+          route,
+          url: req.url,
+          method: req.method,
+          headers: req.headers,
+          body,
+          timeoutMs,
+        });
         if (!postScheduled) {
           postScheduled = true;
           queueMicrotask(post);

@@ -131,21 +131,32 @@ describe("delivery thread", () => {
     await sender.close();
   });
 
-  test("a thread that dies mid-attempt fails the attempt as unclassified, and the next send gets a new thread", async () => {
+  test("a thread that dies fails the attempt it had started as unclassified, hands back the ones still queued, and the next send gets a new thread", async () => {
     const sender = createThreadSender({
       routes: [{ name: "r", ...testRoute("http://127.0.0.1:9") }],
       log: quiet,
       now: Date.now,
       script: new URL("../fixtures/exiting-thread.mjs", import.meta.url),
     });
-    for (let i = 0; i < 2; i++) {
-      const result = await sender.send("r", request("http://127.0.0.1:9/hook"), 1000);
-      expect(result).toMatchObject({
+    for (let round = 0; round < 2; round++) {
+      // Sent in one turn, so they reach the thread as one batch; it starts the first and dies.
+      const [first, ...queued] = await Promise.all(
+        Array.from({ length: 3 }, () => sender.send("r", request("http://127.0.0.1:9/hook"), 1000)),
+      );
+      expect(first).toMatchObject({
         ok: false,
         aborted: false,
         failure: { reason: "unclassified", detail: "Unclassified webhook dispatch error" },
         error: "delivery thread exited (code 3) during the attempt",
       });
+      for (const result of queued) {
+        expect(result).toMatchObject({
+          ok: false,
+          aborted: true,
+          failure: null,
+          error: "delivery thread exited (code 3) before the attempt",
+        });
+      }
     }
     await sender.close();
   });
