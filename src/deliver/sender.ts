@@ -10,7 +10,7 @@ import type { Upstream } from "./upstream.js";
 export interface Sender {
   /**
    * Whether the sender itself runs at most a route's concurrency at once and queues the rest. The
-   * deliverer may then hand over up to twice the concurrency, so a freed slot starts the next
+   * deliverer may then hand over more than the concurrency, so a freed slot starts the next
    * attempt without waiting for this thread.
    */
   readonly queues: boolean;
