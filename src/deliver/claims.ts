@@ -116,5 +116,3 @@ export function createClaims(deps: ClaimsDeps) {
     },
   };
 }
-
-export type Claims = ReturnType<typeof createClaims>;

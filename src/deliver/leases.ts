@@ -45,5 +45,3 @@ export function createLeases() {
     },
   };
 }
-
-export type Leases = ReturnType<typeof createLeases>;

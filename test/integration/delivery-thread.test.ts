@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { ShutdownError } from "../../src/classify/errors.js";
 import type { OutgoingRequest } from "../../src/deliver/send.js";
 import { createThreadSender } from "../../src/deliver/thread-sender.js";
+import type { UpstreamRoute } from "../../src/deliver/upstream.js";
 import {
   getJson,
   SEND_THREAD,
@@ -24,6 +25,16 @@ afterEach(async () => {
 
 const quiet = pino({ level: "silent" });
 
+/** A thread sender with one route "r" toward `origin`. */
+function threadSender(origin: string, overrides: Partial<UpstreamRoute> = {}, script: URL = SEND_THREAD) {
+  return createThreadSender({
+    routes: [{ name: "r", ...testRoute(origin, overrides) }],
+    log: quiet,
+    now: Date.now,
+    script,
+  });
+}
+
 function request(url: string, body = "{}"): OutgoingRequest {
   return { url, method: "POST", headers: [["Content-Type", "application/json"]], body: Buffer.from(body) };
 }
@@ -39,12 +50,7 @@ describe("delivery thread", () => {
         res.end("ok");
       });
     });
-    const sender = createThreadSender({
-      routes: [{ name: "r", ...testRoute(server.origin) }],
-      log: quiet,
-      now: Date.now,
-      script: SEND_THREAD,
-    });
+    const sender = threadSender(server.origin);
     // Small Buffer.from() results share one 8 KiB pool.
     const body = Buffer.from('{"n":1}');
     expect(body.buffer.byteLength).toBeGreaterThan(body.byteLength);
@@ -60,12 +66,7 @@ describe("delivery thread", () => {
       seen++;
       req.resume();
     });
-    const sender = createThreadSender({
-      routes: [{ name: "r", ...testRoute(server.origin) }],
-      log: quiet,
-      now: Date.now,
-      script: SEND_THREAD,
-    });
+    const sender = threadSender(server.origin);
     const pending = sender.send("r", request(`${server.origin}/hook`), 5000);
     await expect.poll(() => seen).toBe(1);
     sender.abort(new ShutdownError());
@@ -86,12 +87,7 @@ describe("delivery thread", () => {
         res.end("ok");
       });
     });
-    const sender = createThreadSender({
-      routes: [{ name: "r", ...testRoute(server.origin, { concurrency: 2 }) }],
-      log: quiet,
-      now: Date.now,
-      script: SEND_THREAD,
-    });
+    const sender = threadSender(server.origin, { concurrency: 2 });
     const results = Array.from({ length: 6 }, () => sender.send("r", request(`${server.origin}/hook`), 5000));
     await expect.poll(() => held.length).toBe(2);
     await new Promise((r) => setTimeout(r, 100));
@@ -112,12 +108,7 @@ describe("delivery thread", () => {
       req.resume();
       held.push(() => res.end("ok"));
     });
-    const sender = createThreadSender({
-      routes: [{ name: "r", ...testRoute(server.origin, { concurrency: 2 }) }],
-      log: quiet,
-      now: Date.now,
-      script: SEND_THREAD,
-    });
+    const sender = threadSender(server.origin, { concurrency: 2 });
     const results = Array.from({ length: 5 }, () => sender.send("r", request(`${server.origin}/hook`), 5000));
     await expect.poll(() => held.length).toBe(2);
     sender.release("r");
@@ -132,12 +123,11 @@ describe("delivery thread", () => {
   });
 
   test("a thread that dies fails the attempt it had started as unclassified, hands back the ones still queued, and the next send gets a new thread", async () => {
-    const sender = createThreadSender({
-      routes: [{ name: "r", ...testRoute("http://127.0.0.1:9") }],
-      log: quiet,
-      now: Date.now,
-      script: new URL("../fixtures/exiting-thread.mjs", import.meta.url),
-    });
+    const sender = threadSender(
+      "http://127.0.0.1:9",
+      {},
+      new URL("../fixtures/exiting-thread.mjs", import.meta.url),
+    );
     for (let round = 0; round < 2; round++) {
       // Sent in one turn, so they reach the thread as one batch; it starts the first and dies.
       const [first, ...queued] = await Promise.all(
