@@ -156,24 +156,41 @@ async function ingestSection() {
   };
 }
 
-/** Drains a seeded backlog into a fast upstream; the baseline posts the same bodies with undici. */
+/** The upstream's answered-request count and CPU time so far. */
+function upstreamState(up) {
+  return new Promise((r) => {
+    up.child.once("message", r);
+    up.child.send("count");
+  });
+}
+
+/**
+ * Drains a seeded backlog into a fast upstream; the baseline posts the same bodies with undici.
+ * Besides the rates, CPU time per event for each process (all its threads): on a machine where
+ * the drain uses every core, the ratio of rates follows the ratio of CPU per event.
+ */
 async function deliveryRun(concurrency) {
   const db = join(work, `delivery-${concurrency}.db`);
   seedEvents(db, "line", P.deliveryN);
   const up = await startServer(join(here, "servers/upstream.mjs"));
+  const upBeforeLoop = await upstreamState(up);
   const baseline = await runJson(join(here, "undici-loop.mjs"), [
     `http://127.0.0.1:${up.port}`,
     String(P.deliveryN),
     String(concurrency),
   ]);
+  const upBeforeHb = await upstreamState(up);
   const t0 = performance.now();
   const hb = await startHookbuffer(db, up.port, concurrency);
+  const hbCpu0 = hb.cpuMs();
   let delivered = 0;
   while (delivered < P.deliveryN) {
     await sleep(50);
     delivered = (await admin(hb, "GET", "/stats")).queue.delivered;
   }
   const seconds = (performance.now() - t0 - hb.startupMs) / 1000;
+  const hbCpu = hb.cpuMs() - hbCpu0;
+  const upAfter = await upstreamState(up);
   await hb.stop();
   await up.stop("SIGKILL");
   const attemptRows = new Database(db, { readonly: true })
@@ -181,8 +198,16 @@ async function deliveryRun(concurrency) {
     .pluck()
     .get();
   const rate = P.deliveryN / seconds;
+  const perEvent = (ms) => (ms * 1000) / P.deliveryN;
+  const cpuUs = {
+    baseline: perEvent(baseline.cpuMs),
+    baselineUpstream: perEvent(upBeforeHb.cpuMs - upBeforeLoop.cpuMs),
+    hookbuffer: perEvent(hbCpu),
+    hookbufferUpstream: perEvent(upAfter.cpuMs - upBeforeHb.cpuMs),
+  };
   log(
-    `delivery at concurrency ${concurrency}: ${rate.toFixed(0)}/s vs undici loop ${baseline.rate.toFixed(0)}/s`,
+    `delivery at concurrency ${concurrency}: ${rate.toFixed(0)}/s vs undici loop ${baseline.rate.toFixed(0)}/s; ` +
+      `CPU per event ${cpuUs.hookbuffer.toFixed(0)} us vs ${cpuUs.baseline.toFixed(0)} us`,
   );
   return {
     concurrency,
@@ -192,6 +217,7 @@ async function deliveryRun(concurrency) {
     baseline: baseline.rate,
     ratio: rate / baseline.rate,
     attemptRows,
+    cpuUs,
   };
 }
 
@@ -267,18 +293,12 @@ async function backlogSection() {
   const res = runs.find((x) => x.rps === median(runs.map((y) => y.rps)));
   const rssAfterLoad = hb.rssMb();
   // Time to claim: resume the paused route and time the first delivery of the 1,000,000.
-  const before = await new Promise((r) => {
-    up.child.once("message", r);
-    up.child.send("count");
-  });
+  const before = await upstreamState(up);
   const t0 = performance.now();
   await admin(hb, "POST", "/routes/line/resume");
   let firstMs = null;
   while (firstMs === null && performance.now() - t0 < 10_000) {
-    const now = await new Promise((r) => {
-      up.child.once("message", r);
-      up.child.send("count");
-    });
+    const now = await upstreamState(up);
     if (now.count > before.count) firstMs = performance.now() - t0;
     else await sleep(1);
   }
@@ -350,13 +370,13 @@ function table() {
     rows.push([
       `delivery: plain undici loop, ${d.concurrency} connections`,
       `${f(d.baseline)} ev/s`,
-      "",
+      `CPU/event: loop ${f(d.cpuUs.baseline)} us, upstream ${f(d.cpuUs.baselineUpstream)} us`,
       "1.00x",
     ]);
     rows.push([
       `delivery: hookbuffer, concurrency ${d.concurrency} (attempt rows, stats)`,
       `${f(d.rate)} ev/s`,
-      `${d.events} events, ${d.attemptRows} attempt rows`,
+      `${d.attemptRows}/${d.events} attempt rows; CPU/event: hookbuffer ${f(d.cpuUs.hookbuffer)} us, upstream ${f(d.cpuUs.hookbufferUpstream)} us`,
       `${f(d.ratio, 2)}x`,
     ]);
   }

@@ -8,6 +8,7 @@ const pool = new Pool(new URL(url).origin, { connections: Number(concurrency), p
 const bodies = Array.from({ length: 64 }, (_, i) => Buffer.from(lineBody(i)));
 let next = 0;
 const started = performance.now();
+const cpu = process.cpuUsage();
 async function worker() {
   while (next < Number(n)) {
     const i = next++;
@@ -22,5 +23,8 @@ async function worker() {
 }
 await Promise.all(Array.from({ length: Number(concurrency) }, worker));
 const seconds = (performance.now() - started) / 1000;
+const used = process.cpuUsage(cpu);
 await pool.close();
-process.stdout.write(`${JSON.stringify({ events: Number(n), seconds, rate: Number(n) / seconds })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ events: Number(n), seconds, rate: Number(n) / seconds, cpuMs: (used.user + used.system) / 1000 })}\n`,
+);

@@ -49,6 +49,7 @@ export function startServer(script, args = [], env = {}, timeoutMs = 60_000) {
           exited,
           output: () => out,
           rssMb: () => rssMb(child.pid),
+          cpuMs: () => cpuMs(child.pid),
           stop: async (signal = "SIGTERM") => {
             child.kill(signal);
             return exited;
@@ -86,6 +87,14 @@ export function rssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
+}
+
+/** CPU time a process has used so far, all threads, user + system (ms; Linux /proc). */
+export function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which may itself hold spaces: utime and stime are 14th and 15th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

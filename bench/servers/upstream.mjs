@@ -1,4 +1,5 @@
-// A fast upstream: drains the body and answers 200. Counts requests for the harness.
+// A fast upstream: drains the body and answers 200. Tells the harness, on request, how many
+// requests it has answered and the CPU time it has used (ms, all threads).
 import { createServer } from "node:http";
 
 let count = 0;
@@ -14,4 +15,7 @@ server.keepAliveTimeout = 60_000;
 server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
   process.stdout.write(`${JSON.stringify({ msg: "listening", port: server.address().port })}\n`);
 });
-process.on("message", () => process.send?.({ count }));
+process.on("message", () => {
+  const { user, system } = process.cpuUsage();
+  process.send?.({ count, cpuMs: (user + system) / 1000 });
+});
