@@ -6,7 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { ShutdownError } from "../classify/errors.js";
 import type { AttemptResult } from "../model.js";
-import { send } from "./send.js";
+import { send, shutdownController } from "./send.js";
 import type { Job, ResultBatch, ThreadCommand, ThreadInit } from "./thread-protocol.js";
 import { createUpstream } from "./upstream.js";
 
@@ -15,7 +15,7 @@ if (!port) throw new Error("send-thread.js runs only as a worker thread");
 const init = workerData as ThreadInit;
 const started = new Uint8Array(init.started);
 const upstreams = new Map(init.routes.map((r) => [r.name, createUpstream(r)]));
-const shutdown = new AbortController();
+const shutdown = shutdownController();
 let results: ResultBatch = [];
 let flushScheduled = false;
 

@@ -9,6 +9,7 @@
  * happen before it. So "onRequestStart was called" is exactly the could_not_connect/unclassified
  * boundary of DESIGN §4, with no global diagnostics-channel subscription needed.
  */
+import { setMaxListeners } from "node:events";
 import type { Dispatcher } from "undici";
 import { classifyError, classifyStatus, isShutdownAbort } from "../classify/classify.js";
 import { describeError } from "../classify/describe.js";
@@ -39,6 +40,17 @@ export interface SendOptions {
 }
 
 type Outcome = Pick<AttemptResult, "ok" | "statusCode" | "failure" | "aborted" | "error">;
+
+/**
+ * The controller whose signal ends every attempt in flight at shutdown. Each attempt listens on
+ * it until it settles, so a route's concurrency of attempts share it at once: no listener cap
+ * (Node's default of 10 would warn of a leak that is not there).
+ */
+export function shutdownController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
 
 /** Statuses whose Retry-After the backoff honours (DESIGN §3). */
 const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 503]);

@@ -4,7 +4,7 @@
  * thread (`createThreadSender`) is the composition root's choice.
  */
 import type { AttemptResult } from "../model.js";
-import { type OutgoingRequest, send } from "./send.js";
+import { type OutgoingRequest, send, shutdownController } from "./send.js";
 import type { Upstream } from "./upstream.js";
 
 export interface Sender {
@@ -26,7 +26,7 @@ export interface Sender {
 
 /** Sends on the calling thread, through the given per-route pools (which it does not close). */
 export function createInlineSender(upstreams: Map<string, Upstream>, now: () => number): Sender {
-  const shutdown = new AbortController();
+  const shutdown = shutdownController();
   return {
     queues: false,
     send(route, req, timeoutMs) {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { ShutdownError } from "../../src/classify/errors.js";
-import { type OutgoingRequest, send } from "../../src/deliver/send.js";
+import { type OutgoingRequest, send, shutdownController } from "../../src/deliver/send.js";
 import { serverScope, testRoute } from "../helpers/servers.js";
 
 const servers = serverScope();
@@ -11,13 +11,17 @@ function request(url: string, headers: Array<[string, string]> = []): OutgoingRe
 }
 
 /** A server that reads requests and never answers, counting them. */
-async function silentServer() {
+async function silentServer(concurrency = 2) {
   const seen: string[] = [];
   const server = await servers.http((req) => {
     seen.push(req.url ?? "");
     req.resume();
   });
-  return { url: `${server.origin}/hook`, seen, upstream: servers.upstream(testRoute(server.origin)) };
+  return {
+    url: `${server.origin}/hook`,
+    seen,
+    upstream: servers.upstream(testRoute(server.origin, { concurrency })),
+  };
 }
 
 describe("send: shutdown and bookkeeping", () => {
@@ -29,6 +33,29 @@ describe("send: shutdown and bookkeeping", () => {
     shutdown.abort(new ShutdownError());
     const result = await pending;
     expect(result).toMatchObject({ ok: false, aborted: true, failure: null, statusCode: null });
+  });
+
+  test("one shutdown signal carries a route's whole concurrency without a listener-leak warning", async () => {
+    const { url, upstream, seen } = await silentServer(16);
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.name);
+    };
+    process.on("warning", onWarning);
+    try {
+      const shutdown = shutdownController();
+      const pending = Array.from({ length: 16 }, () =>
+        send(upstream, request(url), { timeoutMs: 5000, now: Date.now, signal: shutdown.signal }),
+      );
+      await expect.poll(() => seen.length).toBe(16);
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on a later tick
+      shutdown.abort(new ShutdownError());
+      const results = await Promise.all(pending);
+      expect(results.every((r) => r.aborted)).toBe(true);
+      expect(warnings).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 
   test("an already aborted signal sends nothing", async () => {
