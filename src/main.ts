@@ -17,8 +17,8 @@ import { createUpstream, type Upstream } from "./deliver/upstream.js";
 import { createIdFactory } from "./ids.js";
 import { createIngestApp } from "./ingest/app.js";
 import { listenerOptions } from "./ingest/listener-options.js";
-import { createPassthrough, isPassthrough } from "./ingest/passthrough.js";
-import { createIngestor } from "./ingest/service.js";
+import { createPassthrough, matchHandshake } from "./ingest/passthrough.js";
+import { createIngestor, createSignatureCheck } from "./ingest/service.js";
 import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
 import { createMetrics } from "./stats/metrics.js";
@@ -162,8 +162,11 @@ export async function start(options: StartOptions): Promise<Running> {
     routes: config.routes,
     accept,
     bodyLimit: config.listen.bodyLimitBytes,
-    isPassthrough,
-    passthrough: createPassthrough(upstreams),
+    matchHandshake,
+    passthrough: createPassthrough({
+      upstreams,
+      checkSignature: metrics.observeSignatureCheck(createSignatureCheck({ verifiers, writer, clock })),
+    }),
   });
   let ready = false;
   const adminApp = createAdminApp({

@@ -63,6 +63,7 @@ export const passthroughSchema = z
       .optional(),
     path: pathPrefix.optional(),
     json: z.strictObject({ pointer: jsonPointer, equals: z.string() }).optional(),
+    verify: z.boolean().optional(),
   })
   .transform((match, ctx): PassthroughMatch => {
     const resolved: PassthroughMatch = {};
@@ -73,6 +74,7 @@ export const passthroughSchema = z
     if (Object.keys(resolved).length === 0) {
       ctx.addIssue({ code: "custom", message: "set at least one of method, path or json" });
     }
+    if (match.verify === false) resolved.verify = false;
     return resolved;
   });
 

@@ -72,6 +72,11 @@ export interface PassthroughMatch {
   path?: string;
   /** A JSON pointer into the body and the string value it must equal. */
   json?: { pointer: string; equals: string };
+  /**
+   * false: proxied without the route's signature check, for a provider that does not sign its
+   * handshake. Otherwise a route with `verify:` checks a matched request like any webhook.
+   */
+  verify?: false;
 }
 
 export interface BreakerConfig {

@@ -3,20 +3,25 @@ import { Hono } from "hono";
 import type { RouteConfig } from "../config/types.js";
 import type { CapturedRequest } from "../model.js";
 import { BadRequestTargetError, BodyTooLargeError, captureFetch, captureNode } from "./capture.js";
+import type { Handshake } from "./passthrough.js";
 import { createRouteMatcher } from "./routes.js";
 import type { Ingestor } from "./service.js";
 
 /** Proxies a handshake request to the upstream synchronously and returns its response. */
-export type Passthrough = (route: RouteConfig, req: CapturedRequest) => Promise<Response>;
+export type Passthrough = (
+  route: RouteConfig,
+  req: CapturedRequest,
+  handshake: Handshake,
+) => Promise<Response>;
 /** Whether a request is a handshake to pass through rather than a webhook to buffer. */
-export type PassthroughMatcher = (route: RouteConfig, req: CapturedRequest) => boolean;
+export type HandshakeMatcher = (route: RouteConfig, req: CapturedRequest) => Handshake | null;
 
 export interface IngestAppDeps {
   routes: RouteConfig[];
   accept: Ingestor;
   /** Largest accepted body in bytes. */
   bodyLimit: number;
-  isPassthrough: PassthroughMatcher;
+  matchHandshake: HandshakeMatcher;
   passthrough: Passthrough;
   /** Seconds a provider is asked to wait before retrying after a 503. */
   retryAfterSeconds?: number;
@@ -54,7 +59,8 @@ export function createIngestApp(deps: IngestAppDeps): Hono<Env> {
     }
     const route = matchRoute(req.path);
     if (!route) return c.json(error("no_route", `no route matches ${req.path.slice(0, 200) || path}`), 404);
-    if (deps.isPassthrough(route, req)) return deps.passthrough(route, req);
+    const handshake = deps.matchHandshake(route, req);
+    if (handshake) return deps.passthrough(route, req, handshake);
 
     const result = await deps.accept(route, req);
     switch (result.kind) {

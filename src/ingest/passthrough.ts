@@ -5,18 +5,31 @@ import type { Upstream } from "../deliver/upstream.js";
 import { resolvePointer } from "../json-pointer.js";
 import type { CapturedRequest } from "../model.js";
 import { lazyJson } from "./keys.js";
+import type { SignatureCheck } from "./service.js";
 
-/** GET and HEAD are never webhooks: they are endpoint checks (Meta's hub.challenge and similar). */
+/**
+ * GET, HEAD and OPTIONS are never webhooks: they are endpoint checks (Meta's hub.challenge and
+ * similar), which providers do not sign.
+ */
 const ALWAYS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** Whether a request is a handshake to proxy synchronously rather than buffer. */
-export function isPassthrough(route: RouteConfig, req: CapturedRequest): boolean {
-  if (ALWAYS.has(req.method)) return true;
-  if (route.passthrough.length === 0) return false;
+/** A request to proxy synchronously rather than buffer. */
+export interface Handshake {
+  /** Whether the route's signature check applies (a matched POST on a route with `verify:`). */
+  verify: boolean;
+}
+
+const UNSIGNED: Handshake = { verify: false };
+const SIGNED: Handshake = { verify: true };
+
+/** Whether a request is a handshake to proxy synchronously rather than buffer, and how. */
+export function matchHandshake(route: RouteConfig, req: CapturedRequest): Handshake | null {
+  if (ALWAYS.has(req.method)) return UNSIGNED;
+  if (route.passthrough.length === 0) return null;
   const json = lazyJson(req.body);
   const rel =
     route.pathPrefix === "/" ? req.path : req.path.slice(route.pathPrefix.replace(/\/$/, "").length) || "/";
-  return route.passthrough.some(
+  const match = route.passthrough.find(
     (m) =>
       (m.method === undefined || m.method === req.method) &&
       (m.path === undefined ||
@@ -24,18 +37,39 @@ export function isPassthrough(route: RouteConfig, req: CapturedRequest): boolean
         rel.startsWith(m.path.endsWith("/") ? m.path : `${m.path}/`)) &&
       (m.json === undefined || resolvePointer(json(), m.json.pointer) === m.json.equals),
   );
+  if (!match) return null;
+  return match.verify === false ? UNSIGNED : SIGNED;
 }
 
 /** Response headers that belong to one hop, not to the message (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer"]);
 
+export interface PassthroughDeps {
+  upstreams: Map<string, Upstream>;
+  /** The routes' signature check, applied to handshakes that call for it. */
+  checkSignature: SignatureCheck;
+}
+
 /**
  * Proxies a handshake to the route's upstream within the attempt timeout and relays status,
  * headers and body. Not stored and not counted as a webhook; an unreachable upstream is a 502.
+ * A handshake that calls for the signature check and fails it gets 401 and goes nowhere, so a
+ * passthrough match is not a way around `verify:`.
  */
-export function createPassthrough(upstreams: Map<string, Upstream>) {
-  return async function passthrough(route: RouteConfig, req: CapturedRequest): Promise<Response> {
-    const upstream = upstreams.get(route.name);
+export function createPassthrough(deps: PassthroughDeps) {
+  return async function passthrough(
+    route: RouteConfig,
+    req: CapturedRequest,
+    handshake: Handshake,
+  ): Promise<Response> {
+    if (handshake.verify) {
+      const rejection = deps.checkSignature(route, req);
+      if (rejection) {
+        const { code, message } = rejection;
+        return Response.json({ error: { code, message } }, { status: 401 });
+      }
+    }
+    const upstream = deps.upstreams.get(route.name);
     if (!upstream) throw new Error(`no upstream for route ${route.name}`);
     try {
       const res = await upstream.dispatcher.request({

@@ -9,10 +9,17 @@ import type { Store, Writer } from "../store/index.js";
 import type { Verifier } from "../verify/index.js";
 import { dedupKey, headerGetter, lazyJson, orderKey } from "./keys.js";
 
+/** A request refused for its signature. */
+export interface Rejection {
+  kind: "rejected";
+  code: string;
+  message: string;
+}
+
 export type IngestResult =
   | { kind: "accepted"; id: string }
   | { kind: "duplicate"; id: string }
-  | { kind: "rejected"; code: string; message: string }
+  | Rejection
   | { kind: "backpressure"; message: string }
   | { kind: "unavailable"; message: string };
 
@@ -34,12 +41,34 @@ export interface IngestDeps {
   onStorageFull?: () => void;
 }
 
+/** Checks a request against its route's signature scheme, if it has one. */
+export type SignatureCheck = (route: RouteConfig, req: CapturedRequest) => Rejection | null;
+
+/**
+ * The signature check of routes with `verify:`, for webhooks and verified handshakes alike. A
+ * refusal is counted as `rejected` in the route's stats.
+ */
+export function createSignatureCheck(
+  deps: Pick<IngestDeps, "verifiers" | "writer" | "clock">,
+): SignatureCheck {
+  return function check(route, req) {
+    const verifier = deps.verifiers.get(route.name);
+    if (!verifier) return null;
+    const outcome = verifier(headerGetter(req.headers), req.body);
+    if (outcome.ok) return null;
+    const at = deps.clock.now();
+    void deps.writer.run((ctx) => ctx.count(at, route.name, "rejected")).catch(() => undefined);
+    return { kind: "rejected", code: outcome.code, message: outcome.message };
+  };
+}
+
 /**
  * Turns a captured request into a stored event: verify, backpressure, dedup, then one op on the
  * group-commit writer. Resolves only after the commit, so "accepted" means durable.
  */
 export function createIngestor(deps: IngestDeps) {
   const { store, writer, gauges, clock, log } = deps;
+  const checkSignature = createSignatureCheck(deps);
   let backpressureEpisode = false;
   let storageFullEpisode = false;
   // Accepted but not yet committed: gauges move only after the commit, so without these a burst
@@ -67,15 +96,8 @@ export function createIngestor(deps: IngestDeps) {
   }
 
   return async function accept(route: RouteConfig, req: CapturedRequest): Promise<IngestResult> {
-    const header = headerGetter(req.headers);
-    const verifier = deps.verifiers.get(route.name);
-    if (verifier) {
-      const outcome = verifier(header, req.body);
-      if (!outcome.ok) {
-        void count(route.name, "rejected");
-        return { kind: "rejected", code: outcome.code, message: outcome.message };
-      }
-    }
+    const rejection = checkSignature(route, req);
+    if (rejection) return rejection;
 
     const full = overLimit(req.body.length);
     if (full !== null) {
@@ -99,7 +121,7 @@ export function createIngestor(deps: IngestDeps) {
     storageFullEpisode = false;
 
     const json = lazyJson(req.body);
-    const dedup = route.dedup ? dedupKey(route.dedup.source, header, json) : null;
+    const dedup = route.dedup ? dedupKey(route.dedup.source, headerGetter(req.headers), json) : null;
     const order = orderKey(route.ordering, json);
     inflightEvents += 1;
     inflightBytes += req.body.length;

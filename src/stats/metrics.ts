@@ -1,7 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RouteConfig } from "../config/types.js";
 import type { DeliveryHooks } from "../deliver/deliverer.js";
-import type { Ingestor, IngestResult } from "../ingest/service.js";
+import type { Ingestor, IngestResult, SignatureCheck } from "../ingest/service.js";
 import { Details, type EventStatus, EventStatuses } from "../model.js";
 import type { QueueCounts } from "./gauges.js";
 
@@ -186,6 +186,14 @@ export function createMetrics(deps: MetricsDeps) {
     registry,
     hooks,
     /** Wraps the ingestor so every outcome is counted and acks are timed. */
+    /** Counts refusals of the signature check outside ingest (verified handshakes). */
+    observeSignatureCheck(check: SignatureCheck): SignatureCheck {
+      return function observedCheck(r, req) {
+        const rejection = check(r, req);
+        if (rejection) countIngest(r.name, rejection, 0);
+        return rejection;
+      };
+    },
     observeIngest(accept: Ingestor): Ingestor {
       return async function observedAccept(r, req) {
         const started = process.hrtime.bigint();

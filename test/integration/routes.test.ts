@@ -1,6 +1,8 @@
+import { createHmac } from "node:crypto";
 import { request } from "undici";
 import { afterEach, describe, expect, test } from "vitest";
 import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { parseExposition } from "../helpers/prom-text.js";
 import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
 
 let hb: TestHookbuffer | undefined;
@@ -120,6 +122,81 @@ routes:
     expect(buffered.json.status).toBe("accepted");
     const stats = await getJson(`${hb.adminUrl}/stats`);
     expect(stats.totals.received).toBe(1);
+  });
+
+  test("on a route with verify:, a matched handshake is checked like a webhook: unsigned is 401 and goes nowhere", async () => {
+    const secret = "8f742231b10e8888abcd99yyyzzz85a5";
+    const up = await recorder();
+    up.reply((req) => ({ status: 200, body: JSON.parse(req.body.toString()).challenge ?? "ok" }));
+    hb = await startHookbuffer({
+      yaml: `
+routes:
+  - name: slack
+    path: /slack
+    upstream: ${up.url}
+    verify: {scheme: slack, secret: "\${SLACK_SECRET}"}
+    passthrough: [{json: {pointer: /type, equals: url_verification}}]
+`,
+      env: { SLACK_SECRET: secret },
+    });
+    const body = JSON.stringify({ type: "url_verification", challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY" });
+
+    const forged = await request(`${hb.ingestUrl}/slack/events`, { method: "POST", body });
+    expect(forged.statusCode).toBe(401);
+    expect(await forged.body.json()).toEqual({
+      error: { code: expect.any(String), message: expect.any(String) },
+    });
+    expect(up.requests).toHaveLength(0);
+
+    const ts = String(Math.floor(Date.now() / 1000));
+    const signature = `v0=${createHmac("sha256", secret).update(`v0:${ts}:${body}`).digest("hex")}`;
+    const signed = await request(`${hb.ingestUrl}/slack/events`, {
+      method: "POST",
+      body,
+      headers: { "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature },
+    });
+    expect(signed.statusCode).toBe(200);
+    expect(await signed.body.text()).toBe("3eZbrw1aBm2rZgRNFdxV2595E9CY");
+    expect(up.requests).toHaveLength(1);
+
+    const stats = await waitFor(
+      async () => {
+        const s = await getJson(`${hb?.adminUrl}/stats`);
+        return s.totals.rejected === 1 && s;
+      },
+      5_000,
+      "rejected handshake counted",
+    );
+    expect(stats.totals.received).toBe(0);
+    const metrics = parseExposition(await (await request(`${hb.adminUrl}/metrics`)).body.text());
+    expect(metrics.value("hookbuffer_rejected_total", { route: "slack", kind: "signature" })).toBe(1);
+  });
+
+  test("verify: false on a match proxies a provider's unsigned handshake on a verified route", async () => {
+    const up = await recorder();
+    up.reply((req) => ({
+      status: 200,
+      body: new URL(req.url, "http://x").searchParams.get("validationToken") ?? "",
+    }));
+    hb = await startHookbuffer({
+      yaml: `
+routes:
+  - name: graph
+    path: /graph
+    upstream: ${up.url}
+    verify: {scheme: hmac, secret: s3cret, header: X-Signature}
+    passthrough: [{method: POST, path: /validate, verify: false}]
+`,
+    });
+    const res = await request(`${hb.ingestUrl}/graph/validate?validationToken=abc123`, {
+      method: "POST",
+      body: "",
+    });
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.text()).toBe("abc123");
+    // The opt-out covers only that match: another unsigned POST is still refused.
+    const other = await post(`${hb.ingestUrl}/graph/notify`, "{}");
+    expect(other.status).toBe(401);
   });
 
   test("an unreachable upstream answers the handshake with 502 JSON", async () => {

@@ -367,7 +367,7 @@ routes:
   test("resolves verify with secret rotation, tolerance and the hmac options", () => {
     const yaml = `upstream: ${UPSTREAM}
 verify: {scheme: hmac, secrets: [old, new], header: X-Signature, encoding: base64, prefix: "v1=", tolerance: 1m}
-passthrough: [{method: post, path: /ping}, {json: {pointer: /type, equals: url_verification}}]`;
+passthrough: [{method: post, path: /ping}, {json: {pointer: /type, equals: url_verification}}, {path: /validate, verify: false}]`;
     const [route] = routes(yaml);
     expect(route?.verify).toEqual({
       scheme: "hmac",
@@ -381,7 +381,19 @@ passthrough: [{method: post, path: /ping}, {json: {pointer: /type, equals: url_v
     expect(route?.passthrough).toEqual([
       { method: "POST", path: "/ping" },
       { json: { pointer: "/type", equals: "url_verification" } },
+      { path: "/validate", verify: false },
     ]);
+  });
+
+  test("a passthrough match needs something to match on; verify takes only a boolean", () => {
+    const passthrough = (value: string) =>
+      problems(() => load(`upstream: ${UPSTREAM}\npassthrough: ${value}`));
+    const [empty] = passthrough("[{verify: false}]");
+    expect(empty).toMatchObject({
+      path: "passthrough[0]",
+      message: "set at least one of method, path or json",
+    });
+    expect(paths(passthrough("[{path: /v, verify: maybe}]"))).toEqual(["passthrough[0].verify"]);
   });
 
   test("requires header for hmac, one of secret or secrets, and hmac keys only on hmac", () => {
