@@ -15,7 +15,7 @@ const ALWAYS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** A request to proxy synchronously rather than buffer. */
 export interface Handshake {
-  /** Whether the route's signature check applies (a matched POST on a route with `verify:`). */
+  /** Whether the route's signature check applies (a `passthrough:` match on a route with `verify:`). */
   verify: boolean;
 }
 
@@ -62,12 +62,15 @@ export function createPassthrough(deps: PassthroughDeps) {
     req: CapturedRequest,
     handshake: Handshake,
   ): Promise<Response> {
-    if (handshake.verify) {
+    const verified: Array<[string, string]> = [];
+    if (handshake.verify && route.verify) {
       const rejection = deps.checkSignature(route, req);
       if (rejection) {
         const { code, message } = rejection;
         return Response.json({ error: { code, message } }, { status: 401 });
       }
+      // Same promise as for a replayed webhook: only hookbuffer sets this header.
+      verified.push(["X-Hookbuffer-Verified", route.verify.scheme]);
     }
     const upstream = deps.upstreams.get(route.name);
     if (!upstream) throw new Error(`no upstream for route ${route.name}`);
@@ -76,7 +79,7 @@ export function createPassthrough(deps: PassthroughDeps) {
         origin: new URL(route.upstream).origin,
         path: requestTarget(targetUrl(route.upstream, route.pathPrefix, req.path, req.query)),
         method: req.method as "GET",
-        headers: forwardHeaders(req.headers, []).flat(),
+        headers: forwardHeaders(req.headers, verified).flat(),
         body: req.method === "GET" || req.method === "HEAD" ? null : req.body,
         headersTimeout: route.timeoutMs,
         bodyTimeout: route.timeoutMs,

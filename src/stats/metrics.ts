@@ -185,7 +185,6 @@ export function createMetrics(deps: MetricsDeps) {
   return {
     registry,
     hooks,
-    /** Wraps the ingestor so every outcome is counted and acks are timed. */
     /** Counts refusals of the signature check outside ingest (verified handshakes). */
     observeSignatureCheck(check: SignatureCheck): SignatureCheck {
       return function observedCheck(r, req) {
@@ -194,6 +193,7 @@ export function createMetrics(deps: MetricsDeps) {
         return rejection;
       };
     },
+    /** Wraps the ingestor so every outcome is counted and acks are timed. */
     observeIngest(accept: Ingestor): Ingestor {
       return async function observedAccept(r, req) {
         const started = process.hrtime.bigint();

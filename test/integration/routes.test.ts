@@ -158,6 +158,8 @@ routes:
     expect(signed.statusCode).toBe(200);
     expect(await signed.body.text()).toBe("3eZbrw1aBm2rZgRNFdxV2595E9CY");
     expect(up.requests).toHaveLength(1);
+    const [proxied] = up.requests;
+    expect(proxied && header(proxied, "x-hookbuffer-verified")).toBe("slack");
 
     const stats = await waitFor(
       async () => {
@@ -194,6 +196,9 @@ routes:
     });
     expect(res.statusCode).toBe(200);
     expect(await res.body.text()).toBe("abc123");
+    const [unsigned] = up.requests;
+    expect(unsigned).toBeDefined();
+    expect(unsigned && header(unsigned, "x-hookbuffer-verified")).toBeUndefined();
     // The opt-out covers only that match: another unsigned POST is still refused.
     const other = await post(`${hb.ingestUrl}/graph/notify`, "{}");
     expect(other.status).toBe(401);
