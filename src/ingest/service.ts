@@ -41,6 +41,15 @@ export interface IngestDeps {
   onStorageFull?: () => void;
 }
 
+/**
+ * Counts a refused request in the route's stats. Nobody waits for it: a failed write loses only
+ * the count, never a webhook.
+ */
+function countRefusal(deps: Pick<IngestDeps, "writer" | "clock">, route: string, metric: string): void {
+  const at = deps.clock.now();
+  void deps.writer.run((ctx) => ctx.count(at, route, metric)).catch(() => undefined);
+}
+
 /** Checks a request against its route's signature scheme, if it has one. */
 export type SignatureCheck = (route: RouteConfig, req: CapturedRequest) => Rejection | null;
 
@@ -56,8 +65,7 @@ export function createSignatureCheck(
     if (!verifier) return null;
     const outcome = verifier(headerGetter(req.headers), req.body);
     if (outcome.ok) return null;
-    const at = deps.clock.now();
-    void deps.writer.run((ctx) => ctx.count(at, route.name, "rejected")).catch(() => undefined);
+    countRefusal(deps, route.name, "rejected");
     return { kind: "rejected", code: outcome.code, message: outcome.message };
   };
 }
@@ -90,11 +98,6 @@ export function createIngestor(deps: IngestDeps) {
     return null;
   }
 
-  async function count(route: string, metric: string): Promise<void> {
-    const at = clock.now();
-    await writer.run((ctx) => ctx.count(at, route, metric)).catch(() => undefined);
-  }
-
   return async function accept(route: RouteConfig, req: CapturedRequest): Promise<IngestResult> {
     const rejection = checkSignature(route, req);
     if (rejection) return rejection;
@@ -104,7 +107,7 @@ export function createIngestor(deps: IngestDeps) {
       if (!backpressureEpisode)
         log.warn({ route: route.name, reason: full }, "backpressure: refusing new webhooks");
       backpressureEpisode = true;
-      void count(route.name, "rejected_backpressure");
+      countRefusal(deps, route.name, "rejected_backpressure");
       return { kind: "backpressure", message: full };
     }
     if (backpressureEpisode) log.info("backpressure over: accepting webhooks again");

@@ -189,7 +189,7 @@ export function createMetrics(deps: MetricsDeps) {
     observeSignatureCheck(check: SignatureCheck): SignatureCheck {
       return function observedCheck(r, req) {
         const rejection = check(r, req);
-        if (rejection) countIngest(r.name, rejection, 0);
+        if (rejection) rejected.inc({ route: r.name, kind: "signature" });
         return rejection;
       };
     },

@@ -17,6 +17,26 @@ async function recorder(): Promise<Recorder> {
   ups.push(up);
   return up;
 }
+/**
+ * A "slack" route whose url_verification handshakes pass through to an upstream that answers with
+ * the challenge; `extra` adds lines to the route.
+ */
+async function slackHandshakes(extra = "") {
+  const up = await recorder();
+  up.reply((req) => ({ status: 200, body: JSON.parse(req.body.toString()).challenge ?? "ok" }));
+  const started = await startHookbuffer({
+    yaml: `
+routes:
+  - name: slack
+    path: /slack
+    upstream: ${up.url}
+    passthrough: [{json: {pointer: /type, equals: url_verification}}]${extra}
+`,
+  });
+  hb = started;
+  return { up, hb: started };
+}
+
 async function post(url: string, body: string, headers: Record<string, string> = {}) {
   const res = await request(url, {
     method: "POST",
@@ -99,17 +119,7 @@ describe("handshake passthrough", () => {
   });
 
   test("a route's JSON match passes Slack's url_verification through; other POSTs are buffered", async () => {
-    const up = await recorder();
-    up.reply((req) => ({ status: 200, body: JSON.parse(req.body.toString()).challenge ?? "ok" }));
-    hb = await startHookbuffer({
-      yaml: `
-routes:
-  - name: slack
-    path: /slack
-    upstream: ${up.url}
-    passthrough: [{json: {pointer: /type, equals: url_verification}}]
-`,
-    });
+    const { hb } = await slackHandshakes();
     const res = await request(`${hb.ingestUrl}/slack/events`, {
       method: "POST",
       body: JSON.stringify({
@@ -126,19 +136,7 @@ routes:
 
   test("on a route with verify:, a matched handshake is checked like a webhook: unsigned is 401 and goes nowhere", async () => {
     const secret = "8f742231b10e8888abcd99yyyzzz85a5";
-    const up = await recorder();
-    up.reply((req) => ({ status: 200, body: JSON.parse(req.body.toString()).challenge ?? "ok" }));
-    hb = await startHookbuffer({
-      yaml: `
-routes:
-  - name: slack
-    path: /slack
-    upstream: ${up.url}
-    verify: {scheme: slack, secret: "\${SLACK_SECRET}"}
-    passthrough: [{json: {pointer: /type, equals: url_verification}}]
-`,
-      env: { SLACK_SECRET: secret },
-    });
+    const { up, hb } = await slackHandshakes(`\n    verify: {scheme: slack, secret: ${secret}}`);
     const body = JSON.stringify({ type: "url_verification", challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY" });
 
     const forged = await request(`${hb.ingestUrl}/slack/events`, { method: "POST", body });
@@ -163,7 +161,7 @@ routes:
 
     const stats = await waitFor(
       async () => {
-        const s = await getJson(`${hb?.adminUrl}/stats`);
+        const s = await getJson(`${hb.adminUrl}/stats`);
         return s.totals.rejected === 1 && s;
       },
       5_000,
