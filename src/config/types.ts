@@ -36,7 +36,8 @@ export type Ordering =
   | { kind: "key"; pointer: string };
 
 export type DedupSource =
-  | { kind: "header"; name: string }
+  /** The header's value; `aliases` are read in order when `name` is absent (a provider's other spelling). */
+  | { kind: "header"; name: string; aliases?: readonly string[] }
   | { kind: "json"; pointer: string }
   /** LINE: the sorted set of every `/events/N/webhookEventId` in the body. */
   | { kind: "line" };

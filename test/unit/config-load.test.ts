@@ -252,8 +252,8 @@ describe("loadConfig routes", () => {
     ["line", { kind: "line" }],
     ["github", { kind: "header", name: "x-github-delivery" }],
     ["stripe", { kind: "json", pointer: "/id" }],
-    ["shopify", { kind: "header", name: "x-shopify-webhook-id" }],
-    ["standard-webhooks", { kind: "header", name: "webhook-id" }],
+    ["shopify", { kind: "header", name: "x-shopify-webhook-id", aliases: ["shopify-webhook-id"] }],
+    ["standard-webhooks", { kind: "header", name: "webhook-id", aliases: ["svix-id"] }],
   ])("resolves the dedup preset %s to its source with a 24h window", (preset, source) => {
     const [route] = routes(`upstream: ${UPSTREAM}\ndelivery: {dedup: ${preset}}`);
     expect(route?.dedup).toEqual({ source, windowMs: 86_400_000 });
