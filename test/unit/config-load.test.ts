@@ -314,7 +314,12 @@ routes:
       dedup: null,
       ordering: { kind: "fifo" },
     });
-    expect(b?.retry).toEqual({ kind: "schedule", delaysMs: [0, 1_000], maxAgeMs: null });
+    expect(b?.retry).toEqual({
+      kind: "schedule",
+      delaysMs: [0, 1_000],
+      maxDelayMs: 3_600_000,
+      maxAgeMs: null,
+    });
     expect(b?.breaker).toEqual({ failures: 9, cooldownMs: 60_000, maxCooldownMs: 600_000 });
   });
 
