@@ -9,7 +9,7 @@ import { createMetricsApp } from "./admin/metrics-app.js";
 import { createDashboardApp } from "./admin/ui/app.js";
 import { createAlerter } from "./alerts/alerter.js";
 import { type Clock, systemClock } from "./clock.js";
-import type { Config } from "./config/types.js";
+import { type Config, ConfigError, type ConfigIssue } from "./config/index.js";
 import { createDeliverer } from "./deliver/deliverer.js";
 import { createInlineSender } from "./deliver/sender.js";
 import { createThreadSender } from "./deliver/thread-sender.js";
@@ -45,9 +45,22 @@ export interface Running {
   stop(graceMs?: number): Promise<void>;
 }
 
-function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+/** A start-up failure an operator can act on; its message is one line. */
+export class StartupError extends Error {
+  override readonly name = "StartupError";
+}
+
+function listen(server: Server, port: number, host: string, key: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === "EADDRINUSE"
+          ? "address already in use"
+          : err.code === "EACCES"
+            ? "permission denied"
+            : err.message;
+      reject(new StartupError(`cannot listen on ${host}:${port} (${key}): ${why}`, { cause: err }));
+    });
     server.listen(port, host, () => {
       server.off("error", reject);
       resolve(server.address() as AddressInfo);
@@ -65,6 +78,8 @@ function close(server: Server): Promise<void> {
 /** The composition root: config -> store -> apps -> listeners -> deliverer. */
 export async function start(options: StartOptions): Promise<Running> {
   const { config, log, clock = systemClock } = options;
+  // Before the database is opened: a secret that cannot work is a config error, and nothing is held.
+  const verifiers = createVerifiers(config.routes, clock);
   // Loaded only when configured: with tracing off the OpenTelemetry SDK is never imported.
   const tracing: Tracing | null = config.tracing
     ? await (await import("./tracing/index.js")).startTracing(config.tracing, log)
@@ -99,11 +114,7 @@ export async function start(options: StartOptions): Promise<Running> {
   });
 
   const upstreams = new Map<string, Upstream>();
-  const verifiers = new Map<string, Verifier>();
-  for (const route of config.routes) {
-    upstreams.set(route.name, createUpstream(route));
-    if (route.verify) verifiers.set(route.name, createVerifier(route.verify, clock));
-  }
+  for (const route of config.routes) upstreams.set(route.name, createUpstream(route));
 
   // Observers read deliverer state lazily, so they can be built before it.
   let routeState: (name: string) => "active" | "paused" | "open" | null = () => null;
@@ -231,11 +242,43 @@ export async function start(options: StartOptions): Promise<Running> {
     serverOptions: listenerOptions(config.listen),
   }) as Server;
 
+  let stopped: Promise<void> | undefined;
+  let listening = false;
+  function stop(graceMs = 10_000): Promise<void> {
+    stopped ??= (async () => {
+      ready = false;
+      await close(ingestServer);
+      writer.flush();
+      await deliverer.stop(graceMs);
+      await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
+      await pruner.stop();
+      checkpointer.stop();
+      await writer.drain();
+      // After delivery stopped, so the last attempts' spans are in the export.
+      await tracing?.shutdown();
+      await alerter.stop();
+      await close(adminServer);
+      opened.close();
+      // A failed start says why in one line of its own (cli.ts); this line is for a real stop.
+      if (listening) log.info("hookbuffer stopped");
+    })();
+    return stopped;
+  }
+
+  let ingest: AddressInfo;
+  let admin: AddressInfo;
+  try {
+    ingest = await listen(ingestServer, config.listen.port, config.listen.host, "listen.port");
+    admin = await listen(adminServer, config.admin.port, config.admin.host, "admin.port");
+  } catch (err) {
+    // Nothing may outlive a failed start: listeners, threads, the database and its lock.
+    await stop(0);
+    throw err;
+  }
   deliverer.start();
   alerter.start();
   pruner.start();
-  const ingest = await listen(ingestServer, config.listen.port, config.listen.host);
-  const admin = await listen(adminServer, config.admin.port, config.admin.host);
+  listening = true;
   ready = true;
   log.info(
     {
@@ -245,29 +288,26 @@ export async function start(options: StartOptions): Promise<Running> {
     },
     "hookbuffer listening",
   );
+  return { ingest, admin, stop };
+}
 
-  let stopped: Promise<void> | undefined;
-  return {
-    ingest,
-    admin,
-    stop(graceMs = 10_000) {
-      stopped ??= (async () => {
-        ready = false;
-        await close(ingestServer);
-        writer.flush();
-        await deliverer.stop(graceMs);
-        await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
-        await pruner.stop();
-        checkpointer.stop();
-        await writer.drain();
-        // After delivery stopped, so the last attempts' spans are in the export.
-        await tracing?.shutdown();
-        await alerter.stop();
-        await close(adminServer);
-        opened.close();
-        log.info("hookbuffer stopped");
-      })();
-      return stopped;
-    },
-  };
+/** One verifier per route with `verify:`; a key that cannot work is reported as a config error. */
+function createVerifiers(routes: Config["routes"], clock: Clock): Map<string, Verifier> {
+  const verifiers = new Map<string, Verifier>();
+  const issues: ConfigIssue[] = [];
+  routes.forEach((route, i) => {
+    if (!route.verify) return;
+    try {
+      verifiers.set(route.name, createVerifier(route.verify, clock));
+    } catch (err) {
+      // The implicit default route is configured at the top level.
+      const key = routes.length === 1 && route.name === "default" ? "verify" : `routes[${i}].verify`;
+      const message = (err as Error).message.replace(/^verify: /, "");
+      const at = /^(secrets\[\d+\]) (.*)$/.exec(message);
+      const hint = route.verify.scheme === "standard-webhooks" ? " (base64, optionally after whsec_)" : "";
+      issues.push(at ? { path: `${key}.${at[1]}`, message: `${at[2]}${hint}` } : { path: key, message });
+    }
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return verifiers;
 }

@@ -29,10 +29,13 @@ export const DEFAULT_SCHEDULE_MS: readonly number[] = [
   0, 30_000, 3_600_000, 21_600_000, 43_200_000, 86_400_000,
 ];
 
+/** The longest wait a Retry-After header (or a route-wide throttle) may impose by default. */
+export const DEFAULT_MAX_DELAY_MS = 3_600_000;
+
 export const DEFAULT_EXPONENTIAL: Omit<Extract<RetryPolicy, { kind: "exponential" }>, "kind" | "maxAgeMs"> = {
   baseMs: 1_000,
   factor: 2,
-  maxDelayMs: 3_600_000,
+  maxDelayMs: DEFAULT_MAX_DELAY_MS,
   maxAttempts: 10,
   jitter: 0.2,
 };
@@ -56,7 +59,12 @@ export const DEFAULT_DELIVERY: Readonly<DeliveryDefaults> = {
   connectTimeoutMs: 10_000,
   dnsTimeoutMs: 5_000,
   concurrency: 8,
-  retry: { kind: "schedule", delaysMs: [...DEFAULT_SCHEDULE_MS], maxAgeMs: null },
+  retry: {
+    kind: "schedule",
+    delaysMs: [...DEFAULT_SCHEDULE_MS],
+    maxDelayMs: DEFAULT_MAX_DELAY_MS,
+    maxAgeMs: null,
+  },
   permanentStatuses: [],
   breaker: { failures: 5, cooldownMs: 30_000, maxCooldownMs: 600_000 },
   ordering: { kind: "none" },

@@ -10,6 +10,8 @@ export type RetryPolicy =
       kind: "schedule";
       /** Delay before each attempt: [0] before the first, [1] after the first failure, ... */
       delaysMs: number[];
+      /** Longest wait a Retry-After header or a route-wide throttle may impose (ms). */
+      maxDelayMs: number;
       /** Give up once the event is older than this (ms), or null for no bound. */
       maxAgeMs: number | null;
     }
@@ -19,7 +21,7 @@ export type RetryPolicy =
       baseMs: number;
       /** Multiplier per further failure. */
       factor: number;
-      /** Cap on one delay (ms). */
+      /** Cap on one delay, Retry-After and route-wide throttles included (ms). */
       maxDelayMs: number;
       /** Total attempts, the first included. */
       maxAttempts: number;
@@ -36,7 +38,8 @@ export type Ordering =
   | { kind: "key"; pointer: string };
 
 export type DedupSource =
-  | { kind: "header"; name: string }
+  /** The header's value; `aliases` are read in order when `name` is absent (a provider's other spelling). */
+  | { kind: "header"; name: string; aliases?: readonly string[] }
   | { kind: "json"; pointer: string }
   /** LINE: the sorted set of every `/events/N/webhookEventId` in the body. */
   | { kind: "line" };

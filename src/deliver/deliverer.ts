@@ -105,8 +105,8 @@ export function createDeliverer(deps: DelivererDeps) {
   const idleWaiters: Array<() => void> = [];
   const claims = createClaims({ store, gauges, clock });
 
-  function saveBreaker(r: RouteRunner): void {
-    store.routes.save({ route: r.route.name, ...r.breaker, updatedAt: clock.now() });
+  function saveBreaker(r: RouteRunner, state: BreakerState): void {
+    store.routes.save({ route: r.route.name, ...state, updatedAt: clock.now() });
   }
 
   /**
@@ -217,17 +217,20 @@ export function createDeliverer(deps: DelivererDeps) {
     if (span !== null) deps.tracing?.end(span, route, event, result, update);
     return writer.run(
       (ctx) => {
-        // The breaker moves at commit time, in commit order, so concurrent attempts cannot overwrite
-        // each other's transitions.
-        const before = r.breaker;
+        // The breaker moves in commit order, so concurrent attempts cannot overwrite each other's
+        // transitions. The op only stages it: r.breaker changes after the commit, once, even when
+        // the batch is replayed op by op.
+        const before = ctx.staged(r, r.breaker);
         const after = afterAttempt(before, route.breaker, result.failure, probe, clock.now());
         writeOutcome(store, ctx, route, event, result, update);
         const breakerChanged = after.state !== before.state || after.probeAt !== before.probeAt;
-        if (breakerChanged || after.consecutiveFailures !== before.consecutiveFailures) {
-          r.breaker = after;
-          saveBreaker(r);
+        const moved = breakerChanged || after.consecutiveFailures !== before.consecutiveFailures;
+        if (moved) {
+          ctx.stage(r, after);
+          saveBreaker(r, after);
         }
         ctx.afterCommit(() => {
+          if (moved) r.breaker = after;
           claims.settled(r, event, update.status, update.nextAttemptAt);
           deps.hooks?.attempt?.(route, event, result, update);
           if (breakerChanged) gateChanged(r, before, after);
@@ -284,11 +287,15 @@ export function createDeliverer(deps: DelivererDeps) {
     const r = runners.get(name);
     if (!r) return Promise.resolve(null);
     return writer.run((ctx) => {
-      const before = r.breaker;
-      r.breaker = state === "active" ? initialBreaker() : { ...initialBreaker(), state: "paused" };
-      saveBreaker(r);
-      const after = r.breaker;
-      ctx.afterCommit(() => gateChanged(r, before, after));
+      const before = ctx.staged(r, r.breaker);
+      const after: BreakerState =
+        state === "active" ? initialBreaker() : { ...initialBreaker(), state: "paused" };
+      ctx.stage(r, after);
+      saveBreaker(r, after);
+      ctx.afterCommit(() => {
+        r.breaker = after;
+        gateChanged(r, before, after);
+      });
       return after;
     });
   }
