@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import type { Logger } from "pino";
 import { createAdminApp } from "./admin/app.js";
 import { createEventsApp } from "./admin/events-app.js";
@@ -16,7 +16,7 @@ import { createThreadSender } from "./deliver/thread-sender.js";
 import { createUpstream, type Upstream } from "./deliver/upstream.js";
 import { createIdFactory } from "./ids.js";
 import { createIngestApp } from "./ingest/app.js";
-import { listenerOptions } from "./ingest/listener-options.js";
+import { applyServerLimits, listenerOptions, requestErrorResponse } from "./ingest/listener-options.js";
 import { createPassthrough, matchHandshake } from "./ingest/passthrough.js";
 import { createIngestor, createSignatureCheck, type Ingestor } from "./ingest/service.js";
 import { fanOutHooks } from "./observers.js";
@@ -182,10 +182,11 @@ export async function start(options: StartOptions): Promise<Running> {
     routes: config.routes,
     accept,
     bodyLimit: config.listen.bodyLimitBytes,
+    maxHeaders: config.listen.maxHeaders,
     matchHandshake,
     passthrough: createPassthrough({
       upstreams,
-      checkSignature: metrics.observeSignatureCheck(createSignatureCheck({ verifiers, writer, clock })),
+      checkSignature: metrics.observeSignatureCheck(createSignatureCheck({ verifiers, writer, clock, log })),
     }),
   });
   let ready = false;
@@ -228,19 +229,20 @@ export async function start(options: StartOptions): Promise<Running> {
       ),
   });
 
-  const ingestServer = createAdaptorServer({
-    fetch: ingestApp.fetch,
-    createServer,
-    serverOptions: listenerOptions(config.listen),
-  }) as Server;
+  // The adapter's listener on Node's own server, so a request it cannot parse gets a JSON 400.
+  const ingestServer = createServer(
+    listenerOptions(config.listen),
+    getRequestListener(ingestApp.fetch, { errorHandler: requestErrorResponse }),
+  );
+  applyServerLimits(ingestServer, config.listen);
   // The dashboard page sits in front of the admin app: /ui is public (no data), the rest is authed.
   const adminFront = createDashboardApp({ admin: adminApp });
   // The admin listener gets the same slow-client limits: with a token it may face a network too.
-  const adminServer = createAdaptorServer({
-    fetch: adminFront.fetch,
-    createServer,
-    serverOptions: listenerOptions(config.listen),
-  }) as Server;
+  const adminServer = createServer(
+    listenerOptions(config.listen),
+    getRequestListener(adminFront.fetch, { errorHandler: requestErrorResponse }),
+  );
+  applyServerLimits(adminServer, config.listen);
 
   let stopped: Promise<void> | undefined;
   let listening = false;

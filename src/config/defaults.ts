@@ -11,6 +11,7 @@ export const DEFAULT_LISTEN: Config["listen"] = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   maxHeaderBytes: 16 * 1024,
+  maxHeaders: 500,
 };
 
 export const DEFAULT_ADMIN: Config["admin"] = { host: "127.0.0.1", port: 9090, token: null };

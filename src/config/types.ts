@@ -150,6 +150,8 @@ export interface Config {
     requestTimeoutMs: number;
     /** Largest total header size (bytes). */
     maxHeaderBytes: number;
+    /** Most header fields in one request; more gets 431 (never a silent truncation). */
+    maxHeaders: number;
   };
   admin: {
     host: string;

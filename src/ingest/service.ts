@@ -7,13 +7,17 @@ import type { CapturedRequest, StoredTrace } from "../model.js";
 import type { QueueGauges } from "../stats/gauges.js";
 import type { Store, Writer } from "../store/index.js";
 import type { Verifier } from "../verify/index.js";
+import { nominatedFields } from "./hop-by-hop.js";
 import { dedupKey, headerGetter, lazyJson, orderKey } from "./keys.js";
+import { createRejectionLog } from "./rejection-log.js";
 
 /** A request refused for its signature. */
 export interface Rejection {
   kind: "rejected";
   code: string;
   message: string;
+  /** 400 when the request is malformed rather than unauthenticated; 401 otherwise. */
+  status?: 400;
 }
 
 export type IngestResult =
@@ -58,15 +62,40 @@ export type SignatureCheck = (route: RouteConfig, req: CapturedRequest) => Rejec
  * refusal is counted as `rejected` in the route's stats.
  */
 export function createSignatureCheck(
-  deps: Pick<IngestDeps, "verifiers" | "writer" | "clock">,
+  deps: Pick<IngestDeps, "verifiers" | "writer" | "clock"> & { log?: Logger },
 ): SignatureCheck {
+  const logRejection = deps.log ? createRejectionLog(deps.log, deps.clock.now) : () => undefined;
+  const refuse = (route: string, rejection: Rejection): Rejection => {
+    countRefusal(deps, route, "rejected");
+    logRejection(route, rejection.code, rejection.message);
+    return rejection;
+  };
   return function check(route, req) {
     const verifier = deps.verifiers.get(route.name);
     if (!verifier) return null;
-    const outcome = verifier(headerGetter(req.headers), req.body);
-    if (outcome.ok) return null;
-    countRefusal(deps, route.name, "rejected");
-    return { kind: "rejected", code: outcome.code, message: outcome.message };
+    const get = headerGetter(req.headers);
+    // Only a request whose Connection header nominates fields pays for recording what was read.
+    const named = nominatedFields(req.headers);
+    let hopByHop: string | undefined;
+    const header =
+      named === null
+        ? get
+        : (name: string) => {
+            if (named.has(name.toLowerCase())) hopByHop ??= name.toLowerCase();
+            return get(name);
+          };
+    const outcome = verifier(header, req.body);
+    if (!outcome.ok)
+      return refuse(route.name, { kind: "rejected", code: outcome.code, message: outcome.message });
+    if (hopByHop === undefined) return null;
+    // Replay drops what Connection nominates, so the upstream would get the webhook without the
+    // header that was verified: refuse now rather than store something that cannot be replayed.
+    return refuse(route.name, {
+      kind: "rejected",
+      code: "hop_by_hop_signature",
+      status: 400,
+      message: `the Connection header nominates ${hopByHop}, which the signature check reads`,
+    });
   };
 }
 

@@ -34,6 +34,7 @@ describe("loadConfig", () => {
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       maxHeaderBytes: 16_384,
+      maxHeaders: 500,
     });
     expect(config.admin).toEqual({ host: "127.0.0.1", port: 9090, token: null });
     expect(config.storage.path).toBe("./hookbuffer.db");
