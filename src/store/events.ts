@@ -1,5 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
-import type { DueEvent, EventStatus, Reason } from "../model.js";
+import type { DueEvent, EventStatus, Reason, StoredTrace } from "../model.js";
 
 /** What ingest hands the store for one new event. */
 export interface NewEvent {
@@ -14,6 +14,8 @@ export interface NewEvent {
   dedupKey: string | null;
   orderKey: string | null;
   nextAttemptAt: number;
+  /** Trace context, with tracing on. */
+  trace?: StoredTrace | null;
 }
 
 /** The outcome the deliverer decided for a claimed event. */
@@ -56,10 +58,12 @@ type DueRow = [
   scheduleStart: number,
   orderKey: string | null,
   nextAttemptAt: number,
+  traceParent: string | null,
+  traceState: string | null,
 ];
 
 const DUE_COLUMNS = `seq, id, received_at, method, path, query, headers, body, attempts, schedule_base,
-  schedule_start, order_key, next_attempt_at`;
+  schedule_start, order_key, next_attempt_at, trace_parent, trace_state`;
 
 function toDueEvent(route: string, r: DueRow): DueEvent {
   return {
@@ -78,6 +82,7 @@ function toDueEvent(route: string, r: DueRow): DueEvent {
     scheduleStart: r[10],
     orderKey: r[11],
     nextAttemptAt: r[12],
+    trace: r[13] === null ? null : { parent: r[13], state: r[14] },
   };
 }
 
@@ -130,11 +135,11 @@ export function createEventQueries(db: Database) {
   // statement per webhook on the ingest path.
   const insert = db.prepare(
     `INSERT INTO events (id, route, received_at, method, path, query, headers, body, body_size,
-       dedup_key, order_key, blocked, status, next_attempt_at, schedule_start)
+       dedup_key, order_key, blocked, status, next_attempt_at, schedule_start, trace_parent, trace_state)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
        ? IS NOT NULL AND EXISTS (SELECT 1 FROM events
          WHERE route = ? AND order_key = ? AND status = 'pending'),
-       'pending', ?, ?)`,
+       'pending', ?, ?, ?, ?)`,
   );
   // Claiming is a read: leases live in the deliverer's memory (one process holds the database, see
   // open.ts), so a claim writes nothing and a crash leaves nothing to recover. Leased seqs to skip
@@ -195,6 +200,8 @@ export function createEventQueries(db: Database) {
           e.orderKey,
           e.nextAttemptAt,
           e.receivedAt,
+          e.trace?.parent ?? null,
+          e.trace?.state ?? null,
         ).lastInsertRowid,
       );
     },
