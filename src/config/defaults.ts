@@ -2,7 +2,7 @@
  * Built-in defaults, the lowest configuration source. Kept in one place so config.example.yaml (whose
  * test loads it) and the code cannot quietly disagree about what "unset" means.
  */
-import type { AlertConfig, Config, RetryPolicy, RouteConfig } from "./types.js";
+import type { AlertConfig, Config, RetryPolicy, RouteConfig, TracingConfig } from "./types.js";
 
 export const DEFAULT_LISTEN: Config["listen"] = {
   host: "0.0.0.0",
@@ -11,6 +11,7 @@ export const DEFAULT_LISTEN: Config["listen"] = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   maxHeaderBytes: 16 * 1024,
+  maxHeaders: 500,
 };
 
 export const DEFAULT_ADMIN: Config["admin"] = { host: "127.0.0.1", port: 9090, token: null };
@@ -90,3 +91,9 @@ export const DEFAULT_ALERT_EVENTS: AlertConfig["events"] = [
 export const DEFAULT_ALERT_BACKLOG_AGE_MS = 600_000;
 
 export const DEFAULT_LOG_LEVEL: Config["log"]["level"] = "info";
+
+/** Tracing is off unless `tracing.otlp_endpoint` is set; these fill in the rest when it is. */
+export const DEFAULT_TRACING: Pick<TracingConfig, "serviceName" | "sampleRatio"> = {
+  serviceName: "hookbuffer",
+  sampleRatio: 1,
+};

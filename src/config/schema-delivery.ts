@@ -103,8 +103,9 @@ const PRESETS = {
   line: { kind: "line" },
   github: { kind: "header", name: "x-github-delivery" },
   stripe: { kind: "json", pointer: "/id" },
-  shopify: { kind: "header", name: "x-shopify-webhook-id" },
-  "standard-webhooks": { kind: "header", name: "webhook-id" },
+  // Shopify's event webhooks drop the X- prefix; Svix sends the Standard Webhooks id as svix-id.
+  shopify: { kind: "header", name: "x-shopify-webhook-id", aliases: ["shopify-webhook-id"] },
+  "standard-webhooks": { kind: "header", name: "webhook-id", aliases: ["svix-id"] },
 } as const satisfies Record<string, DedupSource>;
 
 const presetNames = Object.keys(PRESETS) as [keyof typeof PRESETS, ...Array<keyof typeof PRESETS>];

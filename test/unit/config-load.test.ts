@@ -34,6 +34,7 @@ describe("loadConfig", () => {
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       maxHeaderBytes: 16_384,
+      maxHeaders: 500,
     });
     expect(config.admin).toEqual({ host: "127.0.0.1", port: 9090, token: null });
     expect(config.storage.path).toBe("./hookbuffer.db");
@@ -252,8 +253,8 @@ describe("loadConfig routes", () => {
     ["line", { kind: "line" }],
     ["github", { kind: "header", name: "x-github-delivery" }],
     ["stripe", { kind: "json", pointer: "/id" }],
-    ["shopify", { kind: "header", name: "x-shopify-webhook-id" }],
-    ["standard-webhooks", { kind: "header", name: "webhook-id" }],
+    ["shopify", { kind: "header", name: "x-shopify-webhook-id", aliases: ["shopify-webhook-id"] }],
+    ["standard-webhooks", { kind: "header", name: "webhook-id", aliases: ["svix-id"] }],
   ])("resolves the dedup preset %s to its source with a 24h window", (preset, source) => {
     const [route] = routes(`upstream: ${UPSTREAM}\ndelivery: {dedup: ${preset}}`);
     expect(route?.dedup).toEqual({ source, windowMs: 86_400_000 });
