@@ -112,8 +112,8 @@ describe("/stats over a wide window", () => {
     // Loose bounds for a loaded shared machine; one statement over the whole window held acks for
     // tens of seconds.
     expect(p50, seen).toBeLessThan(250);
-    expect(max, seen).toBeLessThan(1500);
-    expect(stallMs, seen).toBeLessThan(750);
+    expect(max, seen).toBeLessThan(2500);
+    expect(stallMs, seen).toBeLessThan(1500);
     expect(Math.max(...sizes)).toBeLessThan(512 * 1024);
 
     type Doc = { totals: { received: number }; series: unknown[]; window: { bucket_ms: number } };
