@@ -27,8 +27,8 @@ async function startSink() {
 }
 
 /**
- * deps: the harness's own helpers, so both modes run the exact set-up of the ingest rows.
- * Tracing is switched on through the environment (HOOKBUFFER_TRACING__OTLP_ENDPOINT).
+ * deps: the harness's own helpers, so both modes run the exact set-up of the ingest rows; "on"
+ * adds only the `tracing:` block.
  */
 export async function tracingSection({ runs, seconds, work, startHookbuffer, admin, warm, load, log }) {
   const sink = await startSink();
@@ -37,11 +37,9 @@ export async function tracingSection({ runs, seconds, work, startHookbuffer, adm
     for (let r = 0; r < runs; r++) {
       for (const mode of ["off", "on"]) {
         const db = join(work, `tracing-${mode}-${r}.db`);
-        if (mode === "on") process.env.HOOKBUFFER_TRACING__OTLP_ENDPOINT = sink.url;
         const spansBefore = sink.spans;
-        const hb = await startHookbuffer(db, 9).finally(() => {
-          delete process.env.HOOKBUFFER_TRACING__OTLP_ENDPOINT;
-        });
+        const extra = mode === "on" ? `tracing: {otlp_endpoint: "${sink.url}"}\n` : "";
+        const hb = await startHookbuffer(db, 9, 8, { extra });
         await admin(hb, "POST", "/routes/line/pause");
         await warm(hb.port);
         const warmed = (await admin(hb, "GET", "/stats")).queue.pending;

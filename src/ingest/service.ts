@@ -165,14 +165,14 @@ export function createIngestor(deps: IngestDeps) {
     try {
       return await writer.run((ctx) => {
         const now = clock.now();
-        if (dedup !== null) {
-          const original = store.dedup.find(route.name, dedup, now);
+        const id = deps.ids(now);
+        if (dedup !== null && route.dedup) {
+          const original = store.dedup.claim(route.name, dedup, id, now, now + route.dedup.windowMs);
           if (original !== undefined) {
             ctx.count(now, route.name, "duplicate");
             return { kind: "duplicate", id: original } as const;
           }
         }
-        const id = deps.ids(now);
         store.events.insert({
           id,
           route: route.name,
@@ -187,7 +187,6 @@ export function createIngestor(deps: IngestDeps) {
           nextAttemptAt: firstAttemptAt(route.retry, now),
           trace,
         });
-        if (dedup !== null && route.dedup) store.dedup.put(route.name, dedup, id, now + route.dedup.windowMs);
         ctx.count(now, route.name, "received");
         ctx.afterCommit(() => {
           gauges.add(route.name, "pending", req.body.length);
