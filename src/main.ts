@@ -21,8 +21,9 @@ import { createPassthrough, matchHandshake } from "./ingest/passthrough.js";
 import { createIngestor, createSignatureCheck, type Ingestor } from "./ingest/service.js";
 import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
-import { createMetrics } from "./stats/metrics.js";
+import { createMetrics, type MetricsDeps } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
+import { routeStatus } from "./stats/route-status.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
 import { createPruner } from "./store/pruner.js";
 import { storageRefusal } from "./store/space.js";
@@ -118,11 +119,13 @@ export async function start(options: StartOptions): Promise<Running> {
 
   // Observers read deliverer state lazily, so they can be built before it.
   let routeState: (name: string) => "active" | "paused" | "open" | null = () => null;
+  let routeThrottle: MetricsDeps["throttle"] = () => null;
   const metrics = createMetrics({
     routes: config.routes.map((r) => r.name),
     queue: (name) => gauges.get(name),
     oldestOpenReceivedAt: () => store.events.oldestOpenReceivedAt(),
     routeState: (name) => routeState(name),
+    throttle: (name) => routeThrottle(name),
     now: clock.now,
   });
   const alerter = createAlerter({
@@ -158,6 +161,12 @@ export async function start(options: StartOptions): Promise<Running> {
     ...(tracing && { tracing: tracing.attempts }),
   });
   routeState = (name) => deliverer.routeState(name)?.state ?? null;
+  routeThrottle = (name) => deliverer.throttle(name);
+  const routeSources = {
+    breaker: (name: string) => deliverer.routeState(name),
+    throttle: (name: string) => deliverer.throttle(name),
+    pending: (name: string) => gauges.get(name).pending,
+  };
   // The ingest span sits inside the metrics wrapper: the ingestor needs the span's context to store.
   const observeIngest = (ingestor: Ingestor) =>
     metrics.observeIngest(tracing ? tracing.observeIngest(ingestor) : ingestor);
@@ -214,16 +223,7 @@ export async function start(options: StartOptions): Promise<Running> {
           store,
           gauges,
           clock,
-          routes: () =>
-            config.routes.map((r) => {
-              const s = deliverer.routeState(r.name);
-              return {
-                name: r.name,
-                state: s?.state ?? "active",
-                disabled: s?.disabled ?? null,
-                pending: gauges.get(r.name).pending,
-              };
-            }),
+          routes: () => config.routes.map((r) => routeStatus(r, routeSources)),
         },
         q,
       ),

@@ -21,5 +21,9 @@ export function fanOutHooks(log: Logger, ...observers: DeliveryHooks[]): Deliver
     breaker(route, before, after) {
       for (const o of observers) if (o.breaker) guard("breaker", () => o.breaker?.(route, before, after));
     },
+    throttle(route, status, started) {
+      for (const o of observers)
+        if (o.throttle) guard("throttle", () => o.throttle?.(route, status, started));
+    },
   };
 }

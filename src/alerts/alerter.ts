@@ -7,6 +7,7 @@ import {
   backlogOld,
   breakerClosed,
   breakerOpened,
+  throttled,
   wentDead,
 } from "./messages.js";
 import { type PostOptions, postAlert } from "./post.js";
@@ -126,6 +127,10 @@ export function createAlerter(deps: AlerterDeps) {
       } else if (before.state === "open" && after.state === "active") {
         send("breaker_closed", breakerClosed(route.name, now));
       }
+    },
+    throttle(route, status, started) {
+      // Once per episode: its start. Its end is in the log and in /stats.
+      if (started) send("throttled", throttled(route.name, status, deps.now()));
     },
   };
 

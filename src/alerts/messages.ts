@@ -1,7 +1,8 @@
 import type { DisabledRecord } from "../deliver/breaker.js";
+import type { ThrottleStatus } from "../deliver/route-limiter.js";
 
 /** The alert events, as named in the `alerts[].events` config. */
-export type AlertEvent = "breaker_open" | "breaker_closed" | "backlog_age" | "dead";
+export type AlertEvent = "breaker_open" | "breaker_closed" | "backlog_age" | "dead" | "throttled";
 
 /** What a receiver gets: Slack-compatible `text` plus machine-readable details. */
 export interface AlertPayload {
@@ -27,6 +28,19 @@ export function breakerOpened(route: string, disabled: DisabledRecord | null, fa
     at: new Date(at).toISOString(),
     consecutive_failures: failures,
     disabled,
+  } satisfies AlertPayload;
+}
+
+export function throttled(route: string, status: ThrottleStatus, at: number) {
+  const until = status.until ? ` until ${status.until}` : "";
+  return {
+    event: "throttled",
+    route,
+    text: `hookbuffer: the upstream of route "${route}" asked to slow down (${status.why ?? "throttled"}); delivery is throttled${until}. Webhooks are still accepted and stored.`,
+    at: new Date(at).toISOString(),
+    why: status.why,
+    until: status.until,
+    rate_per_second: status.currentPerSecond,
   } satisfies AlertPayload;
 }
 

@@ -51,6 +51,7 @@ export type DeliveryDefaults = Pick<
   | "connectTimeoutMs"
   | "dnsTimeoutMs"
   | "concurrency"
+  | "rateLimit"
   | "retry"
   | "permanentStatuses"
   | "breaker"
@@ -63,6 +64,7 @@ export const DEFAULT_DELIVERY: Readonly<DeliveryDefaults> = {
   connectTimeoutMs: 10_000,
   dnsTimeoutMs: 5_000,
   concurrency: 8,
+  rateLimit: null,
   retry: {
     kind: "schedule",
     delaysMs: [...DEFAULT_SCHEDULE_MS],
@@ -86,6 +88,7 @@ export const DEFAULT_ALERT_EVENTS: AlertConfig["events"] = [
   "breaker_closed",
   "backlog_age",
   "dead",
+  "throttled",
 ];
 
 export const DEFAULT_ALERT_BACKLOG_AGE_MS = 600_000;

@@ -110,7 +110,7 @@ export const storageSchema = z
     },
   }));
 
-const alertEvents = ["breaker_open", "breaker_closed", "backlog_age", "dead"] as const;
+const alertEvents = ["breaker_open", "breaker_closed", "backlog_age", "dead", "throttled"] as const;
 
 export const alertSchema = z
   .strictObject({
