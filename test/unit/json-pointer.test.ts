@@ -40,7 +40,15 @@ describe("resolvePointer", () => {
     expect(resolvePointer(doc, "/events/0/source/userId")).toBe("U1");
     expect(resolvePointer(doc, "/events/1/webhookEventId")).toBe("e1");
     expect(resolvePointer(doc, "/0")).toBe("zero key");
-    for (const missing of ["events", "/events/01", "/events/-", "/events/2", "/events/0/", "/nope", "/events/ 1"])
+    for (const missing of [
+      "events",
+      "/events/01",
+      "/events/-",
+      "/events/2",
+      "/events/0/",
+      "/nope",
+      "/events/ 1",
+    ])
       expect(resolvePointer(doc, missing)).toBeUndefined();
     expect(resolvePointer("text", "/x")).toBeUndefined();
     expect(resolvePointer(null, "/x")).toBeUndefined();
