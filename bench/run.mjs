@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only=ingest,delivery,e2e,backlog,stats] [--delivery-thread=false]:
+// npm run bench [-- --quick] [--only=ingest,path,delivery,e2e,backlog,stats] [--delivery-thread=false]:
 // hookbuffer's figures side by side with baselines measured in the same
 // run, as ratios. Every server is its own process; the load generator is another. Writes a JSON
 // file to bench/results/ and prints a table.
@@ -224,6 +224,18 @@ async function ingestSection() {
   }
 }
 
+/** CPU per webhook of the ingest path without HTTP, one feature added per variant. */
+async function ingestPathSection() {
+  results.ingestPath = await runJson(join(here, "ingest-path.mjs"), [
+    quick ? "5000" : "20000",
+    quick ? "1" : "5",
+    "normal",
+  ]);
+  log(
+    `ingest path: ${results.ingestPath.variants.map((v) => `${v.name} ${v.cpuUs.toFixed(0)} us`).join(", ")}`,
+  );
+}
+
 /** The upstream's answered-request count and CPU time so far. */
 function upstreamState(up) {
   return new Promise((r) => {
@@ -428,6 +440,14 @@ function table() {
       ]);
     }
   }
+  for (const v of results.ingestPath?.variants ?? []) {
+    rows.push([
+      `ingest path without HTTP: ${v.name}`,
+      `${f(v.cpuUs)} us/event`,
+      `CPU per event, median of ${results.ingestPath.rounds} (${f(v.min)}-${f(v.max)}), synchronous ${results.ingestPath.synchronous}`,
+      "",
+    ]);
+  }
   for (const d of results.delivery ?? []) {
     rows.push([
       `delivery: plain undici loop, ${d.concurrency} connections`,
@@ -490,6 +510,7 @@ function table() {
 /** The sections, in running order, by their --only= name. A new section is one more entry. */
 const sections = [
   ["ingest", ingestSection],
+  ["path", ingestPathSection],
   ["delivery", deliverySection],
   ["e2e", endToEndSection],
   ["backlog", backlogSection],
