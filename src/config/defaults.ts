@@ -14,7 +14,12 @@ export const DEFAULT_LISTEN: Config["listen"] = {
   maxHeaders: 500,
 };
 
-export const DEFAULT_ADMIN: Config["admin"] = { host: "127.0.0.1", port: 9090, token: null };
+export const DEFAULT_ADMIN: Config["admin"] = {
+  host: "127.0.0.1",
+  port: 9090,
+  token: null,
+  allowedHosts: [],
+};
 
 export const DEFAULT_STORAGE: Config["storage"] = {
   path: "./hookbuffer.db",

@@ -144,8 +144,10 @@ export interface Config {
   admin: {
     host: string;
     port: number;
-    /** Bearer token; required when host is not loopback. */
+    /** Bearer token (surrounding whitespace trimmed); required when host is not loopback. */
     token: string | null;
+    /** `Host` names accepted besides loopback ones (DNS-rebinding guard). */
+    allowedHosts: string[];
   };
   storage: {
     path: string;
