@@ -18,7 +18,7 @@ import { createIdFactory } from "./ids.js";
 import { createIngestApp } from "./ingest/app.js";
 import { applyServerLimits, listenerOptions, requestErrorResponse } from "./ingest/listener-options.js";
 import { createPassthrough, matchHandshake } from "./ingest/passthrough.js";
-import { createIngestor, createSignatureCheck } from "./ingest/service.js";
+import { createIngestor, createSignatureCheck, type Ingestor } from "./ingest/service.js";
 import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
 import { createMetrics } from "./stats/metrics.js";
@@ -26,6 +26,7 @@ import { buildStats } from "./stats/report.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
 import { createPruner } from "./store/pruner.js";
 import { storageRefusal } from "./store/space.js";
+import type { Tracing } from "./tracing/index.js";
 import { createVerifier, type Verifier } from "./verify/index.js";
 
 export interface StartOptions {
@@ -79,6 +80,10 @@ export async function start(options: StartOptions): Promise<Running> {
   const { config, log, clock = systemClock } = options;
   // Before the database is opened: a secret that cannot work is a config error, and nothing is held.
   const verifiers = createVerifiers(config.routes, clock);
+  // Loaded only when configured: with tracing off the OpenTelemetry SDK is never imported.
+  const tracing: Tracing | null = config.tracing
+    ? await (await import("./tracing/index.js")).startTracing(config.tracing, log)
+    : null;
   const opened = openDatabase({
     path: config.storage.path,
     synchronous: config.storage.synchronous,
@@ -150,9 +155,13 @@ export async function start(options: StartOptions): Promise<Running> {
     clock,
     log,
     hooks,
+    ...(tracing && { tracing: tracing.attempts }),
   });
   routeState = (name) => deliverer.routeState(name)?.state ?? null;
-  const accept = metrics.observeIngest(
+  // The ingest span sits inside the metrics wrapper: the ingestor needs the span's context to store.
+  const observeIngest = (ingestor: Ingestor) =>
+    metrics.observeIngest(tracing ? tracing.observeIngest(ingestor) : ingestor);
+  const accept = observeIngest(
     createIngestor({
       store,
       writer,
@@ -249,6 +258,8 @@ export async function start(options: StartOptions): Promise<Running> {
       await pruner.stop();
       checkpointer.stop();
       await writer.drain();
+      // After delivery stopped, so the last attempts' spans are in the export.
+      await tracing?.shutdown();
       await alerter.stop();
       await close(adminServer);
       opened.close();

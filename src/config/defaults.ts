@@ -2,7 +2,7 @@
  * Built-in defaults, the lowest configuration source. Kept in one place so config.example.yaml (whose
  * test loads it) and the code cannot quietly disagree about what "unset" means.
  */
-import type { AlertConfig, Config, RetryPolicy, RouteConfig } from "./types.js";
+import type { AlertConfig, Config, RetryPolicy, RouteConfig, TracingConfig } from "./types.js";
 
 export const DEFAULT_LISTEN: Config["listen"] = {
   host: "0.0.0.0",
@@ -93,3 +93,9 @@ export const DEFAULT_ALERT_EVENTS: AlertConfig["events"] = [
 export const DEFAULT_ALERT_BACKLOG_AGE_MS = 600_000;
 
 export const DEFAULT_LOG_LEVEL: Config["log"]["level"] = "info";
+
+/** Tracing is off unless `tracing.otlp_endpoint` is set; these fill in the rest when it is. */
+export const DEFAULT_TRACING: Pick<TracingConfig, "serviceName" | "sampleRatio"> = {
+  serviceName: "hookbuffer",
+  sampleRatio: 1,
+};

@@ -126,6 +126,18 @@ export interface AlertConfig {
   backlogAgeMs: number;
 }
 
+/** OpenTelemetry export (README, Tracing); present only when an endpoint is configured. */
+export interface TracingConfig {
+  /** The OTLP/HTTP traces URL spans are posted to (JSON). */
+  endpoint: string;
+  /** `service.name` of the exported resource. */
+  serviceName: string;
+  /** Share of new traces recorded, 0..1; a continued trace follows its caller's sampled flag. */
+  sampleRatio: number;
+  /** Extra headers on every export request (e.g. a vendor's API key). */
+  headers: Record<string, string>;
+}
+
 export interface Config {
   listen: {
     host: string;
@@ -172,5 +184,7 @@ export interface Config {
   alerts: AlertConfig[];
   /** Replay webhooks from a worker thread (false: from the main thread, beside ingest). */
   deliveryThread: boolean;
+  /** null: tracing off, and the OpenTelemetry SDK is never loaded. */
+  tracing: TracingConfig | null;
   log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent" };
 }

@@ -18,6 +18,27 @@ export interface DeliveryHooks {
   breaker?(route: RouteConfig, before: BreakerState, after: BreakerState): void;
 }
 
+/**
+ * Tracing of attempts (README, Tracing). `begin` runs before the send and names the attempt's span
+ * (its headers replace the stored `traceparent`/`tracestate`); `end` records that span from the
+ * result's own timing. Null from `begin`: the event carries no trace.
+ */
+export interface AttemptTracing {
+  begin(event: DueEvent): AttemptSpan | null;
+  end(
+    span: AttemptSpan,
+    route: RouteConfig,
+    event: DueEvent,
+    result: AttemptResult,
+    update: EventUpdate,
+  ): void;
+}
+
+/** What `begin` hands back: the headers the attempt carries, opaque otherwise. */
+export interface AttemptSpan {
+  readonly headers: ReadonlyArray<[string, string]>;
+}
+
 export interface DelivererDeps {
   store: Store;
   writer: Writer;
@@ -29,6 +50,8 @@ export interface DelivererDeps {
   log: Logger;
   random?: () => number;
   hooks?: DeliveryHooks;
+  /** Absent with tracing off: then nothing here allocates for it. */
+  tracing?: AttemptTracing;
 }
 
 interface RouteRunner extends RouteQueue {
@@ -150,12 +173,15 @@ export function createDeliverer(deps: DelivererDeps) {
     r.inflight++;
     if (probe) r.probing = true;
     const { route } = r;
+    const span = deps.tracing?.begin(event) ?? null;
+    const extras = replayHeaderExtras(route, event);
+    if (span !== null) extras.push(...span.headers);
     const result = await deps.sender.send(
       route.name,
       {
         url: r.target(event.path, event.query),
         method: event.method,
-        headers: forwardHeaders(event.headers, replayHeaderExtras(route, event)),
+        headers: forwardHeaders(event.headers, extras),
         body: event.body,
       },
       route.timeoutMs,
@@ -164,7 +190,7 @@ export function createDeliverer(deps: DelivererDeps) {
     if (result.aborted) {
       claims.unlease(r, event);
     } else {
-      const done = record(r, event, result, probe);
+      const done = record(r, event, result, probe, span);
       // The next buffered event starts now; a probe waits, since its outcome decides the breaker.
       if (!probe) pump(r);
       await done.catch((err: unknown) => {
@@ -178,9 +204,17 @@ export function createDeliverer(deps: DelivererDeps) {
     pump(r);
   }
 
-  function record(r: RouteRunner, event: DueEvent, result: AttemptResult, probe: boolean): Promise<void> {
+  function record(
+    r: RouteRunner,
+    event: DueEvent,
+    result: AttemptResult,
+    probe: boolean,
+    span: AttemptSpan | null,
+  ): Promise<void> {
     const { route } = r;
     const update = decide(event, result, route, random());
+    // The attempt happened whether or not its outcome commits, so its span is recorded now.
+    if (span !== null) deps.tracing?.end(span, route, event, result, update);
     return writer.run(
       (ctx) => {
         // The breaker moves in commit order, so concurrent attempts cannot overwrite each other's

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.js";
 import type { Config, RouteConfig } from "../config/types.js";
 import { firstAttemptAt } from "../deliver/backoff.js";
 import type { IdFactory } from "../ids.js";
-import type { CapturedRequest } from "../model.js";
+import type { CapturedRequest, StoredTrace } from "../model.js";
 import type { QueueGauges } from "../stats/gauges.js";
 import type { Store, Writer } from "../store/index.js";
 import type { Verifier } from "../verify/index.js";
@@ -127,7 +127,12 @@ export function createIngestor(deps: IngestDeps) {
     return null;
   }
 
-  return async function accept(route: RouteConfig, req: CapturedRequest): Promise<IngestResult> {
+  /** `trace`: the context stored with the event when tracing is on (README, Tracing). */
+  return async function accept(
+    route: RouteConfig,
+    req: CapturedRequest,
+    trace: StoredTrace | null = null,
+  ): Promise<IngestResult> {
     const rejection = checkSignature(route, req);
     if (rejection) return rejection;
 
@@ -160,14 +165,14 @@ export function createIngestor(deps: IngestDeps) {
     try {
       return await writer.run((ctx) => {
         const now = clock.now();
-        if (dedup !== null) {
-          const original = store.dedup.find(route.name, dedup, now);
+        const id = deps.ids(now);
+        if (dedup !== null && route.dedup) {
+          const original = store.dedup.claim(route.name, dedup, id, now, now + route.dedup.windowMs);
           if (original !== undefined) {
             ctx.count(now, route.name, "duplicate");
             return { kind: "duplicate", id: original } as const;
           }
         }
-        const id = deps.ids(now);
         store.events.insert({
           id,
           route: route.name,
@@ -180,8 +185,8 @@ export function createIngestor(deps: IngestDeps) {
           dedupKey: dedup,
           orderKey: order,
           nextAttemptAt: firstAttemptAt(route.retry, now),
+          trace,
         });
-        if (dedup !== null && route.dedup) store.dedup.put(route.name, dedup, id, now + route.dedup.windowMs);
         ctx.count(now, route.name, "received");
         ctx.afterCommit(() => {
           gauges.add(route.name, "pending", req.body.length);
