@@ -24,6 +24,7 @@ import { createQueueGauges } from "./stats/gauges.js";
 import { createMetrics } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
+import { syncJsonIndexes } from "./store/json-indexes.js";
 import { createPruner } from "./store/pruner.js";
 import { storageRefusal } from "./store/space.js";
 import { createVerifier, type Verifier } from "./verify/index.js";
@@ -71,6 +72,11 @@ export async function start(options: StartOptions): Promise<Running> {
     syncOffThread: true,
   });
   const store = createStore(opened.db);
+  const indexes = syncJsonIndexes(
+    opened.db,
+    config.routes.flatMap((r) => r.index.map((pointer) => ({ route: r.name, pointer }))),
+  );
+  if (indexes.created.length + indexes.dropped.length > 0) log.info(indexes, "search indexes updated");
   const checkpointer = createCheckpointer({
     db: opened.db,
     walPath: `${config.storage.path}-wal`,
@@ -184,6 +190,7 @@ export async function start(options: StartOptions): Promise<Running> {
           deliverer,
           clock,
           routeNames: config.routes.map((r) => r.name),
+          redeliverMax: config.admin.redeliverMax,
         }),
       ),
     ],

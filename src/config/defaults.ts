@@ -13,7 +13,12 @@ export const DEFAULT_LISTEN: Config["listen"] = {
   maxHeaderBytes: 16 * 1024,
 };
 
-export const DEFAULT_ADMIN: Config["admin"] = { host: "127.0.0.1", port: 9090, token: null };
+export const DEFAULT_ADMIN: Config["admin"] = {
+  host: "127.0.0.1",
+  port: 9090,
+  token: null,
+  redeliverMax: 10_000,
+};
 
 export const DEFAULT_STORAGE: Config["storage"] = {
   path: "./hookbuffer.db",

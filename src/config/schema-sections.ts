@@ -65,12 +65,14 @@ export const adminSchema = z
     host: host.optional(),
     port: port.optional(),
     token: z.string().min(1, { message: "must not be empty (use null for no token)" }).nullable().optional(),
+    redeliver_max: integer(1).optional(),
   })
   .transform((admin, ctx): Config["admin"] => {
     const resolved: Config["admin"] = {
       host: admin.host ?? DEFAULT_ADMIN.host,
       port: admin.port ?? DEFAULT_ADMIN.port,
       token: admin.token ?? DEFAULT_ADMIN.token,
+      redeliverMax: admin.redeliver_max ?? DEFAULT_ADMIN.redeliverMax,
     };
     // The admin API can redeliver and discard events; off this machine it must not be open.
     if (resolved.token === null && !isLoopback(resolved.host)) {

@@ -114,6 +114,8 @@ export interface RouteConfig {
   passthrough: PassthroughMatch[];
   /** Let undici negotiate HTTP/2 with the upstream. */
   http2: boolean;
+  /** Body pointers with a search index (an SQLite expression index on this route's rows). */
+  index: string[];
 }
 
 export interface AlertConfig {
@@ -141,6 +143,8 @@ export interface Config {
     port: number;
     /** Bearer token; required when host is not loopback. */
     token: string | null;
+    /** Most events one bulk redelivery may change; more is refused. */
+    redeliverMax: number;
   };
   storage: {
     path: string;

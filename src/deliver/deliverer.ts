@@ -187,14 +187,14 @@ export function createDeliverer(deps: DelivererDeps) {
         // each other's transitions.
         const before = r.breaker;
         const after = afterAttempt(before, route.breaker, result.failure, probe, clock.now());
-        writeOutcome(store, ctx, route, event, result, update);
+        const stored = writeOutcome(store, ctx, route, event, result, update);
         const breakerChanged = after.state !== before.state || after.probeAt !== before.probeAt;
         if (breakerChanged || after.consecutiveFailures !== before.consecutiveFailures) {
           r.breaker = after;
           saveBreaker(r);
         }
         ctx.afterCommit(() => {
-          claims.settled(r, event, update.status, update.nextAttemptAt);
+          claims.settled(r, event, update.status, update.nextAttemptAt, stored);
           deps.hooks?.attempt?.(route, event, result, update);
           if (breakerChanged) gateChanged(r, before, after);
         });
