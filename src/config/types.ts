@@ -151,7 +151,7 @@ export interface Config {
     synchronous: Synchronous;
     /** Backpressure: refuse ingest above this many pending events, or null. */
     maxPending: number | null;
-    /** Backpressure: refuse ingest above this many stored body bytes, or null. */
+    /** Backpressure: refuse ingest above this many bytes held by undelivered events (bodies and kept responses), or null. */
     maxBytes: number | null;
     /** Storage fault cap: the database file may not grow past this many bytes, or null. */
     maxDbSize: number | null;

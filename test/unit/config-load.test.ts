@@ -35,7 +35,7 @@ describe("loadConfig", () => {
       requestTimeoutMs: 30_000,
       maxHeaderBytes: 16_384,
     });
-    expect(config.admin).toEqual({ host: "127.0.0.1", port: 9090, token: null });
+    expect(config.admin).toEqual({ host: "127.0.0.1", port: 9090, token: null, redeliverMax: 10_000 });
     expect(config.storage.path).toBe("./hookbuffer.db");
     expect(config.storage.synchronous).toBe("full");
     expect(config.routes).toHaveLength(1);
@@ -101,7 +101,7 @@ describe("loadConfig", () => {
     );
     for (const config of [fromEnv, fromFlags]) {
       expect(config.listen).toMatchObject({ host: "::", port: 1 });
-      expect(config.admin).toEqual({ host: "::1", port: 2, token: "t" });
+      expect(config.admin).toEqual({ host: "::1", port: 2, token: "t", redeliverMax: 10_000 });
       expect(config.storage).toMatchObject({ path: "/a.db", synchronous: "normal" });
       expect(config.log.level).toBe("debug");
     }
