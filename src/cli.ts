@@ -4,7 +4,7 @@ import { runAdminCommand } from "./cli/admin-commands.js";
 import type { CliFlags } from "./config/index.js";
 import { isConfigError, loadConfig } from "./config/index.js";
 import { createLogger } from "./log.js";
-import { start } from "./main.js";
+import { StartupError, start } from "./main.js";
 import { DatabaseLockedError } from "./store/index.js";
 
 const USAGE = `hookbuffer: a durable webhook buffer in front of a slow server
@@ -94,18 +94,26 @@ async function main(argv: string[]): Promise<number> {
   return runAdminCommand(first, rest, process.env, process.stdout);
 }
 
+/** What an operator reads when start-up fails: one line (a list only for several config problems). */
+function startupMessage(err: unknown): string {
+  if (isConfigError(err)) {
+    const [only, ...more] = err.issues;
+    return only && more.length === 0 ? `invalid configuration: ${only.path}: ${only.message}` : err.message;
+  }
+  if (err instanceof DatabaseLockedError || err instanceof StartupError) return err.message;
+  const text = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  return `start-up failed: ${text.replace(/\s*\n\s*/g, " ")}${typeof code === "string" ? ` (${code})` : ""}`;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    if (isConfigError(err) || err instanceof DatabaseLockedError) {
-      process.stderr.write(`hookbuffer: ${err.message}\n`);
-    } else {
-      process.stderr.write(
-        `hookbuffer: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-    }
+    process.stderr.write(`hookbuffer: ${startupMessage(err)}\n`);
     process.exitCode = 2;
+    // start() has released what it held; this only bounds the exit if something still lingers.
+    setTimeout(() => process.exit(2), 2_000).unref();
   },
 );

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import type { Logger } from "pino";
 import { createAdminApp } from "./admin/app.js";
 import { createEventsApp } from "./admin/events-app.js";
@@ -9,16 +9,16 @@ import { createMetricsApp } from "./admin/metrics-app.js";
 import { createDashboardApp } from "./admin/ui/app.js";
 import { createAlerter } from "./alerts/alerter.js";
 import { type Clock, systemClock } from "./clock.js";
-import type { Config } from "./config/types.js";
+import { type Config, ConfigError, type ConfigIssue } from "./config/index.js";
 import { createDeliverer } from "./deliver/deliverer.js";
 import { createInlineSender } from "./deliver/sender.js";
 import { createThreadSender } from "./deliver/thread-sender.js";
 import { createUpstream, type Upstream } from "./deliver/upstream.js";
 import { createIdFactory } from "./ids.js";
 import { createIngestApp } from "./ingest/app.js";
-import { listenerOptions } from "./ingest/listener-options.js";
+import { applyServerLimits, listenerOptions, requestErrorResponse } from "./ingest/listener-options.js";
 import { createPassthrough, matchHandshake } from "./ingest/passthrough.js";
-import { createIngestor, createSignatureCheck } from "./ingest/service.js";
+import { createIngestor, createSignatureCheck, type Ingestor } from "./ingest/service.js";
 import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
 import { createMetrics } from "./stats/metrics.js";
@@ -27,6 +27,7 @@ import { createCheckpointer, createStore, createWriter, openDatabase } from "./s
 import { syncJsonIndexes } from "./store/json-indexes.js";
 import { createPruner } from "./store/pruner.js";
 import { storageRefusal } from "./store/space.js";
+import type { Tracing } from "./tracing/index.js";
 import { createVerifier, type Verifier } from "./verify/index.js";
 
 export interface StartOptions {
@@ -45,9 +46,22 @@ export interface Running {
   stop(graceMs?: number): Promise<void>;
 }
 
-function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+/** A start-up failure an operator can act on; its message is one line. */
+export class StartupError extends Error {
+  override readonly name = "StartupError";
+}
+
+function listen(server: Server, port: number, host: string, key: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === "EADDRINUSE"
+          ? "address already in use"
+          : err.code === "EACCES"
+            ? "permission denied"
+            : err.message;
+      reject(new StartupError(`cannot listen on ${host}:${port} (${key}): ${why}`, { cause: err }));
+    });
     server.listen(port, host, () => {
       server.off("error", reject);
       resolve(server.address() as AddressInfo);
@@ -65,6 +79,12 @@ function close(server: Server): Promise<void> {
 /** The composition root: config -> store -> apps -> listeners -> deliverer. */
 export async function start(options: StartOptions): Promise<Running> {
   const { config, log, clock = systemClock } = options;
+  // Before the database is opened: a secret that cannot work is a config error, and nothing is held.
+  const verifiers = createVerifiers(config.routes, clock);
+  // Loaded only when configured: with tracing off the OpenTelemetry SDK is never imported.
+  const tracing: Tracing | null = config.tracing
+    ? await (await import("./tracing/index.js")).startTracing(config.tracing, log)
+    : null;
   const opened = openDatabase({
     path: config.storage.path,
     synchronous: config.storage.synchronous,
@@ -72,11 +92,18 @@ export async function start(options: StartOptions): Promise<Running> {
     syncOffThread: true,
   });
   const store = createStore(opened.db);
-  const indexes = syncJsonIndexes(
-    opened.db,
-    config.routes.flatMap((r) => r.index.map((pointer) => ({ route: r.name, pointer }))),
-  );
-  if (indexes.created.length + indexes.dropped.length > 0) log.info(indexes, "search indexes updated");
+  try {
+    const indexes = syncJsonIndexes(
+      opened.db,
+      config.routes.flatMap((r) => r.index.map((pointer) => ({ route: r.name, pointer }))),
+    );
+    if (indexes.created.length + indexes.dropped.length > 0) log.info(indexes, "search indexes updated");
+  } catch (err) {
+    opened.close();
+    throw new StartupError(`cannot build the search indexes (routes[].index): ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
   const checkpointer = createCheckpointer({
     db: opened.db,
     walPath: `${config.storage.path}-wal`,
@@ -100,11 +127,7 @@ export async function start(options: StartOptions): Promise<Running> {
   });
 
   const upstreams = new Map<string, Upstream>();
-  const verifiers = new Map<string, Verifier>();
-  for (const route of config.routes) {
-    upstreams.set(route.name, createUpstream(route));
-    if (route.verify) verifiers.set(route.name, createVerifier(route.verify, clock));
-  }
+  for (const route of config.routes) upstreams.set(route.name, createUpstream(route));
 
   // Observers read deliverer state lazily, so they can be built before it.
   let routeState: (name: string) => "active" | "paused" | "open" | null = () => null;
@@ -145,9 +168,13 @@ export async function start(options: StartOptions): Promise<Running> {
     clock,
     log,
     hooks,
+    ...(tracing && { tracing: tracing.attempts }),
   });
   routeState = (name) => deliverer.routeState(name)?.state ?? null;
-  const accept = metrics.observeIngest(
+  // The ingest span sits inside the metrics wrapper: the ingestor needs the span's context to store.
+  const observeIngest = (ingestor: Ingestor) =>
+    metrics.observeIngest(tracing ? tracing.observeIngest(ingestor) : ingestor);
+  const accept = observeIngest(
     createIngestor({
       store,
       writer,
@@ -168,10 +195,11 @@ export async function start(options: StartOptions): Promise<Running> {
     routes: config.routes,
     accept,
     bodyLimit: config.listen.bodyLimitBytes,
+    maxHeaders: config.listen.maxHeaders,
     matchHandshake,
     passthrough: createPassthrough({
       upstreams,
-      checkSignature: metrics.observeSignatureCheck(createSignatureCheck({ verifiers, writer, clock })),
+      checkSignature: metrics.observeSignatureCheck(createSignatureCheck({ verifiers, writer, clock, log })),
     }),
   });
   let ready = false;
@@ -215,25 +243,58 @@ export async function start(options: StartOptions): Promise<Running> {
       ),
   });
 
-  const ingestServer = createAdaptorServer({
-    fetch: ingestApp.fetch,
-    createServer,
-    serverOptions: listenerOptions(config.listen),
-  }) as Server;
+  // The adapter's listener on Node's own server, so a request it cannot parse gets a JSON 400.
+  const ingestServer = createServer(
+    listenerOptions(config.listen),
+    getRequestListener(ingestApp.fetch, { errorHandler: requestErrorResponse }),
+  );
+  applyServerLimits(ingestServer, config.listen);
   // The dashboard page sits in front of the admin app: /ui is public (no data), the rest is authed.
   const adminFront = createDashboardApp({ admin: adminApp });
   // The admin listener gets the same slow-client limits: with a token it may face a network too.
-  const adminServer = createAdaptorServer({
-    fetch: adminFront.fetch,
-    createServer,
-    serverOptions: listenerOptions(config.listen),
-  }) as Server;
+  const adminServer = createServer(
+    listenerOptions(config.listen),
+    getRequestListener(adminFront.fetch, { errorHandler: requestErrorResponse }),
+  );
+  applyServerLimits(adminServer, config.listen);
 
+  let stopped: Promise<void> | undefined;
+  let listening = false;
+  function stop(graceMs = 10_000): Promise<void> {
+    stopped ??= (async () => {
+      ready = false;
+      await close(ingestServer);
+      writer.flush();
+      await deliverer.stop(graceMs);
+      await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
+      await pruner.stop();
+      checkpointer.stop();
+      await writer.drain();
+      // After delivery stopped, so the last attempts' spans are in the export.
+      await tracing?.shutdown();
+      await alerter.stop();
+      await close(adminServer);
+      opened.close();
+      // A failed start says why in one line of its own (cli.ts); this line is for a real stop.
+      if (listening) log.info("hookbuffer stopped");
+    })();
+    return stopped;
+  }
+
+  let ingest: AddressInfo;
+  let admin: AddressInfo;
+  try {
+    ingest = await listen(ingestServer, config.listen.port, config.listen.host, "listen.port");
+    admin = await listen(adminServer, config.admin.port, config.admin.host, "admin.port");
+  } catch (err) {
+    // Nothing may outlive a failed start: listeners, threads, the database and its lock.
+    await stop(0);
+    throw err;
+  }
   deliverer.start();
   alerter.start();
   pruner.start();
-  const ingest = await listen(ingestServer, config.listen.port, config.listen.host);
-  const admin = await listen(adminServer, config.admin.port, config.admin.host);
+  listening = true;
   ready = true;
   log.info(
     {
@@ -243,27 +304,26 @@ export async function start(options: StartOptions): Promise<Running> {
     },
     "hookbuffer listening",
   );
+  return { ingest, admin, stop };
+}
 
-  let stopped: Promise<void> | undefined;
-  return {
-    ingest,
-    admin,
-    stop(graceMs = 10_000) {
-      stopped ??= (async () => {
-        ready = false;
-        await close(ingestServer);
-        writer.flush();
-        await deliverer.stop(graceMs);
-        await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
-        await pruner.stop();
-        checkpointer.stop();
-        await writer.drain();
-        await alerter.stop();
-        await close(adminServer);
-        opened.close();
-        log.info("hookbuffer stopped");
-      })();
-      return stopped;
-    },
-  };
+/** One verifier per route with `verify:`; a key that cannot work is reported as a config error. */
+function createVerifiers(routes: Config["routes"], clock: Clock): Map<string, Verifier> {
+  const verifiers = new Map<string, Verifier>();
+  const issues: ConfigIssue[] = [];
+  routes.forEach((route, i) => {
+    if (!route.verify) return;
+    try {
+      verifiers.set(route.name, createVerifier(route.verify, clock));
+    } catch (err) {
+      // The implicit default route is configured at the top level.
+      const key = routes.length === 1 && route.name === "default" ? "verify" : `routes[${i}].verify`;
+      const message = (err as Error).message.replace(/^verify: /, "");
+      const at = /^(secrets\[\d+\]) (.*)$/.exec(message);
+      const hint = route.verify.scheme === "standard-webhooks" ? " (base64, optionally after whsec_)" : "";
+      issues.push(at ? { path: `${key}.${at[1]}`, message: `${at[2]}${hint}` } : { path: key, message });
+    }
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return verifiers;
 }

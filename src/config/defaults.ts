@@ -2,7 +2,7 @@
  * Built-in defaults, the lowest configuration source. Kept in one place so config.example.yaml (whose
  * test loads it) and the code cannot quietly disagree about what "unset" means.
  */
-import type { AlertConfig, Config, RetryPolicy, RouteConfig } from "./types.js";
+import type { AlertConfig, Config, RetryPolicy, RouteConfig, TracingConfig } from "./types.js";
 
 export const DEFAULT_LISTEN: Config["listen"] = {
   host: "0.0.0.0",
@@ -11,6 +11,7 @@ export const DEFAULT_LISTEN: Config["listen"] = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   maxHeaderBytes: 16 * 1024,
+  maxHeaders: 500,
 };
 
 export const DEFAULT_ADMIN: Config["admin"] = {
@@ -34,10 +35,13 @@ export const DEFAULT_SCHEDULE_MS: readonly number[] = [
   0, 30_000, 3_600_000, 21_600_000, 43_200_000, 86_400_000,
 ];
 
+/** The longest wait a Retry-After header (or a route-wide throttle) may impose by default. */
+export const DEFAULT_MAX_DELAY_MS = 3_600_000;
+
 export const DEFAULT_EXPONENTIAL: Omit<Extract<RetryPolicy, { kind: "exponential" }>, "kind" | "maxAgeMs"> = {
   baseMs: 1_000,
   factor: 2,
-  maxDelayMs: 3_600_000,
+  maxDelayMs: DEFAULT_MAX_DELAY_MS,
   maxAttempts: 10,
   jitter: 0.2,
 };
@@ -61,7 +65,12 @@ export const DEFAULT_DELIVERY: Readonly<DeliveryDefaults> = {
   connectTimeoutMs: 10_000,
   dnsTimeoutMs: 5_000,
   concurrency: 8,
-  retry: { kind: "schedule", delaysMs: [...DEFAULT_SCHEDULE_MS], maxAgeMs: null },
+  retry: {
+    kind: "schedule",
+    delaysMs: [...DEFAULT_SCHEDULE_MS],
+    maxDelayMs: DEFAULT_MAX_DELAY_MS,
+    maxAgeMs: null,
+  },
   permanentStatuses: [],
   breaker: { failures: 5, cooldownMs: 30_000, maxCooldownMs: 600_000 },
   ordering: { kind: "none" },
@@ -84,3 +93,9 @@ export const DEFAULT_ALERT_EVENTS: AlertConfig["events"] = [
 export const DEFAULT_ALERT_BACKLOG_AGE_MS = 600_000;
 
 export const DEFAULT_LOG_LEVEL: Config["log"]["level"] = "info";
+
+/** Tracing is off unless `tracing.otlp_endpoint` is set; these fill in the rest when it is. */
+export const DEFAULT_TRACING: Pick<TracingConfig, "serviceName" | "sampleRatio"> = {
+  serviceName: "hookbuffer",
+  sampleRatio: 1,
+};

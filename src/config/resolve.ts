@@ -138,6 +138,7 @@ export function resolveConfig(input: ConfigInput): { config: Config; issues: Con
     routes: resolveRoutes(input, issues),
     deliveryThread: input.delivery_thread ?? true,
     alerts: input.alerts ?? [],
+    tracing: input.tracing ?? null,
     log: input.log,
   };
   checkListenerClash(config, issues);

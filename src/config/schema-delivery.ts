@@ -4,7 +4,12 @@
  * because they are replaced as a whole, never merged key by key.
  */
 import { z } from "zod";
-import { DEFAULT_DEDUP_WINDOW_MS, DEFAULT_EXPONENTIAL, DEFAULT_SCHEDULE_MS } from "./defaults.js";
+import {
+  DEFAULT_DEDUP_WINDOW_MS,
+  DEFAULT_EXPONENTIAL,
+  DEFAULT_MAX_DELAY_MS,
+  DEFAULT_SCHEDULE_MS,
+} from "./defaults.js";
 import {
   decimal,
   duration,
@@ -28,6 +33,7 @@ export const retrySchema = z
   .strictObject({
     schedule: z.array(duration).min(1).optional(),
     exponential: exponentialSchema.optional(),
+    max_delay: positiveDuration.optional(),
     max_age: positiveDuration.nullable().optional(),
   })
   .transform((retry, ctx): RetryPolicy => {
@@ -42,13 +48,26 @@ export const retrySchema = z
     }
     const exp = retry.exponential;
     if (exp === undefined) {
-      return { kind: "schedule", delaysMs: retry.schedule ?? [...DEFAULT_SCHEDULE_MS], maxAgeMs };
+      return {
+        kind: "schedule",
+        delaysMs: retry.schedule ?? [...DEFAULT_SCHEDULE_MS],
+        maxDelayMs: retry.max_delay ?? DEFAULT_MAX_DELAY_MS,
+        maxAgeMs,
+      };
+    }
+    if (exp.max_delay !== undefined && retry.max_delay !== undefined && exp.max_delay !== retry.max_delay) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["max_delay"],
+        message: "differs from exponential.max_delay; set one of them",
+      });
+      return z.NEVER;
     }
     return {
       kind: "exponential",
       baseMs: exp.base ?? DEFAULT_EXPONENTIAL.baseMs,
       factor: exp.factor ?? DEFAULT_EXPONENTIAL.factor,
-      maxDelayMs: exp.max_delay ?? DEFAULT_EXPONENTIAL.maxDelayMs,
+      maxDelayMs: exp.max_delay ?? retry.max_delay ?? DEFAULT_EXPONENTIAL.maxDelayMs,
       maxAttempts: exp.max_attempts ?? DEFAULT_EXPONENTIAL.maxAttempts,
       jitter: exp.jitter ?? DEFAULT_EXPONENTIAL.jitter,
       maxAgeMs,
@@ -74,8 +93,9 @@ const PRESETS = {
   line: { kind: "line" },
   github: { kind: "header", name: "x-github-delivery" },
   stripe: { kind: "json", pointer: "/id" },
-  shopify: { kind: "header", name: "x-shopify-webhook-id" },
-  "standard-webhooks": { kind: "header", name: "webhook-id" },
+  // Shopify's event webhooks drop the X- prefix; Svix sends the Standard Webhooks id as svix-id.
+  shopify: { kind: "header", name: "x-shopify-webhook-id", aliases: ["shopify-webhook-id"] },
+  "standard-webhooks": { kind: "header", name: "webhook-id", aliases: ["svix-id"] },
 } as const satisfies Record<string, DedupSource>;
 
 const presetNames = Object.keys(PRESETS) as [keyof typeof PRESETS, ...Array<keyof typeof PRESETS>];

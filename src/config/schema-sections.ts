@@ -25,6 +25,7 @@ export const listenSchema = z
     headers_timeout: positiveDuration.optional(),
     request_timeout: positiveDuration.optional(),
     max_header_size: size.optional(),
+    max_headers: integer(1, 100_000).optional(),
   })
   .transform((listen, ctx): Config["listen"] => {
     const resolved: Config["listen"] = {
@@ -34,6 +35,7 @@ export const listenSchema = z
       headersTimeoutMs: listen.headers_timeout ?? DEFAULT_LISTEN.headersTimeoutMs,
       requestTimeoutMs: listen.request_timeout ?? DEFAULT_LISTEN.requestTimeoutMs,
       maxHeaderBytes: listen.max_header_size ?? DEFAULT_LISTEN.maxHeaderBytes,
+      maxHeaders: listen.max_headers ?? DEFAULT_LISTEN.maxHeaders,
     };
     // Node's http.createServer throws when headersTimeout exceeds requestTimeout; say so here instead.
     if (resolved.headersTimeoutMs > resolved.requestTimeoutMs) {

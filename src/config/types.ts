@@ -10,6 +10,8 @@ export type RetryPolicy =
       kind: "schedule";
       /** Delay before each attempt: [0] before the first, [1] after the first failure, ... */
       delaysMs: number[];
+      /** Longest wait a Retry-After header or a route-wide throttle may impose (ms). */
+      maxDelayMs: number;
       /** Give up once the event is older than this (ms), or null for no bound. */
       maxAgeMs: number | null;
     }
@@ -19,7 +21,7 @@ export type RetryPolicy =
       baseMs: number;
       /** Multiplier per further failure. */
       factor: number;
-      /** Cap on one delay (ms). */
+      /** Cap on one delay, Retry-After and route-wide throttles included (ms). */
       maxDelayMs: number;
       /** Total attempts, the first included. */
       maxAttempts: number;
@@ -36,7 +38,8 @@ export type Ordering =
   | { kind: "key"; pointer: string };
 
 export type DedupSource =
-  | { kind: "header"; name: string }
+  /** The header's value; `aliases` are read in order when `name` is absent (a provider's other spelling). */
+  | { kind: "header"; name: string; aliases?: readonly string[] }
   | { kind: "json"; pointer: string }
   /** LINE: the sorted set of every `/events/N/webhookEventId` in the body. */
   | { kind: "line" };
@@ -125,6 +128,18 @@ export interface AlertConfig {
   backlogAgeMs: number;
 }
 
+/** OpenTelemetry export (README, Tracing); present only when an endpoint is configured. */
+export interface TracingConfig {
+  /** The OTLP/HTTP traces URL spans are posted to (JSON). */
+  endpoint: string;
+  /** `service.name` of the exported resource. */
+  serviceName: string;
+  /** Share of new traces recorded, 0..1; a continued trace follows its caller's sampled flag. */
+  sampleRatio: number;
+  /** Extra headers on every export request (e.g. a vendor's API key). */
+  headers: Record<string, string>;
+}
+
 export interface Config {
   listen: {
     host: string;
@@ -137,6 +152,8 @@ export interface Config {
     requestTimeoutMs: number;
     /** Largest total header size (bytes). */
     maxHeaderBytes: number;
+    /** Most header fields in one request; more gets 431 (never a silent truncation). */
+    maxHeaders: number;
   };
   admin: {
     host: string;
@@ -169,5 +186,7 @@ export interface Config {
   alerts: AlertConfig[];
   /** Replay webhooks from a worker thread (false: from the main thread, beside ingest). */
   deliveryThread: boolean;
+  /** null: tracing off, and the OpenTelemetry SDK is never loaded. */
+  tracing: TracingConfig | null;
   log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent" };
 }

@@ -21,12 +21,13 @@ export function scheduledDelay(policy: RetryPolicy, attemptsDone: number, random
 }
 
 /**
- * Per Svix, a server's Retry-After (429/503) is honoured but clamped to [delay, 2 x delay], so a
- * hostile or buggy header can neither hammer the upstream nor park an event for a year.
+ * A server's Retry-After (429/503) is honoured: the next attempt waits for the later of the
+ * schedule and the header, but never longer than `maxDelayMs`, so a hostile or buggy header cannot
+ * park an event for a year. The cap bounds only the header, never a delay the schedule asks for.
  */
-export function clampRetryAfter(delayMs: number, retryAfterMs: number | null): number {
+export function honourRetryAfter(delayMs: number, retryAfterMs: number | null, maxDelayMs: number): number {
   if (retryAfterMs === null) return delayMs;
-  return Math.min(Math.max(retryAfterMs, delayMs), 2 * delayMs);
+  return Math.max(delayMs, Math.min(retryAfterMs, maxDelayMs));
 }
 
 export interface NextAttemptInput {
@@ -43,7 +44,7 @@ export interface NextAttemptInput {
 export function nextAttempt(input: NextAttemptInput): NextAttempt {
   const delay = scheduledDelay(input.policy, input.attemptsDone, input.random);
   if (delay === null) return { kind: "give_up", why: "exhausted" };
-  const at = input.now + clampRetryAfter(delay, input.retryAfterMs);
+  const at = input.now + honourRetryAfter(delay, input.retryAfterMs, input.policy.maxDelayMs);
   const { maxAgeMs } = input.policy;
   if (maxAgeMs !== null && at - input.receivedAt > maxAgeMs) return { kind: "give_up", why: "max_age" };
   return { kind: "retry", at };

@@ -18,6 +18,27 @@ export interface DeliveryHooks {
   breaker?(route: RouteConfig, before: BreakerState, after: BreakerState): void;
 }
 
+/**
+ * Tracing of attempts (README, Tracing). `begin` runs before the send and names the attempt's span
+ * (its headers replace the stored `traceparent`/`tracestate`); `end` records that span from the
+ * result's own timing. Null from `begin`: the event carries no trace.
+ */
+export interface AttemptTracing {
+  begin(event: DueEvent): AttemptSpan | null;
+  end(
+    span: AttemptSpan,
+    route: RouteConfig,
+    event: DueEvent,
+    result: AttemptResult,
+    update: EventUpdate,
+  ): void;
+}
+
+/** What `begin` hands back: the headers the attempt carries, opaque otherwise. */
+export interface AttemptSpan {
+  readonly headers: ReadonlyArray<[string, string]>;
+}
+
 export interface DelivererDeps {
   store: Store;
   writer: Writer;
@@ -29,6 +50,8 @@ export interface DelivererDeps {
   log: Logger;
   random?: () => number;
   hooks?: DeliveryHooks;
+  /** Absent with tracing off: then nothing here allocates for it. */
+  tracing?: AttemptTracing;
 }
 
 interface RouteRunner extends RouteQueue {
@@ -82,8 +105,8 @@ export function createDeliverer(deps: DelivererDeps) {
   const idleWaiters: Array<() => void> = [];
   const claims = createClaims({ store, gauges, clock });
 
-  function saveBreaker(r: RouteRunner): void {
-    store.routes.save({ route: r.route.name, ...r.breaker, updatedAt: clock.now() });
+  function saveBreaker(r: RouteRunner, state: BreakerState): void {
+    store.routes.save({ route: r.route.name, ...state, updatedAt: clock.now() });
   }
 
   /**
@@ -150,12 +173,15 @@ export function createDeliverer(deps: DelivererDeps) {
     r.inflight++;
     if (probe) r.probing = true;
     const { route } = r;
+    const span = deps.tracing?.begin(event) ?? null;
+    const extras = replayHeaderExtras(route, event);
+    if (span !== null) extras.push(...span.headers);
     const result = await deps.sender.send(
       route.name,
       {
         url: r.target(event.path, event.query),
         method: event.method,
-        headers: forwardHeaders(event.headers, replayHeaderExtras(route, event)),
+        headers: forwardHeaders(event.headers, extras),
         body: event.body,
       },
       route.timeoutMs,
@@ -164,7 +190,7 @@ export function createDeliverer(deps: DelivererDeps) {
     if (result.aborted) {
       claims.unlease(r, event);
     } else {
-      const done = record(r, event, result, probe);
+      const done = record(r, event, result, probe, span);
       // The next buffered event starts now; a probe waits, since its outcome decides the breaker.
       if (!probe) pump(r);
       await done.catch((err: unknown) => {
@@ -178,22 +204,33 @@ export function createDeliverer(deps: DelivererDeps) {
     pump(r);
   }
 
-  function record(r: RouteRunner, event: DueEvent, result: AttemptResult, probe: boolean): Promise<void> {
+  function record(
+    r: RouteRunner,
+    event: DueEvent,
+    result: AttemptResult,
+    probe: boolean,
+    span: AttemptSpan | null,
+  ): Promise<void> {
     const { route } = r;
     const update = decide(event, result, route, random());
+    // The attempt happened whether or not its outcome commits, so its span is recorded now.
+    if (span !== null) deps.tracing?.end(span, route, event, result, update);
     return writer.run(
       (ctx) => {
-        // The breaker moves at commit time, in commit order, so concurrent attempts cannot overwrite
-        // each other's transitions.
-        const before = r.breaker;
+        // The breaker moves in commit order, so concurrent attempts cannot overwrite each other's
+        // transitions. The op only stages it: r.breaker changes after the commit, once, even when
+        // the batch is replayed op by op.
+        const before = ctx.staged(r, r.breaker);
         const after = afterAttempt(before, route.breaker, result.failure, probe, clock.now());
         const stored = writeOutcome(store, ctx, route, event, result, update);
         const breakerChanged = after.state !== before.state || after.probeAt !== before.probeAt;
-        if (breakerChanged || after.consecutiveFailures !== before.consecutiveFailures) {
-          r.breaker = after;
-          saveBreaker(r);
+        const moved = breakerChanged || after.consecutiveFailures !== before.consecutiveFailures;
+        if (moved) {
+          ctx.stage(r, after);
+          saveBreaker(r, after);
         }
         ctx.afterCommit(() => {
+          if (moved) r.breaker = after;
           claims.settled(r, event, update.status, update.nextAttemptAt, stored);
           deps.hooks?.attempt?.(route, event, result, update);
           if (breakerChanged) gateChanged(r, before, after);
@@ -250,11 +287,15 @@ export function createDeliverer(deps: DelivererDeps) {
     const r = runners.get(name);
     if (!r) return Promise.resolve(null);
     return writer.run((ctx) => {
-      const before = r.breaker;
-      r.breaker = state === "active" ? initialBreaker() : { ...initialBreaker(), state: "paused" };
-      saveBreaker(r);
-      const after = r.breaker;
-      ctx.afterCommit(() => gateChanged(r, before, after));
+      const before = ctx.staged(r, r.breaker);
+      const after: BreakerState =
+        state === "active" ? initialBreaker() : { ...initialBreaker(), state: "paused" };
+      ctx.stage(r, after);
+      saveBreaker(r, after);
+      ctx.afterCommit(() => {
+        r.breaker = after;
+        gateChanged(r, before, after);
+      });
       return after;
     });
   }

@@ -1,6 +1,6 @@
 /**
- * Retry-After (RFC 9110 §10.2.3) is either delay-seconds or an HTTP-date. Clamping the result to
- * the retry schedule is the backoff's job; this only reads the header.
+ * Retry-After (RFC 9110 §10.2.3) is either delay-seconds or an HTTP-date. Weighing it against the
+ * retry schedule and capping it at max_delay is the backoff's job; this only reads the header.
  */
 
 /** delay-seconds = 1*DIGIT; nothing else (no sign, no fraction) is valid. */

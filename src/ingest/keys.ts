@@ -29,8 +29,15 @@ export function dedupKey(
   json: () => unknown,
 ): string | null {
   switch (source.kind) {
-    case "header":
-      return header(source.name) || null;
+    case "header": {
+      const value = header(source.name);
+      if (value || !source.aliases) return value || null;
+      for (const alias of source.aliases) {
+        const other = header(alias);
+        if (other) return other;
+      }
+      return null;
+    }
     case "json":
       return pointerKey(json(), source.pointer);
     case "line": {

@@ -89,7 +89,12 @@ const migrations: string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
-  // 2: the upstream's answer per attempt (its first bytes, capped), bytes stored per event for
+  // 2: the trace context of each event (README, Tracing), NULL when stored with tracing off.
+  `
+  ALTER TABLE events ADD COLUMN trace_parent TEXT;
+  ALTER TABLE events ADD COLUMN trace_state TEXT;
+  `,
+  // 3: the upstream's answer per attempt (its first bytes, capped), bytes stored per event for
   // storage.max_bytes, operator actions per event, and recorded bulk requests for idempotency.
   `
   ALTER TABLE attempts ADD COLUMN response_body BLOB;

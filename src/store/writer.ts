@@ -10,11 +10,23 @@ export interface StatIncrement {
   n: number;
 }
 
-/** What a write operation may do besides SQL: count stats and schedule post-commit effects. */
+/**
+ * What a write operation may do besides SQL: count stats, stage in-memory state for the ops after
+ * it, and schedule post-commit effects.
+ */
 export interface WriteContext {
   count(at: number, route: string, metric: string, detail?: string, n?: number): void;
   /** Runs after the batch commits (in-memory gauges, wake-ups); dropped if it rolls back. */
   afterCommit(fn: () => void): void;
+  /**
+   * The value staged under `key` by an earlier op of this batch, else `current` (the committed
+   * in-memory value). Ops that move shared state (a route's breaker) read it here, so each sees its
+   * predecessors' transitions in commit order, and a batch replayed op by op starts over from the
+   * committed value instead of counting a transition twice.
+   */
+  staged<T>(key: object, current: T): T;
+  /** Stages `value` under `key` for the later ops of this batch; undone if this op rolls back. */
+  stage<T>(key: object, value: T): void;
 }
 
 export type WriteOp<T> = (ctx: WriteContext) => T;
@@ -66,7 +78,8 @@ export interface WriterOptions {
  * Group commit. Ops queued during one event-loop turn share one transaction, so one fsync covers
  * them all (what makes `synchronous=FULL` affordable); each caller resolves only after the commit.
  * If an op throws, the batch is rolled back and replayed with a savepoint per op, so one bad op
- * fails alone. Ops must therefore keep their side effects to SQL and the context.
+ * fails alone. Ops must therefore keep their side effects to SQL and the context: in-memory state
+ * they move is staged in the context and applied by an afterCommit effect, once.
  */
 export function createWriter(options: WriterOptions): Writer {
   const { db } = options;
@@ -146,9 +159,17 @@ export function createWriter(options: WriterOptions): Writer {
   function runBatch(batch: Queued[], isolate: boolean): { results: unknown[]; errors: unknown[] } | null {
     const increments: StatIncrement[] = [];
     const effects: Array<() => void> = [];
+    const staged = new Map<object, unknown>();
+    // What each stage() replaced, so a rolled-back op's staging can be undone.
+    const undo: Array<{ key: object; had: boolean; value: unknown }> = [];
     const ctx: WriteContext = {
       count: (at, route, metric, detail = "", n = 1) => increments.push({ at, route, metric, detail, n }),
       afterCommit: (fn) => effects.push(fn),
+      staged: <T>(key: object, current: T): T => (staged.has(key) ? (staged.get(key) as T) : current),
+      stage: (key, value) => {
+        undo.push({ key, had: staged.has(key), value: staged.get(key) });
+        staged.set(key, value);
+      },
     };
     const results: unknown[] = new Array(batch.length);
     const errors: unknown[] = new Array(batch.length);
@@ -160,7 +181,7 @@ export function createWriter(options: WriterOptions): Writer {
           results[i] = item.op(ctx);
           continue;
         }
-        const mark = [increments.length, effects.length] as const;
+        const mark = [increments.length, effects.length, undo.length] as const;
         savepoint.run();
         try {
           results[i] = item.op(ctx);
@@ -170,6 +191,10 @@ export function createWriter(options: WriterOptions): Writer {
           releaseSavepoint.run();
           increments.length = mark[0];
           effects.length = mark[1];
+          for (const u of undo.splice(mark[2]).reverse()) {
+            if (u.had) staged.set(u.key, u.value);
+            else staged.delete(u.key);
+          }
           errors[i] = err ?? new Error("write failed");
         }
       }

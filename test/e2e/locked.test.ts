@@ -1,7 +1,6 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { type Child, CLI, spawnHookbuffer } from "../helpers/process.js";
+import { type Child, runCli, spawnHookbuffer } from "../helpers/process.js";
 import { tempDir } from "../helpers/temp.js";
 
 let first: Child | undefined;
@@ -12,28 +11,6 @@ afterEach(() => {
   first = undefined;
   dir = undefined;
 });
-
-/** Runs the built CLI to completion; resolves with its exit code and output. */
-function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    proc.stdout.on("data", (c: Buffer) => {
-      output += c.toString();
-    });
-    proc.stderr.on("data", (c: Buffer) => {
-      output += c.toString();
-    });
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-    proc.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
 
 describe("a database locked by another process", () => {
   test("a second hookbuffer on the same database exits non-zero with a clear error; the first keeps serving", async () => {

@@ -14,6 +14,32 @@ export interface Child {
   exited: Promise<number | string>;
 }
 
+/** Runs the built CLI to completion (killed after `timeoutMs`); resolves with its exit code and output. */
+export function runCli(
+  args: string[],
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<{ code: number | null; output: string; ms: number }> {
+  const began = Date.now();
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? "", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    proc.stdout.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    proc.stderr.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 10_000);
+    proc.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, ms: Date.now() - began });
+    });
+  });
+}
+
 /** Spawns the built CLI and waits until it logs that it listens. */
 export async function spawnHookbuffer(args: string[], env: Record<string, string> = {}): Promise<Child> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);

@@ -148,15 +148,32 @@ describe("ingest and delivery", () => {
     expect(stats.queue).toMatchObject({ pending: 0, dead: 1 });
   });
 
-  test("Retry-After on a 503 is honoured within [delay, 2 x delay]", async () => {
+  test.each([
+    ["delay-seconds", () => "2"],
+    // HTTP-date has whole seconds: three seconds ahead is at least two from the failed attempt.
+    ["HTTP-date", () => new Date(Date.now() + 3_000).toUTCString()],
+  ])("Retry-After (%s) on a 503 is honoured over a shorter scheduled step", async (_form, value) => {
     up = await startRecorder();
-    up.reply((_r, n) => (n === 1 ? { status: 503, headers: { "retry-after": "3600" } } : { status: 200 }));
+    up.reply((_r, n) => (n === 1 ? { status: 503, headers: { "retry-after": value() } } : { status: 200 }));
     hb = await startHookbuffer({ yaml: `upstream: ${up.url}\ndelivery: {retry: {schedule: [0s, 300ms]}}\n` });
     await post(`${hb.ingestUrl}/hook`, "{}");
-    await waitFor(() => (up?.requests.length ?? 0) >= 2, 5_000, "the retry");
+    await waitFor(() => (up?.requests.length ?? 0) >= 2, 8_000, "the retry");
     const gap = (up.requests[1]?.at ?? 0) - (up.requests[0]?.at ?? 0);
-    expect(gap).toBeGreaterThanOrEqual(550); // clamped up from 300 ms towards the header ...
-    expect(gap).toBeLessThan(3_000); // ... but never to the hour it asked for
+    expect(gap).toBeGreaterThanOrEqual(1_950); // the header's wait, not the schedule's 300 ms
+    expect(gap).toBeLessThan(4_500);
+  });
+
+  test("a Retry-After beyond retry.max_delay waits max_delay", async () => {
+    up = await startRecorder();
+    up.reply((_r, n) => (n === 1 ? { status: 429, headers: { "retry-after": "3600" } } : { status: 200 }));
+    hb = await startHookbuffer({
+      yaml: `upstream: ${up.url}\ndelivery: {retry: {schedule: [0s, 100ms], max_delay: 1500ms}}\n`,
+    });
+    await post(`${hb.ingestUrl}/hook`, "{}");
+    await waitFor(() => (up?.requests.length ?? 0) >= 2, 8_000, "the retry");
+    const gap = (up.requests[1]?.at ?? 0) - (up.requests[0]?.at ?? 0);
+    expect(gap).toBeGreaterThanOrEqual(1_450);
+    expect(gap).toBeLessThan(3_500); // never the hour it asked for
   });
 
   test("a slow upstream is a request timeout while acks stay immediate", async () => {

@@ -1,8 +1,13 @@
 import { describe, expect, test } from "vitest";
 import type { RetryPolicy } from "../../src/config/types.js";
-import { clampRetryAfter, firstAttemptAt, nextAttempt, scheduledDelay } from "../../src/deliver/backoff.js";
+import { firstAttemptAt, honourRetryAfter, nextAttempt, scheduledDelay } from "../../src/deliver/backoff.js";
 
-const schedule: RetryPolicy = { kind: "schedule", delaysMs: [0, 30_000, 3_600_000], maxAgeMs: null };
+const schedule: RetryPolicy = {
+  kind: "schedule",
+  delaysMs: [0, 30_000, 3_600_000],
+  maxDelayMs: 3_600_000,
+  maxAgeMs: null,
+};
 const exponential: RetryPolicy = {
   kind: "exponential",
   baseMs: 1_000,
@@ -39,11 +44,13 @@ describe("backoff", () => {
     expect(scheduledDelay(exponential, 2, 0.999_999)).toBe(2_400);
   });
 
-  test("Retry-After is clamped to between the scheduled delay and twice it", () => {
-    expect(clampRetryAfter(30_000, null)).toBe(30_000);
-    expect(clampRetryAfter(30_000, 1_000)).toBe(30_000);
-    expect(clampRetryAfter(30_000, 45_000)).toBe(45_000);
-    expect(clampRetryAfter(30_000, 31_536_000_000)).toBe(60_000);
+  test("Retry-After is honoured as the later of schedule and header, the header capped at max_delay", () => {
+    expect(honourRetryAfter(30_000, null, 3_600_000)).toBe(30_000);
+    expect(honourRetryAfter(30_000, 1_000, 3_600_000)).toBe(30_000);
+    expect(honourRetryAfter(1_000, 120_000, 3_600_000)).toBe(120_000);
+    expect(honourRetryAfter(30_000, 31_536_000_000, 3_600_000)).toBe(3_600_000);
+    // The cap bounds the header only: a longer scheduled step stands.
+    expect(honourRetryAfter(21_600_000, 31_536_000_000, 3_600_000)).toBe(21_600_000);
   });
 
   test("max_age turns a retry that would be too late into giving up", () => {

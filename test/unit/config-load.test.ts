@@ -34,6 +34,7 @@ describe("loadConfig", () => {
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       maxHeaderBytes: 16_384,
+      maxHeaders: 500,
     });
     expect(config.admin).toEqual({ host: "127.0.0.1", port: 9090, token: null, redeliverMax: 10_000 });
     expect(config.storage.path).toBe("./hookbuffer.db");
@@ -252,8 +253,8 @@ describe("loadConfig routes", () => {
     ["line", { kind: "line" }],
     ["github", { kind: "header", name: "x-github-delivery" }],
     ["stripe", { kind: "json", pointer: "/id" }],
-    ["shopify", { kind: "header", name: "x-shopify-webhook-id" }],
-    ["standard-webhooks", { kind: "header", name: "webhook-id" }],
+    ["shopify", { kind: "header", name: "x-shopify-webhook-id", aliases: ["shopify-webhook-id"] }],
+    ["standard-webhooks", { kind: "header", name: "webhook-id", aliases: ["svix-id"] }],
   ])("resolves the dedup preset %s to its source with a 24h window", (preset, source) => {
     const [route] = routes(`upstream: ${UPSTREAM}\ndelivery: {dedup: ${preset}}`);
     expect(route?.dedup).toEqual({ source, windowMs: 86_400_000 });
@@ -314,7 +315,12 @@ routes:
       dedup: null,
       ordering: { kind: "fifo" },
     });
-    expect(b?.retry).toEqual({ kind: "schedule", delaysMs: [0, 1_000], maxAgeMs: null });
+    expect(b?.retry).toEqual({
+      kind: "schedule",
+      delaysMs: [0, 1_000],
+      maxDelayMs: 3_600_000,
+      maxAgeMs: null,
+    });
     expect(b?.breaker).toEqual({ failures: 9, cooldownMs: 60_000, maxCooldownMs: 600_000 });
   });
 

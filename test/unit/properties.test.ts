@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { classifyError } from "../../src/classify/classify.js";
 import type { RetryPolicy } from "../../src/config/types.js";
 import { formatDuration, parseDuration, parseSize } from "../../src/config/units.js";
-import { clampRetryAfter, nextAttempt, scheduledDelay } from "../../src/deliver/backoff.js";
+import { honourRetryAfter, nextAttempt, scheduledDelay } from "../../src/deliver/backoff.js";
 import { Details, Reasons } from "../../src/model.js";
 
 type Exponential = Extract<RetryPolicy, { kind: "exponential" }>;
@@ -52,16 +52,18 @@ describe("backoff maths (properties)", () => {
     );
   });
 
-  test("a Retry-After is always clamped into [delay, 2 x delay]", () => {
+  test("a Retry-After never shortens the schedule and never waits past max_delay unless the schedule does", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 2 ** 40 }),
         fc.option(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
-        (delay, retryAfter) => {
-          const clamped = clampRetryAfter(delay, retryAfter);
-          expect(clamped).toBeGreaterThanOrEqual(delay);
-          expect(clamped).toBeLessThanOrEqual(2 * delay);
-          if (retryAfter === null) expect(clamped).toBe(delay);
+        fc.integer({ min: 1, max: 2 ** 40 }),
+        (delay, retryAfter, maxDelay) => {
+          const wait = honourRetryAfter(delay, retryAfter, maxDelay);
+          expect(wait).toBeGreaterThanOrEqual(delay);
+          expect(wait).toBeLessThanOrEqual(Math.max(delay, maxDelay));
+          if (retryAfter === null) expect(wait).toBe(delay);
+          else expect(wait).toBe(Math.max(delay, Math.min(retryAfter, maxDelay)));
         },
       ),
     );

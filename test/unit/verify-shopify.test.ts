@@ -39,6 +39,16 @@ describe("shopify", () => {
     });
   });
 
+  test("reads the unprefixed shopify-hmac-sha256 of Shopify's event webhooks", () => {
+    expect(verify(headers({ "shopify-hmac-sha256": known }), body)).toEqual({ ok: true });
+    expect(verify(headers({ "shopify-hmac-sha256": reference(OTHER, body) }), body)).toMatchObject({
+      code: "bad_signature",
+    });
+    expect(verify(headers({}), body)).toMatchObject({
+      message: "missing x-shopify-hmac-sha256 (or shopify-hmac-sha256) header",
+    });
+  });
+
   test("accepts a signature made with the second secret during a rotation", () => {
     const rotating = createVerifier({ scheme: "shopify", secrets: [OTHER, SECRET], toleranceMs: 0 }, clock);
     expect(rotating(headers({ "x-shopify-hmac-sha256": known }), body).ok).toBe(true);

@@ -89,6 +89,26 @@ describe("standard-webhooks", () => {
     expect(verify(signed(`v1a,${SIGNATURE.slice(3)}`), body)).toMatchObject({ code: "malformed_signature" });
   });
 
+  test("reads Svix's svix-id, svix-timestamp and svix-signature, each winning over its webhook- twin", () => {
+    const svix = { "svix-id": ID, "svix-timestamp": String(T), "svix-signature": SIGNATURE };
+    expect(verify(headers(svix), body)).toEqual({ ok: true });
+    // As in the svix library: the svix- value is the one checked when both are present.
+    expect(verify(headers({ ...svix, "webhook-signature": "v1,AAAA" }), body)).toEqual({ ok: true });
+    expect(
+      verify(headers({ ...svix, "svix-signature": "v1,AAAA", "webhook-signature": SIGNATURE }), body),
+    ).toMatchObject({
+      code: "malformed_signature",
+    });
+    expect(verify(headers({ "svix-id": ID, "svix-timestamp": String(T) }), body)).toMatchObject({
+      code: "missing_signature",
+      message: "missing webhook-signature (or svix-signature) header",
+    });
+    expect(verify(headers({ ...svix, "svix-timestamp": String(T - 301) }), body)).toMatchObject({
+      code: "stale_timestamp",
+      message: expect.stringContaining("svix-timestamp"),
+    });
+  });
+
   test("refuses timestamps more than the tolerance old or ahead", () => {
     for (const ts of [T - 301, T + 301]) {
       expect(

@@ -97,6 +97,24 @@ describe("group-commit writer", () => {
     expect(effects).toEqual(["kept"]);
   });
 
+  test("staged state chains through a batch in op order and is undone with an op that fails", async () => {
+    const writer = createWriter({ db: opened.db });
+    const key = {};
+    const seen: number[] = [];
+    const bump = (fail: boolean) =>
+      writer.run((ctx) => {
+        const n = ctx.staged(key, 0) + 1;
+        ctx.stage(key, n);
+        seen.push(n);
+        if (fail) throw new Error("boom");
+        return n;
+      });
+    const outcomes = await Promise.allSettled([bump(false), bump(true), bump(false)]);
+    // First pass 1, 2 (it throws: rolled back); the op-by-op replay starts over, undoing the failed 2.
+    expect(seen).toEqual([1, 2, 1, 2, 2]);
+    expect(outcomes.map((o) => (o.status === "fulfilled" ? o.value : "failed"))).toEqual([1, "failed", 2]);
+  });
+
   test("with a sync, callers resolve only after a sync that began after their commit", async () => {
     const syncs: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
     const sync = () => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject }));

@@ -1,0 +1,120 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pino from "pino";
+import { afterEach, describe, expect, test } from "vitest";
+import { loadConfig } from "../../src/config/index.js";
+import { createDeliverer } from "../../src/deliver/deliverer.js";
+import { createInlineSender } from "../../src/deliver/sender.js";
+import { createUpstream } from "../../src/deliver/upstream.js";
+import { createQueueGauges } from "../../src/stats/gauges.js";
+import {
+  createStore,
+  createWriter,
+  type OpenedDatabase,
+  openDatabase,
+  type Writer,
+} from "../../src/store/index.js";
+import { waitFor } from "../helpers/hookbuffer.js";
+import { type Recorder, startRecorder } from "../helpers/recorder.js";
+import { tempDir } from "../helpers/temp.js";
+
+let cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+  cleanup = [];
+});
+
+/**
+ * A real group-commit writer where every op the deliverer queues shares its batch with an op that
+ * fails, so each of those batches rolls back and is replayed op by op.
+ */
+function poisoned(writer: Writer): Writer {
+  return {
+    run(op, options) {
+      const result = writer.run(op, options);
+      writer
+        .run(() => {
+          throw new Error("a failing op in the same batch");
+        })
+        .catch(() => undefined);
+      return result;
+    },
+    flush: () => writer.flush(),
+    drain: () => writer.drain(),
+    get queued() {
+      return writer.queued;
+    },
+  };
+}
+
+async function setUp(up: Recorder) {
+  const { dir, remove } = tempDir();
+  const file = join(dir, "config.yaml");
+  writeFileSync(
+    file,
+    `upstream: ${up.url}\ndelivery: {retry: {schedule: [0s, 1h]}, breaker: {failures: 3}}\n`,
+  );
+  const config = loadConfig({ env: {}, flags: { config: file, db: join(dir, "hb.db") } });
+  const route = config.routes[0]!;
+  const opened: OpenedDatabase = openDatabase({ path: config.storage.path, synchronous: "normal" });
+  const store = createStore(opened.db);
+  const writer = createWriter({ db: opened.db });
+  const upstream = createUpstream(route);
+  const deliverer = createDeliverer({
+    store,
+    writer: poisoned(writer),
+    gauges: createQueueGauges(store.events.countByStatus()),
+    routes: config.routes,
+    sender: createInlineSender(new Map([[route.name, upstream]]), Date.now),
+    clock: { now: Date.now },
+    log: pino({ level: "silent" }),
+  });
+  cleanup.push(async () => {
+    await deliverer.stop(1_000);
+    await upstream.close();
+    opened.close();
+    remove();
+  });
+  const insert = (id: string) =>
+    writer.run(() =>
+      store.events.insert({
+        id,
+        route: route.name,
+        receivedAt: Date.now(),
+        method: "POST",
+        path: "/hook",
+        query: "",
+        headers: [],
+        body: Buffer.from("{}"),
+        dedupKey: null,
+        orderKey: null,
+        nextAttemptAt: Date.now(),
+      }),
+    );
+  return { store, deliverer, insert };
+}
+
+describe("breaker state through a replayed write batch", () => {
+  test("a failed attempt whose outcome batch is replayed op by op counts once toward the breaker", async () => {
+    const up = await startRecorder();
+    cleanup.push(() => up.close());
+    up.reply(() => ({ status: 500 }));
+    const { store, deliverer, insert } = await setUp(up);
+    await insert("e1");
+    deliverer.start();
+    await waitFor(() => store.attempts.forEvent("e1").length === 1, 5_000, "the attempt recorded");
+    expect(deliverer.routeState("default")?.consecutiveFailures).toBe(1);
+    expect(store.routes.all()[0]?.consecutiveFailures).toBe(1);
+
+    // Two more failures open the breaker at exactly 3, not earlier.
+    await insert("e2");
+    deliverer.wakeForNew();
+    await waitFor(() => store.attempts.forEvent("e2").length === 1, 5_000, "the second attempt");
+    expect(deliverer.routeState("default")).toMatchObject({ state: "active", consecutiveFailures: 2 });
+    await insert("e3");
+    deliverer.wakeForNew();
+    await waitFor(() => store.attempts.forEvent("e3").length === 1, 5_000, "the third attempt");
+    expect(deliverer.routeState("default")).toMatchObject({ state: "open", consecutiveFailures: 3 });
+    expect(up.requests).toHaveLength(3);
+  });
+});
