@@ -9,7 +9,7 @@ import { createMetricsApp } from "./admin/metrics-app.js";
 import { createDashboardApp } from "./admin/ui/app.js";
 import { createAlerter } from "./alerts/alerter.js";
 import { type Clock, systemClock } from "./clock.js";
-import { type Config, ConfigError, type ConfigIssue } from "./config/index.js";
+import { type Config, ConfigError, type ConfigIssue, configWarnings } from "./config/index.js";
 import { createDeliverer } from "./deliver/deliverer.js";
 import { createInlineSender } from "./deliver/sender.js";
 import { createThreadSender } from "./deliver/thread-sender.js";
@@ -304,6 +304,7 @@ export async function start(options: StartOptions): Promise<Running> {
     },
     "hookbuffer listening",
   );
+  for (const w of configWarnings(config)) log.warn({ route: w.route }, w.message);
   return { ingest, admin, stop };
 }
 

@@ -46,6 +46,9 @@ export const DEFAULT_EXPONENTIAL: Omit<Extract<RetryPolicy, { kind: "exponential
   jitter: 0.2,
 };
 
+/** Every class of failed attempt; by default each one counts toward the breaker. */
+export const BREAKER_COUNT_CLASSES = ["connect", "timeout", "unclassified", "3xx", "4xx", "5xx"] as const;
+
 /** The delivery keys a route inherits; arrays here are copied by the resolver, never shared. */
 export type DeliveryDefaults = Pick<
   RouteConfig,
@@ -72,7 +75,7 @@ export const DEFAULT_DELIVERY: Readonly<DeliveryDefaults> = {
     maxAgeMs: null,
   },
   permanentStatuses: [],
-  breaker: { failures: 5, cooldownMs: 30_000, maxCooldownMs: 600_000 },
+  breaker: { failures: 5, cooldownMs: 30_000, maxCooldownMs: 600_000, count: [...BREAKER_COUNT_CLASSES] },
   ordering: { kind: "none" },
   dedup: null,
 };

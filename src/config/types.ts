@@ -89,7 +89,15 @@ export interface BreakerConfig {
   cooldownMs: number;
   /** Cap for the doubling cooldown (ms). */
   maxCooldownMs: number;
+  /**
+   * Which failed attempts count toward `failures`: outcome classes and single status codes. Any
+   * other failure is neutral (it neither lengthens nor resets the run). Default: every class.
+   */
+  count: BreakerCount[];
 }
+
+/** An outcome class a failed attempt falls in, or one status code (e.g. 429). */
+export type BreakerCount = "connect" | "timeout" | "unclassified" | "3xx" | "4xx" | "5xx" | number;
 
 export interface RouteConfig {
   /** Unique name used in stats, metrics and the admin API. */

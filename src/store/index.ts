@@ -22,10 +22,11 @@ export type {
 export type { EventFilter, HeaderMatch, JsonMatch, TextMatch } from "./event-filter.js";
 export type { ClaimCursor, EventUpdate, NewEvent } from "./events.js";
 export { DatabaseLockedError, type OpenedDatabase, openDatabase } from "./open.js";
+export { PAGE_ROWS, readInPages } from "./paged.js";
 export type { PrunedGroup } from "./retention.js";
 export type { RouteStateRow } from "./route-state.js";
 export type { SpaceUsage } from "./space.js";
-export type { StatSeriesRow, StatTotalRow } from "./stats.js";
+export { type StatKey, type StatQueries, type StatRow, splitWindow } from "./stats.js";
 export { createWriter, type WriteContext, type Writer } from "./writer.js";
 
 /** All SQL lives below this module; callers get prepared, typed queries. */

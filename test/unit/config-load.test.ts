@@ -321,7 +321,12 @@ routes:
       maxDelayMs: 3_600_000,
       maxAgeMs: null,
     });
-    expect(b?.breaker).toEqual({ failures: 9, cooldownMs: 60_000, maxCooldownMs: 600_000 });
+    expect(b?.breaker).toEqual({
+      failures: 9,
+      cooldownMs: 60_000,
+      maxCooldownMs: 600_000,
+      count: ["connect", "timeout", "unclassified", "3xx", "4xx", "5xx"],
+    });
   });
 
   test("clamps connect and DNS deadlines to the attempt timeout", () => {
