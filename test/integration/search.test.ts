@@ -62,7 +62,7 @@ async function start(extra: { yaml?: string[]; routeA?: string; dir?: string } =
     waitFor(
       async () =>
         isSettled((await getJson(`${server.adminUrl}/stats`)).queue) && (await ids("limit=500")).length === n,
-      10_000,
+      15_000,
       `${n} settled events`,
     );
   return { recorder, server, api, ingest, page, ids, settled };
@@ -250,7 +250,7 @@ describe("bulk redelivery by filter", () => {
     recorder.reply(() => ({ status: 200 }));
     const run = await api("POST", "/events/redeliver", filter, { "Idempotency-Key": "op-1" });
     expect(run.json).toEqual({ count: 4, skipped: 0, request_id: "op-1" });
-    await waitFor(async () => (await ids("status=dead")).length === 1, 10_000, "the four redelivered");
+    await waitFor(async () => (await ids("status=dead")).length === 1, 15_000, "the four redelivered");
     expect(recorder.requests.length).toBe(before + 4);
     const detail = (await api<Detail>("GET", `/events/${dead[0]}`)).json;
     expect(detail.history).toEqual([
