@@ -205,6 +205,8 @@ export async function start(options: StartOptions): Promise<Running> {
   let ready = false;
   const adminApp = createAdminApp({
     token: config.admin.token,
+    allowedHosts: config.admin.allowedHosts,
+    bindHost: config.admin.host,
     now: clock.now,
     routeNames: config.routes.map((r) => r.name),
     ready: () => ready,

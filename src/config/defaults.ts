@@ -19,6 +19,7 @@ export const DEFAULT_ADMIN: Config["admin"] = {
   port: 9090,
   token: null,
   redeliverMax: 10_000,
+  allowedHosts: [],
 };
 
 export const DEFAULT_STORAGE: Config["storage"] = {

@@ -166,10 +166,12 @@ export interface Config {
   admin: {
     host: string;
     port: number;
-    /** Bearer token; required when host is not loopback. */
+    /** Bearer token (surrounding whitespace trimmed); required when host is not loopback. */
     token: string | null;
     /** Most events one bulk redelivery may change; more is refused. */
     redeliverMax: number;
+    /** `Host` names accepted besides loopback ones (DNS-rebinding guard). */
+    allowedHosts: string[];
   };
   storage: {
     path: string;
