@@ -250,7 +250,8 @@ describe("bulk redelivery by filter", () => {
     recorder.reply(() => ({ status: 200 }));
     const run = await api("POST", "/events/redeliver", filter, { "Idempotency-Key": "op-1" });
     expect(run.json).toEqual({ count: 4, skipped: 0, request_id: "op-1" });
-    await waitFor(async () => (await ids("status=dead")).length === 1, 15_000, "the four redelivered");
+    await waitFor(async () => (await ids("status=delivered")).length === 5, 15_000, "the four redelivered");
+    expect(await ids("status=dead")).toHaveLength(1);
     expect(recorder.requests.length).toBe(before + 4);
     const detail = (await api<Detail>("GET", `/events/${dead[0]}`)).json;
     expect(detail.history).toEqual([
