@@ -9,7 +9,7 @@ import { createMetricsApp } from "./admin/metrics-app.js";
 import { createDashboardApp } from "./admin/ui/app.js";
 import { createAlerter } from "./alerts/alerter.js";
 import { type Clock, systemClock } from "./clock.js";
-import { type Config, ConfigError, type ConfigIssue } from "./config/index.js";
+import { type Config, ConfigError, type ConfigIssue, configWarnings } from "./config/index.js";
 import { createDeliverer } from "./deliver/deliverer.js";
 import { createInlineSender } from "./deliver/sender.js";
 import { createThreadSender } from "./deliver/thread-sender.js";
@@ -25,6 +25,7 @@ import { createMetrics } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
 import { createFilesystemSpace } from "./store/fs-space.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
+import { syncJsonIndexes } from "./store/json-indexes.js";
 import { createPruner } from "./store/pruner.js";
 import { storageRefusal } from "./store/space.js";
 import type { Tracing } from "./tracing/index.js";
@@ -92,6 +93,18 @@ export async function start(options: StartOptions): Promise<Running> {
     syncOffThread: true,
   });
   const store = createStore(opened.db);
+  try {
+    const indexes = syncJsonIndexes(
+      opened.db,
+      config.routes.flatMap((r) => r.index.map((pointer) => ({ route: r.name, pointer }))),
+    );
+    if (indexes.created.length + indexes.dropped.length > 0) log.info(indexes, "search indexes updated");
+  } catch (err) {
+    opened.close();
+    throw new StartupError(`cannot build the search indexes (routes[].index): ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
   const checkpointer = createCheckpointer({
     db: opened.db,
     walPath: `${config.storage.path}-wal`,
@@ -203,6 +216,8 @@ export async function start(options: StartOptions): Promise<Running> {
   let ready = false;
   const adminApp = createAdminApp({
     token: config.admin.token,
+    allowedHosts: config.admin.allowedHosts,
+    bindHost: config.admin.host,
     now: clock.now,
     routeNames: config.routes.map((r) => r.name),
     ready: () => ready,
@@ -216,6 +231,7 @@ export async function start(options: StartOptions): Promise<Running> {
           deliverer,
           clock,
           routeNames: config.routes.map((r) => r.name),
+          redeliverMax: config.admin.redeliverMax,
         }),
       ),
     ],
@@ -302,6 +318,7 @@ export async function start(options: StartOptions): Promise<Running> {
     },
     "hookbuffer listening",
   );
+  for (const w of configWarnings(config)) log.warn({ route: w.route }, w.message);
   return { ingest, admin, stop };
 }
 

@@ -89,7 +89,15 @@ export interface BreakerConfig {
   cooldownMs: number;
   /** Cap for the doubling cooldown (ms). */
   maxCooldownMs: number;
+  /**
+   * Which failed attempts count toward `failures`: outcome classes and single status codes. Any
+   * other failure is neutral (it neither lengthens nor resets the run). Default: every class.
+   */
+  count: BreakerCount[];
 }
+
+/** An outcome class a failed attempt falls in, or one status code (e.g. 429). */
+export type BreakerCount = "connect" | "timeout" | "unclassified" | "3xx" | "4xx" | "5xx" | number;
 
 export interface RouteConfig {
   /** Unique name used in stats, metrics and the admin API. */
@@ -117,6 +125,8 @@ export interface RouteConfig {
   passthrough: PassthroughMatch[];
   /** Let undici negotiate HTTP/2 with the upstream. */
   http2: boolean;
+  /** Body pointers with a search index (an SQLite expression index on this route's rows). */
+  index: string[];
 }
 
 export interface AlertConfig {
@@ -158,15 +168,19 @@ export interface Config {
   admin: {
     host: string;
     port: number;
-    /** Bearer token; required when host is not loopback. */
+    /** Bearer token (surrounding whitespace trimmed); required when host is not loopback. */
     token: string | null;
+    /** Most events one bulk redelivery may change; more is refused. */
+    redeliverMax: number;
+    /** `Host` names accepted besides loopback ones (DNS-rebinding guard). */
+    allowedHosts: string[];
   };
   storage: {
     path: string;
     synchronous: Synchronous;
     /** Backpressure: refuse ingest above this many pending events, or null. */
     maxPending: number | null;
-    /** Backpressure: refuse ingest above this many stored body bytes, or null. */
+    /** Backpressure: refuse ingest above this many bytes held by undelivered events (bodies and kept responses), or null. */
     maxBytes: number | null;
     /** Storage fault cap: the database file may not grow past this many bytes, or null. */
     maxDbSize: number | null;

@@ -5,7 +5,13 @@ import type { RouteConfig } from "../config/types.js";
 import type { AttemptResult, DueEvent } from "../model.js";
 import type { QueueGauges } from "../stats/gauges.js";
 import type { EventUpdate, Store, Writer } from "../store/index.js";
-import { afterAttempt, allowance, type BreakerState, initialBreaker } from "./breaker.js";
+import {
+  afterAttempt,
+  allowance,
+  type BreakerState,
+  countsTowardBreaker,
+  initialBreaker,
+} from "./breaker.js";
 import { createClaims, type RouteQueue, routeQueue } from "./claims.js";
 import { decide } from "./decide.js";
 import { forwardHeaders, targetFor } from "./headers.js";
@@ -238,8 +244,8 @@ export function createDeliverer(deps: DelivererDeps) {
         // transitions. The op only stages it: r.breaker changes after the commit, once, even when
         // the batch is replayed op by op.
         const before = ctx.staged(r, r.breaker);
-        const after = afterAttempt(before, route.breaker, result.failure, probe, clock.now());
-        writeOutcome(store, ctx, route, event, result, update);
+        const after = breakerAfter(route, before, result, probe);
+        const stored = writeOutcome(store, ctx, route, event, result, update);
         const breakerChanged = after.state !== before.state || after.probeAt !== before.probeAt;
         const moved = breakerChanged || after.consecutiveFailures !== before.consecutiveFailures;
         if (moved) {
@@ -248,7 +254,7 @@ export function createDeliverer(deps: DelivererDeps) {
         }
         ctx.afterCommit(() => {
           if (moved) r.breaker = after;
-          claims.settled(r, event, update.status, update.nextAttemptAt);
+          claims.settled(r, event, update.status, update.nextAttemptAt, stored);
           deps.hooks?.attempt?.(route, event, result, update);
           if (breakerChanged) gateChanged(r, before, after);
         });
@@ -256,6 +262,18 @@ export function createDeliverer(deps: DelivererDeps) {
       },
       { lazy: route.ordering.kind === "none" },
     );
+  }
+
+  /**
+   * The breaker after an attempt. A failure `breaker.count` leaves out is neutral; as a half-open
+   * probe it closes the breaker, since the upstream answered.
+   */
+  function breakerAfter(route: RouteConfig, s: BreakerState, result: AttemptResult, probe: boolean) {
+    const { failure } = result;
+    if (failure === null || countsTowardBreaker(route.breaker, failure, result.statusCode)) {
+      return afterAttempt(s, route.breaker, failure, probe, clock.now());
+    }
+    return probe ? afterAttempt(s, route.breaker, null, probe, clock.now()) : s;
   }
 
   /** After a committed gate change: log it, hand back prefetched events, re-arm the timer. */
