@@ -25,5 +25,8 @@ export function fanOutHooks(log: Logger, ...observers: DeliveryHooks[]): Deliver
       for (const o of observers)
         if (o.throttle) guard("throttle", () => o.throttle?.(route, status, started));
     },
+    outcomesStalled(stall) {
+      for (const o of observers) if (o.outcomesStalled) guard("stall", () => o.outcomesStalled?.(stall));
+    },
   };
 }

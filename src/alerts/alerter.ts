@@ -7,6 +7,9 @@ import {
   backlogOld,
   breakerClosed,
   breakerOpened,
+  type StorageProblem,
+  storageFailing,
+  storageRecovered,
   throttled,
   wentDead,
 } from "./messages.js";
@@ -132,7 +135,21 @@ export function createAlerter(deps: AlerterDeps) {
       // Once per episode: its start. Its end is in the log and in /stats.
       if (started) send("throttled", throttled(route.name, status, deps.now()));
     },
+    outcomesStalled(stall) {
+      storage("outcomes_unrecorded", stall === null ? null : (stall.code ?? "write failed"));
+    },
   };
+
+  const storageEpisodes = new Set<StorageProblem>();
+  /** A storage problem starts (`detail`) or ends (null); alerts once each per episode. */
+  function storage(problem: StorageProblem, detail: string | null): void {
+    if (detail !== null && !storageEpisodes.has(problem)) {
+      storageEpisodes.add(problem);
+      send("storage_failing", storageFailing(problem, detail, deps.now()));
+    } else if (detail === null && storageEpisodes.delete(problem)) {
+      send("storage_recovered", storageRecovered(problem, deps.now()));
+    }
+  }
 
   return {
     hooks,
@@ -146,6 +163,7 @@ export function createAlerter(deps: AlerterDeps) {
       );
       checker.unref();
     },
+    storage,
     /** Runs the backlog check now (tests, and the first check at start-up). */
     checkBacklog,
     /** Stops timers and cuts in-flight posts short; resolves once they have settled. */

@@ -14,7 +14,13 @@ export const DEFAULT_LISTEN: Config["listen"] = {
   maxHeaders: 500,
 };
 
-export const DEFAULT_ADMIN: Config["admin"] = { host: "127.0.0.1", port: 9090, token: null };
+export const DEFAULT_ADMIN: Config["admin"] = {
+  host: "127.0.0.1",
+  port: 9090,
+  token: null,
+  redeliverMax: 10_000,
+  allowedHosts: [],
+};
 
 export const DEFAULT_STORAGE: Config["storage"] = {
   path: "./hookbuffer.db",
@@ -88,6 +94,8 @@ export const DEFAULT_ALERT_EVENTS: AlertConfig["events"] = [
   "breaker_closed",
   "backlog_age",
   "dead",
+  "storage_failing",
+  "storage_recovered",
   "throttled",
 ];
 

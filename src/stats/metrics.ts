@@ -18,6 +18,8 @@ export interface MetricsDeps {
   /** The route's rate limit and throttle, with the due events it holds back now. */
   throttle: (route: string) => (ThrottleStatus & { held: number }) | null;
   now: () => number;
+  /** Attempt outcomes held in memory because the database cannot take writes. */
+  unrecordedOutcomes?: () => number;
   /** Register Node's process metrics too (off in tests that build many registries). */
   processMetrics?: boolean;
 }
@@ -169,6 +171,14 @@ export function createMetrics(deps: MetricsDeps) {
     registers,
     collect() {
       for (const name of deps.routes) this.set({ route: name }, deps.throttle(name)?.held ?? 0);
+    },
+  });
+  new Gauge({
+    name: "hookbuffer_unrecorded_outcomes",
+    help: "Attempt outcomes kept in memory because the database cannot take writes (above 0: delivery is paused).",
+    registers,
+    collect() {
+      this.set(deps.unrecordedOutcomes?.() ?? 0);
     },
   });
 
