@@ -18,6 +18,7 @@ export const DEFAULT_ADMIN: Config["admin"] = {
   host: "127.0.0.1",
   port: 9090,
   token: null,
+  redeliverMax: 10_000,
   allowedHosts: [],
 };
 
@@ -91,6 +92,8 @@ export const DEFAULT_ALERT_EVENTS: AlertConfig["events"] = [
   "breaker_closed",
   "backlog_age",
   "dead",
+  "storage_failing",
+  "storage_recovered",
 ];
 
 export const DEFAULT_ALERT_BACKLOG_AGE_MS = 600_000;

@@ -66,6 +66,7 @@ function resolveRoute(
     ...mergeDelivery(input.delivery, route.delivery),
     verify: route.verify ?? null,
     ...proxying(route.passthrough, route.handshake_paths, `routes[${index}].`, issues),
+    index: [...new Set(route.index ?? [])],
     http2: first(route.upstream_http2, input.upstream_http2) ?? false,
   };
 }
@@ -113,6 +114,7 @@ function resolveRoutes(input: ConfigInput, issues: ConfigIssue[]): RouteConfig[]
         ...mergeDelivery(input.delivery, undefined),
         verify: input.verify ?? null,
         ...proxying(input.passthrough, input.handshake_paths, "", issues),
+        index: [...new Set(input.index ?? [])],
         http2: input.upstream_http2 ?? false,
       },
     ];
@@ -122,6 +124,7 @@ function resolveRoutes(input: ConfigInput, issues: ConfigIssue[]): RouteConfig[]
     verify: input.verify != null,
     passthrough: input.passthrough === false || (input.passthrough?.length ?? 0) > 0,
     handshake_paths: input.handshake_paths !== undefined,
+    index: (input.index?.length ?? 0) > 0,
   };
   for (const [key, isSet] of Object.entries(defaultRouteOnly)) {
     if (isSet)

@@ -6,7 +6,13 @@
 import { z } from "zod";
 import { deliverySchema } from "./schema-delivery.js";
 import { boolean, httpUrl } from "./schema-fields.js";
-import { handshakePathsSchema, passthroughListSchema, routeSchema, verifySchema } from "./schema-route.js";
+import {
+  handshakePathsSchema,
+  indexPointer,
+  passthroughListSchema,
+  routeSchema,
+  verifySchema,
+} from "./schema-route.js";
 import { adminSchema, alertSchema, listenSchema, logSchema, storageSchema } from "./schema-sections.js";
 import { tracingSchema } from "./schema-tracing.js";
 
@@ -33,6 +39,8 @@ export const configSchema = z.strictObject({
   passthrough: passthroughListSchema.optional(),
   /** Default route only. */
   handshake_paths: handshakePathsSchema.optional(),
+  /** Default route only. */
+  index: z.array(indexPointer).optional(),
   // Parsed even when absent, so each section's own defaults and checks (admin token) always run.
   listen: sectionWithDefaults(listenSchema),
   admin: sectionWithDefaults(adminSchema),
