@@ -19,6 +19,7 @@ import { createIngestApp } from "./ingest/app.js";
 import { listenerOptions } from "./ingest/listener-options.js";
 import { createPassthrough, matchHandshake } from "./ingest/passthrough.js";
 import { createIngestor, createSignatureCheck } from "./ingest/service.js";
+import { createTimestampNotice } from "./ingest/timestamp-notice.js";
 import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
 import { createMetrics } from "./stats/metrics.js";
@@ -27,6 +28,7 @@ import { createCheckpointer, createStore, createWriter, openDatabase } from "./s
 import { createPruner } from "./store/pruner.js";
 import { storageRefusal } from "./store/space.js";
 import { createVerifier, type Verifier } from "./verify/index.js";
+import { createResigners } from "./verify/resign.js";
 
 export interface StartOptions {
   config: Config;
@@ -140,7 +142,7 @@ export async function start(options: StartOptions): Promise<Running> {
         now: clock.now,
         ...(options.sendThreadScript && { script: options.sendThreadScript }),
       })
-    : createInlineSender(upstreams, clock.now);
+    : createInlineSender(upstreams, clock.now, createResigners(config.routes));
   const deliverer = createDeliverer({
     store,
     writer,
@@ -163,6 +165,7 @@ export async function start(options: StartOptions): Promise<Running> {
       limits: config.storage,
       verifiers,
       onStored: deliverer.wakeForNew,
+      noticeTimestamps: createTimestampNotice(log),
       ...(config.storage.maxDbSize !== null && {
         storageRefusal: (incoming) => storageRefusal(store.space.usage(), incoming),
         onStorageFull: pruner.relieve,

@@ -39,6 +39,8 @@ export interface IngestDeps {
   storageRefusal?: (incoming: number) => string | null;
   /** Called when a webhook is refused because the database is full (starts early pruning). */
   onStorageFull?: () => void;
+  /** Sees each accepted request's headers (warns once about timestamped signatures on unverified routes). */
+  noticeTimestamps?: (route: RouteConfig, headers: Array<[string, string]>) => void;
 }
 
 /**
@@ -101,6 +103,7 @@ export function createIngestor(deps: IngestDeps) {
   return async function accept(route: RouteConfig, req: CapturedRequest): Promise<IngestResult> {
     const rejection = checkSignature(route, req);
     if (rejection) return rejection;
+    deps.noticeTimestamps?.(route, req.headers);
 
     const full = overLimit(req.body.length);
     if (full !== null) {
