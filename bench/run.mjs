@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only=ingest,delivery,e2e,backlog,stats] [--delivery-thread=false]:
+// npm run bench [-- --quick] [--only=ingest,delivery,e2e,backlog,stats,tracing] [--delivery-thread=false]:
 // hookbuffer's figures side by side with baselines measured in the same
 // run, as ratios. Every server is its own process; the load generator is another. Writes a JSON
 // file to bench/results/ and prints a table.
@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { runJson, sleep, startServer } from "./lib/proc.mjs";
 import { seedEvents, seedStats } from "./lib/seed.mjs";
+import { tracingRows, tracingSection } from "./tracing.mjs";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv
@@ -59,8 +60,12 @@ function machine() {
   };
 }
 
-function hookbufferConfig(upstreamPort, concurrency = 8) {
-  const path = join(work, `config-${upstreamPort}-${concurrency}.yaml`);
+/**
+ * hookbuffer with every ingest feature on: a LINE-verified route, LINE dedup, an ordering key,
+ * stats and metrics (always on). `extra` is YAML appended at the top level.
+ */
+function hookbufferConfig(upstreamPort, concurrency = 8, extra = "") {
+  const path = join(work, `config-${upstreamPort}-${concurrency}-${configs++}.yaml`);
   writeFileSync(
     path,
     `upstream: http://127.0.0.1:${upstreamPort}
@@ -68,20 +73,23 @@ routes:
   - name: line
     path: /callback
     verify: {scheme: line, secret: bench-channel-secret}
-    delivery: {dedup: line, concurrency: ${concurrency}}
+    delivery: {dedup: line, concurrency: ${concurrency}, ordering: {key: /events/0/source/userId}}
 log: {level: warn}
 delivery_thread: ${deliveryThread}
-`,
+${extra}`,
   );
   return path;
 }
+let configs = 0;
 
-async function startHookbuffer(db, upstreamPort, concurrency = 8) {
+async function startHookbuffer(db, upstreamPort, concurrency = 8, { synchronous = "full", extra = "" } = {}) {
   return startServer(CLI, [
     "--config",
-    hookbufferConfig(upstreamPort, concurrency),
+    hookbufferConfig(upstreamPort, concurrency, extra),
     "--db",
     db,
+    "--synchronous",
+    synchronous,
     "--host",
     "127.0.0.1",
     "--port",
@@ -116,44 +124,105 @@ const load = (port, seconds, rate = 0, connections = 50) =>
     String(Math.max(50_000, Math.round((rate || 20_000) * seconds * 1.3))),
   ]);
 
+const countRows = (db) => {
+  const conn = new Database(db);
+  try {
+    return conn.prepare("SELECT COUNT(*) FROM events").pluck().get();
+  } finally {
+    conn.close();
+  }
+};
+
+/**
+ * The ingest contenders, each measured once per round, rounds interleaved so a slow stretch of a
+ * shared machine hits all of them alike. `start(db)` resolves to a started server; contenders that
+ * store (`stores: true`) have their rows counted against the 2xx answers. Add a contender here.
+ */
+const ingestContenders = [
+  {
+    name: "bare",
+    label: "bare Hono, c.req.arrayBuffer()",
+    start: () => startServer(join(here, "servers/bare-hono.mjs")),
+  },
+  {
+    name: "bareIncoming",
+    label: "bare Hono, body read from IncomingMessage",
+    start: () => startServer(join(here, "servers/bare-hono.mjs"), [], { READ: "incoming" }),
+  },
+  ...["full", "normal"].flatMap((sync) => [
+    {
+      name: `groupCommit-${sync}`,
+      label: `minimal group commit, ${sync}`,
+      sync,
+      stores: true,
+      start: (db) => startServer(join(here, "servers/group-commit.mjs"), [], { SYNC: sync, DB: db }),
+    },
+    {
+      name: `hookbuffer-${sync}`,
+      label: `hookbuffer, ${sync} (verify, dedup, ordering key, stats)`,
+      sync,
+      stores: true,
+      hookbuffer: true,
+      start: async (db) => {
+        const hb = await startHookbuffer(db, 9, 8, { synchronous: sync }); // upstream unused:
+        await admin(hb, "POST", "/routes/line/pause"); // the route is paused
+        return hb;
+      },
+    },
+  ]),
+];
+
+const spread = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+
 async function ingestSection() {
-  const runs = { bare: [], batched: [], hookbuffer: [] };
+  const runs = Object.fromEntries(ingestContenders.map((c) => [c.name, []]));
   for (let r = 0; r < P.runs; r++) {
-    for (const [name, script] of [
-      ["bare", "servers/bare-hono.mjs"],
-      ["batched", "servers/batched-hono.mjs"],
-    ]) {
-      const s = await startServer(join(here, script));
+    // Each round starts one further along the list, so no contender always runs first or last.
+    for (let k = 0; k < ingestContenders.length; k++) {
+      const c = ingestContenders[(k + r) % ingestContenders.length];
+      const db = join(work, `ingest-${c.name}-${r}.db`);
+      const s = await c.start(db);
       await warm(s.port);
-      runs[name].push(await load(s.port, P.seconds));
-      await s.stop("SIGKILL");
+      const before = c.stores ? countRows(db) : 0;
+      const cpu0 = s.cpuMs();
+      const res = await load(s.port, P.seconds);
+      // The server's CPU time (all threads) per answered request: less at the mercy of other load
+      // on the machine than the rate is.
+      const cpuUs = ((s.cpuMs() - cpu0) * 1000) / Math.max(1, res.total);
+      await s.stop(c.hookbuffer ? "SIGTERM" : "SIGKILL");
+      const run = { round: r, ...res, cpuUs };
+      if (c.stores) {
+        run.stored = countRows(db) - before;
+        run.lost = Math.max(0, res.ok - run.stored);
+      }
+      runs[c.name].push(run);
     }
-    const db = join(work, `ingest-${r}.db`);
-    const hb = await startHookbuffer(db, 9); // upstream unused: the route is paused below
-    await admin(hb, "POST", "/routes/line/pause");
-    await warm(hb.port);
-    const warmed = (await admin(hb, "GET", "/stats")).queue.pending;
-    const res = await load(hb.port, P.seconds);
-    await hb.stop();
-    const stored =
-      new Database(db, { readonly: true }).prepare("SELECT COUNT(*) FROM events").pluck().get() - warmed;
-    runs.hookbuffer.push({ ...res, stored, lost: res.ok - stored });
     log(
-      `ingest run ${r + 1}: bare ${runs.bare[r].rps.toFixed(0)}/s, hookbuffer ${res.rps.toFixed(0)}/s (stored ${stored} of ${res.ok} acked)`,
+      `ingest round ${r + 1}: ${ingestContenders.map((c) => `${c.name} ${runs[c.name][r].rps.toFixed(0)}/s`).join(", ")}`,
     );
   }
-  const pick = (xs) => xs.find((x) => x.rps === median(xs.map((y) => y.rps)));
-  const bare = pick(runs.bare);
-  const batched = pick(runs.batched);
-  const hb = pick(runs.hookbuffer);
-  results.ingest = {
-    bare,
-    batched,
-    hookbuffer: hb,
-    ratio: hb.rps / bare.rps,
-    ratioVsBatched: hb.rps / batched.rps,
-    lost: runs.hookbuffer.reduce((s, x) => s + Math.max(0, x.lost), 0),
-  };
+  const summary = {};
+  for (const c of ingestContenders) {
+    const xs = runs[c.name];
+    summary[c.name] = {
+      label: c.label,
+      rps: spread(xs.map((x) => x.rps)),
+      p50: spread(xs.map((x) => x.latency.p50)),
+      p99: spread(xs.map((x) => x.latency.p99)),
+      cpuUs: spread(xs.map((x) => x.cpuUs)),
+      non2xx: xs.reduce((s, x) => s + x.non2xx + x.errors + x.timeouts, 0),
+      ...(c.stores && { lost: xs.reduce((s, x) => s + x.lost, 0) }),
+    };
+  }
+  // Ratios round by round (both figures from the same stretch of time), then their median.
+  const ratio = (a, b) => spread(runs[a].map((x, i) => x.rps / runs[b][i].rps));
+  results.ingest = { runs, summary, ratios: { bareIncoming: { bare: ratio("bareIncoming", "bare") } } };
+  for (const c of ingestContenders.filter((x) => x.hookbuffer)) {
+    results.ingest.ratios[c.name] = {
+      bare: ratio(c.name, "bare"),
+      groupCommit: ratio(c.name, `groupCommit-${c.sync}`),
+    };
+  }
 }
 
 /** The upstream's answered-request count and CPU time so far. */
@@ -346,25 +415,19 @@ function table() {
   const rows = [];
   const i = results.ingest;
   if (i) {
-    rows.push([
-      "ingest: bare Hono baseline",
-      `${f(i.bare.rps)} req/s`,
-      `p50 ${i.bare.latency.p50} / p99 ${i.bare.latency.p99} / max ${i.bare.latency.max} ms`,
-      "1.00x",
-    ]);
-    rows.push([
-      "ingest: Hono answering once per turn",
-      `${f(i.batched.rps)} req/s`,
-      `p50 ${i.batched.latency.p50} / p99 ${i.batched.latency.p99} / max ${i.batched.latency.max} ms`,
-      `${f(i.batched.rps / i.bare.rps, 2)}x`,
-    ]);
-    rows.push([
-      "ingest: hookbuffer (FULL, verify, dedup, stats)",
-      `${f(i.hookbuffer.rps)} req/s`,
-      `p50 ${i.hookbuffer.latency.p50} / p99 ${i.hookbuffer.latency.p99} / max ${i.hookbuffer.latency.max} ms`,
-      `${f(i.ratio, 2)}x (${f(i.ratioVsBatched, 2)}x of per-turn)`,
-    ]);
-    rows.push(["ingest: acknowledged but not stored", `${i.lost}`, "rows counted against 2xx", ""]);
+    const range = (x, d = 0) => `${f(x.median, d)} (${f(x.min, d)}-${f(x.max, d)})`;
+    for (const c of ingestContenders) {
+      const x = i.summary[c.name];
+      const r = i.ratios[c.name];
+      rows.push([
+        `ingest: ${x.label}`,
+        `${range(x.rps)} req/s`,
+        `p50 ${range(x.p50)} / p99 ${range(x.p99)} ms; CPU ${range(x.cpuUs)} us/req${x.lost === undefined ? "" : `; acked, not stored: ${x.lost}`}${x.non2xx ? `; not 2xx: ${x.non2xx}` : ""}`,
+        [r?.groupCommit && `${range(r.groupCommit, 2)}x of group commit`, r && `${range(r.bare, 2)}x of bare`]
+          .filter(Boolean)
+          .join(", "),
+      ]);
+    }
   }
   for (const d of results.delivery ?? []) {
     rows.push([
@@ -390,14 +453,14 @@ function table() {
     ]);
   }
   const b = results.backlog;
-  if (b && i) {
+  if (b) {
     rows.push([`backlog of ${b.events}: start-up`, `${f(b.startupMs)} ms`, "", ""]);
     rows.push([`backlog of ${b.events}: RSS`, `${f(b.rssAfterLoadMb)} MB`, `idle ${f(b.rssIdleMb)} MB`, ""]);
     rows.push([
       `backlog of ${b.events}: ingest`,
       `${f(b.ingest.rps)} req/s`,
       `p99 ${b.ingest.latency.p99} ms`,
-      `${f(b.ingest.rps / i.hookbuffer.rps, 2)}x of empty db`,
+      i ? `${f(b.ingest.rps / i.summary["hookbuffer-full"].rps.median, 2)}x of empty db` : "",
     ]);
     rows.push([
       `backlog of ${b.events}: claim next due`,
@@ -416,6 +479,7 @@ function table() {
     ]);
     rows.push(["/metrics", `${f(s.metricsMs, 1)} ms`, "", ""]);
   }
+  rows.push(...tracingRows(results.tracing));
   const w = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => String(r[c]).length)));
   const line = (r) => `| ${r.map((x, c) => String(x).padEnd(w[c])).join(" | ")} |`;
   return [
@@ -425,13 +489,24 @@ function table() {
   ].join("\n");
 }
 
+/** The sections, in running order, by their --only= name. A new section is one more entry. */
+const sections = [
+  ["ingest", ingestSection],
+  ["delivery", deliverySection],
+  ["e2e", endToEndSection],
+  ["backlog", backlogSection],
+  ["stats", statsSection],
+  [
+    "tracing",
+    async () => {
+      results.tracing = await tracingSection({ ...P, work, startHookbuffer, admin, warm, load, log });
+    },
+  ],
+];
+
 try {
   const t = performance.now();
-  if (want("ingest")) await ingestSection();
-  if (want("delivery")) await deliverySection();
-  if (want("e2e")) await endToEndSection();
-  if (want("backlog")) await backlogSection();
-  if (want("stats")) await statsSection();
+  for (const [name, section] of sections) if (want(name)) await section();
   results.seconds = (performance.now() - t) / 1000;
   const dir = join(here, "results");
   mkdirSync(dir, { recursive: true });

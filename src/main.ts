@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import type { Logger } from "pino";
 import { createAdminApp } from "./admin/app.js";
 import { createEventsApp } from "./admin/events-app.js";
@@ -9,16 +9,16 @@ import { createMetricsApp } from "./admin/metrics-app.js";
 import { createDashboardApp } from "./admin/ui/app.js";
 import { createAlerter } from "./alerts/alerter.js";
 import { type Clock, systemClock } from "./clock.js";
-import { type Config, ConfigError, type ConfigIssue } from "./config/index.js";
+import { type Config, ConfigError, type ConfigIssue, configWarnings } from "./config/index.js";
 import { createDeliverer } from "./deliver/deliverer.js";
 import { createInlineSender } from "./deliver/sender.js";
 import { createThreadSender } from "./deliver/thread-sender.js";
 import { createUpstream, type Upstream } from "./deliver/upstream.js";
 import { createIdFactory } from "./ids.js";
 import { createIngestApp } from "./ingest/app.js";
-import { listenerOptions } from "./ingest/listener-options.js";
+import { applyServerLimits, listenerOptions, requestErrorResponse } from "./ingest/listener-options.js";
 import { createPassthrough, matchHandshake } from "./ingest/passthrough.js";
-import { createIngestor, createSignatureCheck } from "./ingest/service.js";
+import { createIngestor, createSignatureCheck, type Ingestor } from "./ingest/service.js";
 import { createTimestampNotice } from "./ingest/timestamp-notice.js";
 import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
@@ -27,6 +27,7 @@ import { buildStats } from "./stats/report.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
 import { createPruner } from "./store/pruner.js";
 import { storageRefusal } from "./store/space.js";
+import type { Tracing } from "./tracing/index.js";
 import { createVerifier, type Verifier } from "./verify/index.js";
 import { createResigners } from "./verify/resign.js";
 
@@ -81,6 +82,10 @@ export async function start(options: StartOptions): Promise<Running> {
   const { config, log, clock = systemClock } = options;
   // Before the database is opened: a secret that cannot work is a config error, and nothing is held.
   const verifiers = createVerifiers(config.routes, clock);
+  // Loaded only when configured: with tracing off the OpenTelemetry SDK is never imported.
+  const tracing: Tracing | null = config.tracing
+    ? await (await import("./tracing/index.js")).startTracing(config.tracing, log)
+    : null;
   const opened = openDatabase({
     path: config.storage.path,
     synchronous: config.storage.synchronous,
@@ -152,9 +157,13 @@ export async function start(options: StartOptions): Promise<Running> {
     clock,
     log,
     hooks,
+    ...(tracing && { tracing: tracing.attempts }),
   });
   routeState = (name) => deliverer.routeState(name)?.state ?? null;
-  const accept = metrics.observeIngest(
+  // The ingest span sits inside the metrics wrapper: the ingestor needs the span's context to store.
+  const observeIngest = (ingestor: Ingestor) =>
+    metrics.observeIngest(tracing ? tracing.observeIngest(ingestor) : ingestor);
+  const accept = observeIngest(
     createIngestor({
       store,
       writer,
@@ -176,15 +185,18 @@ export async function start(options: StartOptions): Promise<Running> {
     routes: config.routes,
     accept,
     bodyLimit: config.listen.bodyLimitBytes,
+    maxHeaders: config.listen.maxHeaders,
     matchHandshake,
     passthrough: createPassthrough({
       upstreams,
-      checkSignature: metrics.observeSignatureCheck(createSignatureCheck({ verifiers, writer, clock })),
+      checkSignature: metrics.observeSignatureCheck(createSignatureCheck({ verifiers, writer, clock, log })),
     }),
   });
   let ready = false;
   const adminApp = createAdminApp({
     token: config.admin.token,
+    allowedHosts: config.admin.allowedHosts,
+    bindHost: config.admin.host,
     now: clock.now,
     routeNames: config.routes.map((r) => r.name),
     ready: () => ready,
@@ -222,19 +234,20 @@ export async function start(options: StartOptions): Promise<Running> {
       ),
   });
 
-  const ingestServer = createAdaptorServer({
-    fetch: ingestApp.fetch,
-    createServer,
-    serverOptions: listenerOptions(config.listen),
-  }) as Server;
+  // The adapter's listener on Node's own server, so a request it cannot parse gets a JSON 400.
+  const ingestServer = createServer(
+    listenerOptions(config.listen),
+    getRequestListener(ingestApp.fetch, { errorHandler: requestErrorResponse }),
+  );
+  applyServerLimits(ingestServer, config.listen);
   // The dashboard page sits in front of the admin app: /ui is public (no data), the rest is authed.
   const adminFront = createDashboardApp({ admin: adminApp });
   // The admin listener gets the same slow-client limits: with a token it may face a network too.
-  const adminServer = createAdaptorServer({
-    fetch: adminFront.fetch,
-    createServer,
-    serverOptions: listenerOptions(config.listen),
-  }) as Server;
+  const adminServer = createServer(
+    listenerOptions(config.listen),
+    getRequestListener(adminFront.fetch, { errorHandler: requestErrorResponse }),
+  );
+  applyServerLimits(adminServer, config.listen);
 
   let stopped: Promise<void> | undefined;
   let listening = false;
@@ -248,6 +261,8 @@ export async function start(options: StartOptions): Promise<Running> {
       await pruner.stop();
       checkpointer.stop();
       await writer.drain();
+      // After delivery stopped, so the last attempts' spans are in the export.
+      await tracing?.shutdown();
       await alerter.stop();
       await close(adminServer);
       opened.close();
@@ -280,6 +295,7 @@ export async function start(options: StartOptions): Promise<Running> {
     },
     "hookbuffer listening",
   );
+  for (const w of configWarnings(config)) log.warn({ route: w.route }, w.message);
   return { ingest, admin, stop };
 }
 

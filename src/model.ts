@@ -105,7 +105,19 @@ export type DueEvent = Pick<
 > & {
   /** Body length in bytes; kept apart because the body itself may be handed to the delivery thread. */
   size: number;
+  /** The trace the event belongs to, when it was stored with tracing on. */
+  trace?: StoredTrace | null;
 };
+
+/**
+ * The trace context stored with an event at ingest (README, Tracing): the ingest span as a W3C
+ * `traceparent` (its trace id and span id are what every attempt span continues) and the
+ * `tracestate` that came with the request.
+ */
+export interface StoredTrace {
+  parent: string;
+  state: string | null;
+}
 
 /** The result of one delivery attempt. `send` always resolves to one of these; it never throws. */
 export interface AttemptResult {

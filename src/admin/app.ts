@@ -1,13 +1,17 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { StatsQuery, StatsReport } from "../stats/report.js";
-import { defaultBucketMs } from "../stats/report.js";
+import { defaultBucketMs, MAX_POINTS } from "../stats/report.js";
 import { bearerAuth } from "./auth.js";
+import { adminBodyLimit, crossSiteGuard, hostGuard } from "./guard.js";
 
 export interface AdminAppDeps {
   token: string | null;
+  /** `admin.allowed_hosts` and `admin.host`, for the Host check (see guard.ts). */
+  allowedHosts?: string[];
+  bindHost?: string;
   now: () => number;
-  stats: (q: StatsQuery) => StatsReport;
+  stats: (q: StatsQuery) => Promise<StatsReport>;
   /** Route names, to validate `?route=`. */
   routeNames: string[];
   /** False while starting or stopping. */
@@ -19,11 +23,18 @@ export interface AdminAppDeps {
 export const apiError = (status: 400 | 401 | 404 | 409 | 422 | 500 | 503, code: string, message: string) =>
   new HTTPException(status, { res: Response.json({ error: { code, message } }, { status }) });
 
+/** The range a JavaScript Date can hold (about 275,000 years either side of 1970). */
+const MAX_TIME_MS = 8.64e15;
+
 function parseTime(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === "") return fallback;
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (Number.isNaN(ms))
-    throw apiError(400, "bad_query", `${name} must be an ISO time or epoch ms, got ${value}`);
+  if (Number.isNaN(ms) || Math.abs(ms) > MAX_TIME_MS)
+    throw apiError(
+      400,
+      "bad_query",
+      `${name} must be an ISO time or epoch ms (up to ${MAX_TIME_MS}), got ${value}`,
+    );
   return ms;
 }
 
@@ -31,11 +42,13 @@ function parseBucket(value: string | undefined, windowMs: number): number {
   if (value === undefined || value === "") return defaultBucketMs(windowMs);
   const m = /^(\d+)(m|h|d)$/.exec(value);
   const minutes = m ? Number(m[1]) * { m: 1, h: 60, d: 1440 }[m[2] as "m" | "h" | "d"] : Number.NaN;
-  if (!(minutes >= 1) || windowMs / (minutes * 60_000) > 10_000) {
+  if (!(minutes >= 1)) throw apiError(400, "bad_query", `bucket must be like 1m, 5m, 1h or 1d, got ${value}`);
+  const points = Math.ceil(windowMs / (minutes * 60_000));
+  if (points > MAX_POINTS) {
     throw apiError(
       400,
       "bad_query",
-      `bucket must be like 1m, 5m, 1h or 1d (at most 10000 points), got ${value}`,
+      `bucket ${value} gives ${points} points over this window; at most ${MAX_POINTS} points per request (use a wider bucket, a shorter window, or leave bucket out to have one chosen)`,
     );
   }
   return minutes * 60_000;
@@ -45,12 +58,23 @@ function parseBucket(value: string | undefined, windowMs: number): number {
 export function createAdminApp(deps: AdminAppDeps): Hono {
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // Order: who may ask (Host), how much (body), who asks (token), from where and how (browser).
+  app.use(
+    "*",
+    hostGuard({
+      allowedHosts: deps.allowedHosts ?? [],
+      bindHost: deps.bindHost ?? "127.0.0.1",
+      tokenSet: deps.token !== null,
+    }),
+  );
+  app.use("*", adminBodyLimit());
   app.use("*", bearerAuth(deps.token));
+  app.use("*", crossSiteGuard());
   app.get("/readyz", (c) =>
     deps.ready() ? c.json({ status: "ready" }) : c.json({ status: "not ready" }, 503),
   );
 
-  app.get("/stats", (c) => {
+  app.get("/stats", async (c) => {
     const now = deps.now();
     const to = parseTime(c.req.query("to"), "to", now);
     const from = parseTime(c.req.query("from"), "from", to - 86_400_000);
@@ -58,7 +82,8 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
     const route = c.req.query("route") || null;
     if (route !== null && !deps.routeNames.includes(route))
       throw apiError(404, "no_route", `no route named ${route}`);
-    return c.json(deps.stats({ from, to, route, bucketMs: parseBucket(c.req.query("bucket"), to - from) }));
+    const bucketMs = parseBucket(c.req.query("bucket"), to - from);
+    return c.json(await deps.stats({ from, to, route, bucketMs }));
   });
 
   for (const sub of deps.mount ?? []) app.route("/", sub);

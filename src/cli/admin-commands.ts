@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { EventJson, RouteJson } from "../admin/event-json.js";
 import type { StatsReport } from "../stats/report.js";
@@ -15,11 +16,12 @@ export const ADMIN_USAGE = `Admin commands (talk to a running hookbuffer's admin
   hookbuffer pause <route>
   hookbuffer resume <route>
 Options: --admin-url URL (env HOOKBUFFER_ADMIN_URL, default http://127.0.0.1:9090)
-         --token T (env HOOKBUFFER_ADMIN_TOKEN)`;
+         --token-file FILE (env HOOKBUFFER_ADMIN_TOKEN_FILE), or --token T (env HOOKBUFFER_ADMIN_TOKEN)`;
 
 const COMMON = {
   "admin-url": { type: "string" },
   token: { type: "string" },
+  "token-file": { type: "string" },
   json: { type: "boolean" },
 } as const;
 const FILTERS = {
@@ -47,7 +49,8 @@ function client(baseUrl: string, token: string | undefined): Call {
   return async (method, path, body) => {
     const headers: Record<string, string> = { accept: "application/json" };
     if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers["content-type"] = "application/json";
+    // The admin API refuses a change without a JSON content type (its cross-site guard).
+    if (method !== "GET") headers["content-type"] = "application/json";
     const init: RequestInit = { method, headers };
     if (body !== undefined) init.body = JSON.stringify(body);
     let res: Response;
@@ -73,6 +76,20 @@ function client(baseUrl: string, token: string | undefined): Call {
   };
 }
 
+/**
+ * The token to send: `--token-file` / HOOKBUFFER_ADMIN_TOKEN_FILE (kept out of `ps`), else
+ * `--token` / HOOKBUFFER_ADMIN_TOKEN; trimmed, as a file usually ends in a newline.
+ */
+function adminToken(v: Connection, env: Env): string | undefined {
+  const file = v["token-file"] ?? (env.HOOKBUFFER_ADMIN_TOKEN_FILE || undefined);
+  if (file === undefined) return (v.token ?? env.HOOKBUFFER_ADMIN_TOKEN)?.trim() || undefined;
+  try {
+    return readFileSync(file, "utf8").trim() || undefined;
+  } catch (err) {
+    throw new UsageError(`cannot read the token file ${file}: ${(err as { code?: string }).code ?? err}`);
+  }
+}
+
 /** Query string from the flags that were given, in a stable order. */
 function query(values: Record<string, unknown>, keys: string[]): string {
   const q = new URLSearchParams();
@@ -90,11 +107,9 @@ function onePositional(positionals: string[], what: string): string {
   return first;
 }
 
-type Command = (
-  args: string[],
-  call: (v: { "admin-url"?: string; token?: string }) => Call,
-  out: Stream,
-) => Promise<void>;
+type Connection = { "admin-url"?: string; token?: string; "token-file"?: string };
+
+type Command = (args: string[], call: (v: Connection) => Call, out: Stream) => Promise<void>;
 
 const print = (out: Stream, text: string) => out.write(`${text}\n`);
 const printJson = (out: Stream, value: unknown) => print(out, JSON.stringify(value, null, 2));
@@ -187,11 +202,8 @@ export async function runAdminCommand(
     err.write(`hookbuffer: unknown command ${name}\n\n${ADMIN_USAGE}\n`);
     return 2;
   }
-  const connect = (v: { "admin-url"?: string; token?: string }) =>
-    client(
-      v["admin-url"] ?? env.HOOKBUFFER_ADMIN_URL ?? "http://127.0.0.1:9090",
-      v.token ?? env.HOOKBUFFER_ADMIN_TOKEN,
-    );
+  const connect = (v: Connection) =>
+    client(v["admin-url"] ?? env.HOOKBUFFER_ADMIN_URL ?? "http://127.0.0.1:9090", adminToken(v, env));
   try {
     await command(args, connect, out);
     return 0;

@@ -2,7 +2,7 @@
  * Built-in defaults, the lowest configuration source. Kept in one place so config.example.yaml (whose
  * test loads it) and the code cannot quietly disagree about what "unset" means.
  */
-import type { AlertConfig, Config, RetryPolicy, RouteConfig } from "./types.js";
+import type { AlertConfig, Config, RetryPolicy, RouteConfig, TracingConfig } from "./types.js";
 
 export const DEFAULT_LISTEN: Config["listen"] = {
   host: "0.0.0.0",
@@ -11,9 +11,15 @@ export const DEFAULT_LISTEN: Config["listen"] = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   maxHeaderBytes: 16 * 1024,
+  maxHeaders: 500,
 };
 
-export const DEFAULT_ADMIN: Config["admin"] = { host: "127.0.0.1", port: 9090, token: null };
+export const DEFAULT_ADMIN: Config["admin"] = {
+  host: "127.0.0.1",
+  port: 9090,
+  token: null,
+  allowedHosts: [],
+};
 
 export const DEFAULT_STORAGE: Config["storage"] = {
   path: "./hookbuffer.db",
@@ -39,6 +45,9 @@ export const DEFAULT_EXPONENTIAL: Omit<Extract<RetryPolicy, { kind: "exponential
   maxAttempts: 10,
   jitter: 0.2,
 };
+
+/** Every class of failed attempt; by default each one counts toward the breaker. */
+export const BREAKER_COUNT_CLASSES = ["connect", "timeout", "unclassified", "3xx", "4xx", "5xx"] as const;
 
 /** The delivery keys a route inherits; arrays here are copied by the resolver, never shared. */
 export type DeliveryDefaults = Pick<
@@ -66,7 +75,7 @@ export const DEFAULT_DELIVERY: Readonly<DeliveryDefaults> = {
     maxAgeMs: null,
   },
   permanentStatuses: [],
-  breaker: { failures: 5, cooldownMs: 30_000, maxCooldownMs: 600_000 },
+  breaker: { failures: 5, cooldownMs: 30_000, maxCooldownMs: 600_000, count: [...BREAKER_COUNT_CLASSES] },
   ordering: { kind: "none" },
   dedup: null,
 };
@@ -87,3 +96,9 @@ export const DEFAULT_ALERT_EVENTS: AlertConfig["events"] = [
 export const DEFAULT_ALERT_BACKLOG_AGE_MS = 600_000;
 
 export const DEFAULT_LOG_LEVEL: Config["log"]["level"] = "info";
+
+/** Tracing is off unless `tracing.otlp_endpoint` is set; these fill in the rest when it is. */
+export const DEFAULT_TRACING: Pick<TracingConfig, "serviceName" | "sampleRatio"> = {
+  serviceName: "hookbuffer",
+  sampleRatio: 1,
+};

@@ -42,6 +42,7 @@ export function mergeDelivery(
       cooldownMs,
       // The cooldown doubles up to this cap; a cap below the first cooldown would shrink it instead.
       maxCooldownMs: Math.max(maxCooldownMs, cooldownMs),
+      count: [...new Set(first(route?.breaker?.count, global?.breaker?.count) ?? d.breaker.count)],
     },
     ordering: first(route?.ordering, global?.ordering) ?? d.ordering,
     dedup: first(route?.dedup, global?.dedup) ?? d.dedup,
@@ -135,6 +136,7 @@ export function resolveConfig(input: ConfigInput): { config: Config; issues: Con
     routes: resolveRoutes(input, issues),
     deliveryThread: input.delivery_thread ?? true,
     alerts: input.alerts ?? [],
+    tracing: input.tracing ?? null,
     log: input.log,
   };
   checkListenerClash(config, issues);

@@ -25,6 +25,7 @@ export const listenSchema = z
     headers_timeout: positiveDuration.optional(),
     request_timeout: positiveDuration.optional(),
     max_header_size: size.optional(),
+    max_headers: integer(1, 100_000).optional(),
   })
   .transform((listen, ctx): Config["listen"] => {
     const resolved: Config["listen"] = {
@@ -34,6 +35,7 @@ export const listenSchema = z
       headersTimeoutMs: listen.headers_timeout ?? DEFAULT_LISTEN.headersTimeoutMs,
       requestTimeoutMs: listen.request_timeout ?? DEFAULT_LISTEN.requestTimeoutMs,
       maxHeaderBytes: listen.max_header_size ?? DEFAULT_LISTEN.maxHeaderBytes,
+      maxHeaders: listen.max_headers ?? DEFAULT_LISTEN.maxHeaders,
     };
     // Node's http.createServer throws when headersTimeout exceeds requestTimeout; say so here instead.
     if (resolved.headersTimeoutMs > resolved.requestTimeoutMs) {
@@ -64,13 +66,29 @@ export const adminSchema = z
   .strictObject({
     host: host.optional(),
     port: port.optional(),
-    token: z.string().min(1, { message: "must not be empty (use null for no token)" }).nullable().optional(),
+    // A token read from a file or a secret mount usually ends in a newline no client would send.
+    token: z
+      .string()
+      .transform((token) => token.trim())
+      .pipe(z.string().min(1, { message: "must not be empty (use null for no token)" }))
+      .nullable()
+      .optional(),
+    allowed_hosts: z
+      .array(
+        z
+          .string()
+          .trim()
+          .toLowerCase()
+          .regex(/^[a-z0-9.:[\]-]+$/, { message: "expected a host name without port or scheme" }),
+      )
+      .optional(),
   })
   .transform((admin, ctx): Config["admin"] => {
     const resolved: Config["admin"] = {
       host: admin.host ?? DEFAULT_ADMIN.host,
       port: admin.port ?? DEFAULT_ADMIN.port,
       token: admin.token ?? DEFAULT_ADMIN.token,
+      allowedHosts: [...new Set(admin.allowed_hosts ?? DEFAULT_ADMIN.allowedHosts)],
     };
     // The admin API can redeliver and discard events; off this machine it must not be open.
     if (resolved.token === null && !isLoopback(resolved.host)) {

@@ -8,6 +8,7 @@ import { deliverySchema } from "./schema-delivery.js";
 import { boolean, httpUrl } from "./schema-fields.js";
 import { passthroughSchema, routeSchema, verifySchema } from "./schema-route.js";
 import { adminSchema, alertSchema, listenSchema, logSchema, storageSchema } from "./schema-sections.js";
+import { tracingSchema } from "./schema-tracing.js";
 
 /**
  * A YAML key whose children are all commented out parses as null; read that as "not set" rather
@@ -39,6 +40,7 @@ export const configSchema = z.strictObject({
     z.array(routeSchema).min(1, { message: "list at least one route, or remove routes:" }),
   ),
   alerts: absentIfNull(z.array(alertSchema)),
+  tracing: absentIfNull(tracingSchema),
   log: sectionWithDefaults(logSchema),
 });
 

@@ -99,7 +99,15 @@ export interface BreakerConfig {
   cooldownMs: number;
   /** Cap for the doubling cooldown (ms). */
   maxCooldownMs: number;
+  /**
+   * Which failed attempts count toward `failures`: outcome classes and single status codes. Any
+   * other failure is neutral (it neither lengthens nor resets the run). Default: every class.
+   */
+  count: BreakerCount[];
 }
+
+/** An outcome class a failed attempt falls in, or one status code (e.g. 429). */
+export type BreakerCount = "connect" | "timeout" | "unclassified" | "3xx" | "4xx" | "5xx" | number;
 
 export interface RouteConfig {
   /** Unique name used in stats, metrics and the admin API. */
@@ -136,6 +144,18 @@ export interface AlertConfig {
   backlogAgeMs: number;
 }
 
+/** OpenTelemetry export (README, Tracing); present only when an endpoint is configured. */
+export interface TracingConfig {
+  /** The OTLP/HTTP traces URL spans are posted to (JSON). */
+  endpoint: string;
+  /** `service.name` of the exported resource. */
+  serviceName: string;
+  /** Share of new traces recorded, 0..1; a continued trace follows its caller's sampled flag. */
+  sampleRatio: number;
+  /** Extra headers on every export request (e.g. a vendor's API key). */
+  headers: Record<string, string>;
+}
+
 export interface Config {
   listen: {
     host: string;
@@ -148,12 +168,16 @@ export interface Config {
     requestTimeoutMs: number;
     /** Largest total header size (bytes). */
     maxHeaderBytes: number;
+    /** Most header fields in one request; more gets 431 (never a silent truncation). */
+    maxHeaders: number;
   };
   admin: {
     host: string;
     port: number;
-    /** Bearer token; required when host is not loopback. */
+    /** Bearer token (surrounding whitespace trimmed); required when host is not loopback. */
     token: string | null;
+    /** `Host` names accepted besides loopback ones (DNS-rebinding guard). */
+    allowedHosts: string[];
   };
   storage: {
     path: string;
@@ -178,5 +202,7 @@ export interface Config {
   alerts: AlertConfig[];
   /** Replay webhooks from a worker thread (false: from the main thread, beside ingest). */
   deliveryThread: boolean;
+  /** null: tracing off, and the OpenTelemetry SDK is never loaded. */
+  tracing: TracingConfig | null;
   log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent" };
 }

@@ -5,7 +5,13 @@ import type { RouteConfig } from "../config/types.js";
 import type { AttemptResult, DueEvent } from "../model.js";
 import type { QueueGauges } from "../stats/gauges.js";
 import type { EventUpdate, Store, Writer } from "../store/index.js";
-import { afterAttempt, allowance, type BreakerState, initialBreaker } from "./breaker.js";
+import {
+  afterAttempt,
+  allowance,
+  type BreakerState,
+  countsTowardBreaker,
+  initialBreaker,
+} from "./breaker.js";
 import { createClaims, type RouteQueue, routeQueue } from "./claims.js";
 import { decide } from "./decide.js";
 import { forwardHeaders, targetFor } from "./headers.js";
@@ -16,6 +22,27 @@ import type { Sender } from "./sender.js";
 export interface DeliveryHooks {
   attempt?(route: RouteConfig, event: DueEvent, result: AttemptResult, update: EventUpdate): void;
   breaker?(route: RouteConfig, before: BreakerState, after: BreakerState): void;
+}
+
+/**
+ * Tracing of attempts (README, Tracing). `begin` runs before the send and names the attempt's span
+ * (its headers replace the stored `traceparent`/`tracestate`); `end` records that span from the
+ * result's own timing. Null from `begin`: the event carries no trace.
+ */
+export interface AttemptTracing {
+  begin(event: DueEvent): AttemptSpan | null;
+  end(
+    span: AttemptSpan,
+    route: RouteConfig,
+    event: DueEvent,
+    result: AttemptResult,
+    update: EventUpdate,
+  ): void;
+}
+
+/** What `begin` hands back: the headers the attempt carries, opaque otherwise. */
+export interface AttemptSpan {
+  readonly headers: ReadonlyArray<[string, string]>;
 }
 
 export interface DelivererDeps {
@@ -29,6 +56,8 @@ export interface DelivererDeps {
   log: Logger;
   random?: () => number;
   hooks?: DeliveryHooks;
+  /** Absent with tracing off: then nothing here allocates for it. */
+  tracing?: AttemptTracing;
 }
 
 interface RouteRunner extends RouteQueue {
@@ -150,12 +179,15 @@ export function createDeliverer(deps: DelivererDeps) {
     r.inflight++;
     if (probe) r.probing = true;
     const { route } = r;
+    const span = deps.tracing?.begin(event) ?? null;
+    const extras = replayHeaderExtras(route, event);
+    if (span !== null) extras.push(...span.headers);
     const result = await deps.sender.send(
       route.name,
       {
         url: r.target(event.path, event.query),
         method: event.method,
-        headers: forwardHeaders(event.headers, replayHeaderExtras(route, event)),
+        headers: forwardHeaders(event.headers, extras),
         body: event.body,
       },
       route.timeoutMs,
@@ -164,7 +196,7 @@ export function createDeliverer(deps: DelivererDeps) {
     if (result.aborted) {
       claims.unlease(r, event);
     } else {
-      const done = record(r, event, result, probe);
+      const done = record(r, event, result, probe, span);
       // The next buffered event starts now; a probe waits, since its outcome decides the breaker.
       if (!probe) pump(r);
       await done.catch((err: unknown) => {
@@ -178,16 +210,24 @@ export function createDeliverer(deps: DelivererDeps) {
     pump(r);
   }
 
-  function record(r: RouteRunner, event: DueEvent, result: AttemptResult, probe: boolean): Promise<void> {
+  function record(
+    r: RouteRunner,
+    event: DueEvent,
+    result: AttemptResult,
+    probe: boolean,
+    span: AttemptSpan | null,
+  ): Promise<void> {
     const { route } = r;
     const update = decide(event, result, route, random());
+    // The attempt happened whether or not its outcome commits, so its span is recorded now.
+    if (span !== null) deps.tracing?.end(span, route, event, result, update);
     return writer.run(
       (ctx) => {
         // The breaker moves in commit order, so concurrent attempts cannot overwrite each other's
         // transitions. The op only stages it: r.breaker changes after the commit, once, even when
         // the batch is replayed op by op.
         const before = ctx.staged(r, r.breaker);
-        const after = afterAttempt(before, route.breaker, result.failure, probe, clock.now());
+        const after = breakerAfter(route, before, result, probe);
         writeOutcome(store, ctx, route, event, result, update);
         const breakerChanged = after.state !== before.state || after.probeAt !== before.probeAt;
         const moved = breakerChanged || after.consecutiveFailures !== before.consecutiveFailures;
@@ -205,6 +245,18 @@ export function createDeliverer(deps: DelivererDeps) {
       },
       { lazy: route.ordering.kind === "none" },
     );
+  }
+
+  /**
+   * The breaker after an attempt. A failure `breaker.count` leaves out is neutral; as a half-open
+   * probe it closes the breaker, since the upstream answered.
+   */
+  function breakerAfter(route: RouteConfig, s: BreakerState, result: AttemptResult, probe: boolean) {
+    const { failure } = result;
+    if (failure === null || countsTowardBreaker(route.breaker, failure, result.statusCode)) {
+      return afterAttempt(s, route.breaker, failure, probe, clock.now());
+    }
+    return probe ? afterAttempt(s, route.breaker, null, probe, clock.now()) : s;
   }
 
   /** After a committed gate change: log it, hand back prefetched events, re-arm the timer. */

@@ -45,8 +45,23 @@ function connectionOptions(headers: Array<[string, string]>): Set<string> {
 const OWN_PREFIX = "x-hookbuffer-";
 
 /**
+ * Whether a lower-cased name is in our namespace once `_` is read as `-`: CGI/WSGI-style upstreams
+ * map both to `HTTP_X_HOOKBUFFER_...`, so `X_Hookbuffer_Verified` would pass as ours. Compared in
+ * place, without building a new string per header.
+ */
+function isOwnName(lower: string): boolean {
+  if (lower.length < OWN_PREFIX.length) return false;
+  for (let i = 0; i < OWN_PREFIX.length; i += 1) {
+    const code = lower.charCodeAt(i);
+    if (code !== OWN_PREFIX.charCodeAt(i) && !(code === 0x5f && OWN_PREFIX.charCodeAt(i) === 0x2d))
+      return false;
+  }
+  return true;
+}
+
+/**
  * The original headers in order and original case, duplicates kept, minus hop-by-hop fields and
- * minus any `X-Hookbuffer-*`; then `extra`. A name in `extra` also replaces every original header
+ * minus any `X-Hookbuffer-*` (also spelt with `_`); then `extra`. A name in `extra` also replaces every original header
  * of that name.
  */
 export function forwardHeaders(
@@ -57,7 +72,7 @@ export function forwardHeaders(
   const replaced = new Set(extra.map(([name]) => name.toLowerCase()));
   const kept = original.filter(([name]) => {
     const lower = name.toLowerCase();
-    return !DROPPED.has(lower) && !named.has(lower) && !replaced.has(lower) && !lower.startsWith(OWN_PREFIX);
+    return !DROPPED.has(lower) && !named.has(lower) && !replaced.has(lower) && !isOwnName(lower);
   });
   return [...kept, ...extra];
 }

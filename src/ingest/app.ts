@@ -2,8 +2,15 @@ import type { HttpBindings } from "@hono/node-server";
 import { Hono } from "hono";
 import type { RouteConfig } from "../config/types.js";
 import type { CapturedRequest } from "../model.js";
-import { BadRequestTargetError, BodyTooLargeError, captureFetch, captureNode } from "./capture.js";
+import {
+  BadRequestTargetError,
+  BodyTooLargeError,
+  captureFetch,
+  captureNode,
+  TooManyHeadersError,
+} from "./capture.js";
 import type { Handshake } from "./passthrough.js";
+import { pathProblem } from "./path-form.js";
 import { createRouteMatcher } from "./routes.js";
 import type { Ingestor } from "./service.js";
 
@@ -21,6 +28,8 @@ export interface IngestAppDeps {
   accept: Ingestor;
   /** Largest accepted body in bytes. */
   bodyLimit: number;
+  /** Most header fields a request may carry (`listen.max_headers`); more is a 431. */
+  maxHeaders?: number;
   matchHandshake: HandshakeMatcher;
   passthrough: Passthrough;
   /** Seconds a provider is asked to wait before retrying after a 503. */
@@ -47,16 +56,25 @@ export function createIngestApp(deps: IngestAppDeps): Hono<Env> {
     let req: CapturedRequest;
     try {
       req = c.env?.incoming
-        ? await captureNode(c.env.incoming, deps.bodyLimit)
+        ? await captureNode(c.env.incoming, deps.bodyLimit, deps.maxHeaders)
         : await captureFetch(c.req.raw, deps.bodyLimit);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
         c.header("Connection", "close");
         return c.json(error("payload_too_large", err.message), 413);
       }
+      if (err instanceof TooManyHeadersError) {
+        c.header("Connection", "close");
+        return c.json(error("too_many_headers", err.message), 431);
+      }
       if (err instanceof BadRequestTargetError) return c.json(error("bad_request", err.message), 400);
       throw err;
     }
+    // The route is matched on the path as received, which is also what is replayed; a path the
+    // upstream could read differently is refused rather than matched (README "Security").
+    const problem = pathProblem(req.path);
+    if (problem !== null)
+      return c.json(error("bad_path", `request path is not in normal form: ${problem}`), 400);
     const route = matchRoute(req.path);
     if (!route) return c.json(error("no_route", `no route matches ${req.path.slice(0, 200) || path}`), 404);
     const handshake = deps.matchHandshake(route, req);
@@ -69,7 +87,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono<Env> {
       case "duplicate":
         return c.json({ status: "duplicate", id: result.id }, 200);
       case "rejected":
-        return c.json(error(result.code, result.message), 401);
+        return c.json(error(result.code, result.message), result.status ?? 401);
       case "backpressure":
         c.header("Retry-After", retryAfter);
         return c.json(error("backpressure", result.message), 503);

@@ -9,6 +9,17 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/**
+ * More header fields than `listen.max_headers`. Node would otherwise keep only the first ~1,000
+ * and drop the rest without a word, so the stored webhook would silently lack some of them.
+ */
+export class TooManyHeadersError extends Error {
+  override readonly name = "TooManyHeadersError";
+  constructor(readonly limit: number) {
+    super(`request has more than ${limit} header fields`);
+  }
+}
+
 /** The request target cannot be replayed (e.g. `*` or a malformed absolute URI). */
 export class BadRequestTargetError extends Error {
   override readonly name = "BadRequestTargetError";
@@ -78,7 +89,13 @@ export function rawHeaderPairs(rawHeaders: string[]): Array<[string, string]> {
 }
 
 /** Captures a request from Node's socket layer (the production path). */
-export async function captureNode(incoming: IncomingMessage, limit: number): Promise<CapturedRequest> {
+export async function captureNode(
+  incoming: IncomingMessage,
+  limit: number,
+  maxHeaders = Number.POSITIVE_INFINITY,
+): Promise<CapturedRequest> {
+  // Checked before the body is read: the 431 closes the connection without buffering anything.
+  if (incoming.rawHeaders.length > 2 * maxHeaders) throw new TooManyHeadersError(maxHeaders);
   const { path, query } = splitTarget(incoming.url ?? "/");
   const body = await readBody(incoming, limit);
   return {

@@ -1,4 +1,5 @@
-import type { ServerOptions } from "node:http";
+import type { Server, ServerOptions } from "node:http";
+import { RequestError } from "@hono/node-server";
 import type { Config } from "../config/types.js";
 
 /** Node's own default check period (ms); never check less often than that. */
@@ -29,5 +30,27 @@ export function listenerOptions(listen: Config["listen"]): ServerOptions {
     // Longer than the idle timeout of common provider and load-balancer pools (60 s), so this end
     // is not the one closing a connection the peer is about to reuse.
     keepAliveTimeout: 65_000,
+    // A request without Host reaches the app, which answers a JSON 400 (see requestErrorResponse)
+    // instead of Node's empty one.
+    requireHostHeader: false,
   };
+}
+
+/**
+ * Settings Node takes only on the server object. Left unset, Node keeps about the first 1,000
+ * header fields and silently drops the rest; one more than `listen.max_headers` is kept, so the
+ * ingest app sees that the limit was passed and answers 431.
+ */
+export function applyServerLimits(server: Server, listen: Config["listen"]): void {
+  server.maxHeadersCount = listen.maxHeaders + 1;
+}
+
+/**
+ * The answer to a request the HTTP adapter could not turn into a Request (no `Host`, an invalid
+ * one, a malformed target): a JSON 400 like every other refusal.
+ */
+export function requestErrorResponse(err: unknown): Response {
+  if (!(err instanceof RequestError))
+    return Response.json({ error: { code: "internal", message: "internal error" } }, { status: 500 });
+  return Response.json({ error: { code: "bad_request", message: err.message } }, { status: 400 });
 }

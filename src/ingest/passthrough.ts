@@ -67,7 +67,7 @@ export function createPassthrough(deps: PassthroughDeps) {
       const rejection = deps.checkSignature(route, req);
       if (rejection) {
         const { code, message } = rejection;
-        return Response.json({ error: { code, message } }, { status: 401 });
+        return Response.json({ error: { code, message } }, { status: rejection.status ?? 401 });
       }
       // Same promise as for a replayed webhook: only hookbuffer sets this header.
       verified.push(["X-Hookbuffer-Verified", route.verify.scheme]);

@@ -3,17 +3,21 @@ import type { Clock } from "../clock.js";
 import type { Config, RouteConfig } from "../config/types.js";
 import { firstAttemptAt } from "../deliver/backoff.js";
 import type { IdFactory } from "../ids.js";
-import type { CapturedRequest } from "../model.js";
+import type { CapturedRequest, StoredTrace } from "../model.js";
 import type { QueueGauges } from "../stats/gauges.js";
 import type { Store, Writer } from "../store/index.js";
 import type { Verifier } from "../verify/index.js";
+import { nominatedFields } from "./hop-by-hop.js";
 import { dedupKey, headerGetter, lazyJson, orderKey } from "./keys.js";
+import { createRejectionLog } from "./rejection-log.js";
 
 /** A request refused for its signature. */
 export interface Rejection {
   kind: "rejected";
   code: string;
   message: string;
+  /** 400 when the request is malformed rather than unauthenticated; 401 otherwise. */
+  status?: 400;
 }
 
 export type IngestResult =
@@ -60,15 +64,40 @@ export type SignatureCheck = (route: RouteConfig, req: CapturedRequest) => Rejec
  * refusal is counted as `rejected` in the route's stats.
  */
 export function createSignatureCheck(
-  deps: Pick<IngestDeps, "verifiers" | "writer" | "clock">,
+  deps: Pick<IngestDeps, "verifiers" | "writer" | "clock"> & { log?: Logger },
 ): SignatureCheck {
+  const logRejection = deps.log ? createRejectionLog(deps.log, deps.clock.now) : () => undefined;
+  const refuse = (route: string, rejection: Rejection): Rejection => {
+    countRefusal(deps, route, "rejected");
+    logRejection(route, rejection.code, rejection.message);
+    return rejection;
+  };
   return function check(route, req) {
     const verifier = deps.verifiers.get(route.name);
     if (!verifier) return null;
-    const outcome = verifier(headerGetter(req.headers), req.body);
-    if (outcome.ok) return null;
-    countRefusal(deps, route.name, "rejected");
-    return { kind: "rejected", code: outcome.code, message: outcome.message };
+    const get = headerGetter(req.headers);
+    // Only a request whose Connection header nominates fields pays for recording what was read.
+    const named = nominatedFields(req.headers);
+    let hopByHop: string | undefined;
+    const header =
+      named === null
+        ? get
+        : (name: string) => {
+            if (named.has(name.toLowerCase())) hopByHop ??= name.toLowerCase();
+            return get(name);
+          };
+    const outcome = verifier(header, req.body);
+    if (!outcome.ok)
+      return refuse(route.name, { kind: "rejected", code: outcome.code, message: outcome.message });
+    if (hopByHop === undefined) return null;
+    // Replay drops what Connection nominates, so the upstream would get the webhook without the
+    // header that was verified: refuse now rather than store something that cannot be replayed.
+    return refuse(route.name, {
+      kind: "rejected",
+      code: "hop_by_hop_signature",
+      status: 400,
+      message: `the Connection header nominates ${hopByHop}, which the signature check reads`,
+    });
   };
 }
 
@@ -100,7 +129,12 @@ export function createIngestor(deps: IngestDeps) {
     return null;
   }
 
-  return async function accept(route: RouteConfig, req: CapturedRequest): Promise<IngestResult> {
+  /** `trace`: the context stored with the event when tracing is on (README, Tracing). */
+  return async function accept(
+    route: RouteConfig,
+    req: CapturedRequest,
+    trace: StoredTrace | null = null,
+  ): Promise<IngestResult> {
     const rejection = checkSignature(route, req);
     if (rejection) return rejection;
     deps.noticeTimestamps?.(route, req.headers);
@@ -134,14 +168,14 @@ export function createIngestor(deps: IngestDeps) {
     try {
       return await writer.run((ctx) => {
         const now = clock.now();
-        if (dedup !== null) {
-          const original = store.dedup.find(route.name, dedup, now);
+        const id = deps.ids(now);
+        if (dedup !== null && route.dedup) {
+          const original = store.dedup.claim(route.name, dedup, id, now, now + route.dedup.windowMs);
           if (original !== undefined) {
             ctx.count(now, route.name, "duplicate");
             return { kind: "duplicate", id: original } as const;
           }
         }
-        const id = deps.ids(now);
         store.events.insert({
           id,
           route: route.name,
@@ -154,8 +188,8 @@ export function createIngestor(deps: IngestDeps) {
           dedupKey: dedup,
           orderKey: order,
           nextAttemptAt: firstAttemptAt(route.retry, now),
+          trace,
         });
-        if (dedup !== null && route.dedup) store.dedup.put(route.name, dedup, id, now + route.dedup.windowMs);
         ctx.count(now, route.name, "received");
         ctx.afterCommit(() => {
           gauges.add(route.name, "pending", req.body.length);

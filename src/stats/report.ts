@@ -1,6 +1,13 @@
 import type { Clock } from "../clock.js";
 import { type Reason, Reasons } from "../model.js";
-import type { Store } from "../store/index.js";
+import {
+  PAGE_ROWS,
+  readInPages,
+  type StatQueries,
+  type StatRow,
+  type Store,
+  splitWindow,
+} from "../store/index.js";
 import type { QueueGauges } from "./gauges.js";
 import { type Percentiles, percentiles } from "./histogram.js";
 
@@ -32,21 +39,86 @@ export interface StatsDeps {
 
 const REASONS = Object.keys(Reasons) as Reason[];
 
-/** Picks a series bucket so a window has at most about 300 points, in whole minutes. */
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/** Default series length: about a chart's width. */
+export const DEFAULT_POINTS = 300;
+/** Most series points one request may ask for with an explicit `bucket` (a 400 beyond). */
+export const MAX_POINTS = 1000;
+
+/**
+ * Picks a series bucket so a window has at most about DEFAULT_POINTS points: the first of 1m, 5m,
+ * 15m, 1h, 6h, 1d that fits, else a whole number of days. Any window, even centuries, stays small.
+ */
 export function defaultBucketMs(windowMs: number): number {
   const steps = [1, 5, 15, 60, 360, 1440].map((m) => m * 60_000);
-  return steps.find((s) => windowMs / s <= 300) ?? (steps[steps.length - 1] as number);
+  const fits = steps.find((s) => windowMs / s <= DEFAULT_POINTS);
+  return fits ?? Math.ceil(windowMs / DEFAULT_POINTS / DAY) * DAY;
+}
+
+/** A counter summed over the window, by metric and detail. */
+export interface CounterTotal {
+  metric: string;
+  detail: string;
+  count: number;
+}
+
+/** A counter summed per series bucket. */
+export interface CounterPoint {
+  /** Bucket start, epoch ms. */
+  bucket: number;
+  metric: string;
+  count: number;
+}
+
+/**
+ * Sums the window's counters into totals and series points. Rows are read a page per event-loop
+ * turn (see store/paged.ts), so a wide window costs time, not ack latency. Hour rows serve whole
+ * hours when buckets are whole hours; otherwise every minute in the window is read.
+ */
+export async function readCounters(
+  stats: StatQueries,
+  q: StatsQuery,
+  pageRows = PAGE_ROWS,
+): Promise<{ totals: CounterTotal[]; series: CounterPoint[] }> {
+  const totals = new Map<string, CounterTotal>();
+  const series = new Map<string, CounterPoint>();
+  const parts =
+    q.bucketMs % HOUR === 0
+      ? splitWindow(q.from, q.to)
+      : [{ table: "minute" as const, from: q.from, to: q.to }];
+  for (const p of parts) {
+    await readInPages(
+      (after: StatRow | null, limit) => stats.page(p.table, p.from, p.to, after, limit),
+      (row) => {
+        if (q.route !== null && row.route !== q.route) return;
+        const key = `${row.metric}\u0000${row.detail}`;
+        const total = totals.get(key);
+        if (total) total.count += row.count;
+        else totals.set(key, { metric: row.metric, detail: row.detail, count: row.count });
+        if (row.metric === "attempt_ms" || row.metric === "lag_ms") return;
+        const bucket = row.at - (row.at % q.bucketMs);
+        const pointKey = `${bucket}\u0000${row.metric}`;
+        const point = series.get(pointKey);
+        if (point) point.count += row.count;
+        else series.set(pointKey, { bucket, metric: row.metric, count: row.count });
+      },
+      pageRows,
+    );
+  }
+  return { totals: [...totals.values()], series: [...series.values()] };
 }
 
 /** Builds the /stats document from per-minute counters and in-memory gauges. */
-export function buildStats(deps: StatsDeps, q: StatsQuery) {
+export async function buildStats(deps: StatsDeps, q: StatsQuery) {
+  const counted = await readCounters(deps.store.stats, q);
   const now = deps.clock.now();
-  const totalsRows = deps.store.stats.totals(q.from, q.to, q.route);
   const counters: Record<string, number> = {};
   const reasons = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<Reason, number>;
   const errors = new Map<string, { reason: Reason; detail: string; count: number }>();
   const hist = { attempt_ms: new Map<string, number>(), lag_ms: new Map<string, number>() };
-  for (const row of totalsRows) {
+  for (const row of counted.totals) {
     if (row.metric in reasons) {
       const reason = row.metric as Reason;
       reasons[reason] += row.count;
@@ -66,7 +138,7 @@ export function buildStats(deps: StatsDeps, q: StatsQuery) {
 
   const seriesMap = new Map<number, Record<string, number>>();
   for (let b = q.from - (q.from % q.bucketMs); b < q.to; b += q.bucketMs) seriesMap.set(b, {});
-  for (const row of deps.store.stats.series(q.from, q.to, q.route, q.bucketMs)) {
+  for (const row of counted.series) {
     const point = seriesMap.get(row.bucket) ?? {};
     point[row.metric] = (point[row.metric] ?? 0) + row.count;
     seriesMap.set(row.bucket, point);
@@ -121,4 +193,4 @@ export function buildStats(deps: StatsDeps, q: StatsQuery) {
   };
 }
 
-export type StatsReport = ReturnType<typeof buildStats>;
+export type StatsReport = Awaited<ReturnType<typeof buildStats>>;

@@ -1,5 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
-import type { DueEvent, EventStatus, Reason } from "../model.js";
+import type { DueEvent, EventStatus, Reason, StoredTrace } from "../model.js";
 
 /** What ingest hands the store for one new event. */
 export interface NewEvent {
@@ -14,6 +14,8 @@ export interface NewEvent {
   dedupKey: string | null;
   orderKey: string | null;
   nextAttemptAt: number;
+  /** Trace context, with tracing on. */
+  trace?: StoredTrace | null;
 }
 
 /** The outcome the deliverer decided for a claimed event. */
@@ -56,10 +58,12 @@ type DueRow = [
   scheduleStart: number,
   orderKey: string | null,
   nextAttemptAt: number,
+  traceParent: string | null,
+  traceState: string | null,
 ];
 
 const DUE_COLUMNS = `seq, id, received_at, method, path, query, headers, body, attempts, schedule_base,
-  schedule_start, order_key, next_attempt_at`;
+  schedule_start, order_key, next_attempt_at, trace_parent, trace_state`;
 
 function toDueEvent(route: string, r: DueRow): DueEvent {
   return {
@@ -78,6 +82,7 @@ function toDueEvent(route: string, r: DueRow): DueEvent {
     scheduleStart: r[10],
     orderKey: r[11],
     nextAttemptAt: r[12],
+    trace: r[13] === null ? null : { parent: r[13], state: r[14] },
   };
 }
 
@@ -126,10 +131,15 @@ function walk<R>(q: ReturnType<typeof claimRanges<R>>, p: ClaimParams, after: Cl
 
 /** Prepared statements for the events table; every statement is prepared once. */
 export function createEventQueries(db: Database) {
+  // An ordered event is blocked while its key has an open event: decided in the INSERT itself, one
+  // statement per webhook on the ingest path.
   const insert = db.prepare(
     `INSERT INTO events (id, route, received_at, method, path, query, headers, body, body_size,
-       dedup_key, order_key, blocked, status, next_attempt_at, schedule_start)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+       dedup_key, order_key, blocked, status, next_attempt_at, schedule_start, trace_parent, trace_state)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+       ? IS NOT NULL AND EXISTS (SELECT 1 FROM events
+         WHERE route = ? AND order_key = ? AND status = 'pending'),
+       'pending', ?, ?, ?, ?)`,
   );
   // Claiming is a read: leases live in the deliverer's memory (one process holds the database, see
   // open.ts), so a claim writes nothing and a crash leaves nothing to recover. Leased seqs to skip
@@ -172,7 +182,6 @@ export function createEventQueries(db: Database) {
   return {
     /** Stores one event; an ordered event queues behind open events of its key. Returns its seq. */
     insert(e: NewEvent): number {
-      const blocked = e.orderKey !== null && openInKey.get(e.route, e.orderKey) !== undefined ? 1 : 0;
       return Number(
         insert.run(
           e.id,
@@ -186,9 +195,13 @@ export function createEventQueries(db: Database) {
           e.body.length,
           e.dedupKey,
           e.orderKey,
-          blocked,
+          e.orderKey,
+          e.route,
+          e.orderKey,
           e.nextAttemptAt,
           e.receivedAt,
+          e.trace?.parent ?? null,
+          e.trace?.state ?? null,
         ).lastInsertRowid,
       );
     },

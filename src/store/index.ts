@@ -13,10 +13,11 @@ export { type Checkpointer, createCheckpointer } from "./checkpoint.js";
 export type { AdminChange, EventDetail, EventFilter, EventRef, EventSummary } from "./event-admin.js";
 export type { ClaimCursor, EventUpdate, NewEvent } from "./events.js";
 export { DatabaseLockedError, type OpenedDatabase, openDatabase } from "./open.js";
+export { PAGE_ROWS, readInPages } from "./paged.js";
 export type { PrunedGroup } from "./retention.js";
 export type { RouteStateRow } from "./route-state.js";
 export type { SpaceUsage } from "./space.js";
-export type { StatSeriesRow, StatTotalRow } from "./stats.js";
+export { type StatKey, type StatQueries, type StatRow, splitWindow } from "./stats.js";
 export { createWriter, type WriteContext, type Writer } from "./writer.js";
 
 /** All SQL lives below this module; callers get prepared, typed queries. */

@@ -89,6 +89,11 @@ const migrations: string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 2: the trace context of each event (README, Tracing), NULL when stored with tracing off.
+  `
+  ALTER TABLE events ADD COLUMN trace_parent TEXT;
+  ALTER TABLE events ADD COLUMN trace_state TEXT;
+  `,
 ];
 
 export function migrate(db: Database): number {

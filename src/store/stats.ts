@@ -1,18 +1,17 @@
 import type { Database, Statement } from "better-sqlite3";
 
-export interface StatTotalRow {
+/** One stored counter: a minute's (or an hour's) count for a route, metric and detail. */
+export interface StatRow {
+  /** Start of the minute or hour, epoch ms. */
+  at: number;
   route: string;
   metric: string;
   detail: string;
   count: number;
 }
 
-export interface StatSeriesRow {
-  /** Bucket start, epoch ms. */
-  bucket: number;
-  metric: string;
-  count: number;
-}
+/** Where a page of counters ended: the next page starts after this key. */
+export type StatKey = Omit<StatRow, "count">;
 
 const HOUR = 3_600_000;
 
@@ -32,37 +31,44 @@ export function splitWindow(
 }
 
 /**
- * Reads of the per-minute counters and their hourly rollup. A 30-day window reads ~720 hours plus
- * at most two partial hours of minutes, so its cost does not grow with minute resolution.
+ * Reads of the per-minute counters and their hourly rollup, a page at a time in primary-key order.
+ * A page costs at most `limit` index entries whatever the window or the data, so a caller can
+ * read any window in steps small enough not to hold up ingest. A 30-day window reads ~720 hours
+ * plus at most two partial hours of minutes.
  */
 export function createStatQueries(db: Database) {
-  const totalsSql = (table: "minute" | "hour") =>
-    `SELECT route, metric, detail, SUM(count) AS count FROM stats_${table}
-     WHERE ${table} >= @from AND ${table} < @to AND (@route IS NULL OR route = @route)
-     GROUP BY route, metric, detail`;
-  const seriesSql = (table: "minute" | "hour") =>
-    `SELECT ${table} - (${table} % @bucket) AS bucket, metric, SUM(count) AS count FROM stats_${table}
-     WHERE ${table} >= @from AND ${table} < @to AND (@route IS NULL OR route = @route)
-       AND metric NOT IN ('attempt_ms', 'lag_ms')
-     GROUP BY bucket, metric`;
-  type Range = { from: number; to: number; route: string | null };
-  const totals = {
-    minute: db.prepare(totalsSql("minute")) as Statement<Range, StatTotalRow>,
-    hour: db.prepare(totalsSql("hour")) as Statement<Range, StatTotalRow>,
+  // The first page seeks to `from`; later ones seek to the last key's time (the index range) and
+  // then skip that time's rows up to the key itself, so no page rescans what earlier pages read.
+  const pageSql = (table: "minute" | "hour", after: boolean) =>
+    `SELECT ${table} AS at, route, metric, detail, count FROM stats_${table}
+     WHERE ${table} >= ${after ? "@at" : "@from"} AND ${table} < @to
+       ${after ? `AND (${table}, route, metric, detail) > (@at, @route, @metric, @detail)` : ""}
+     ORDER BY ${table}, route, metric, detail LIMIT @limit`;
+  type First = { from: number; to: number; limit: number };
+  type Next = StatKey & { to: number; limit: number };
+  const first = {
+    minute: db.prepare(pageSql("minute", false)) as Statement<First, StatRow>,
+    hour: db.prepare(pageSql("hour", false)) as Statement<First, StatRow>,
   };
-  const series = {
-    minute: db.prepare(seriesSql("minute")) as Statement<Range & { bucket: number }, StatSeriesRow>,
-    hour: db.prepare(seriesSql("hour")) as Statement<Range & { bucket: number }, StatSeriesRow>,
+  const next = {
+    minute: db.prepare(pageSql("minute", true)) as Statement<Next, StatRow>,
+    hour: db.prepare(pageSql("hour", true)) as Statement<Next, StatRow>,
   };
   return {
-    /** Counts per (route, metric, detail) in [from, to); rows of different parts are not merged. */
-    totals(from: number, to: number, route: string | null): StatTotalRow[] {
-      return splitWindow(from, to).flatMap((p) => totals[p.table].all({ from: p.from, to: p.to, route }));
-    },
-    /** Counts per bucket and metric; hour rows are used only when buckets are whole hours. */
-    series(from: number, to: number, route: string | null, bucketMs: number): StatSeriesRow[] {
-      const parts = bucketMs % HOUR === 0 ? splitWindow(from, to) : [{ table: "minute" as const, from, to }];
-      return parts.flatMap((p) => series[p.table].all({ from: p.from, to: p.to, route, bucket: bucketMs }));
+    /**
+     * Up to `limit` counters of every route in [from, to) after `after` (null: from the start).
+     * Routes are not filtered here, so a page never scans more rows than it returns.
+     */
+    page(
+      table: "minute" | "hour",
+      from: number,
+      to: number,
+      after: StatKey | null,
+      limit: number,
+    ): StatRow[] {
+      if (after === null) return first[table].all({ from, to, limit });
+      const { at, route, metric, detail } = after;
+      return next[table].all({ at, route, metric, detail, to, limit });
     },
   };
 }

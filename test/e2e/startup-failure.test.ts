@@ -26,10 +26,11 @@ async function takenPort(): Promise<number> {
 
 /** Runs a start that must fail; checks exit 2, one line, no stack, then that the lock is free. */
 async function expectCleanFailure(args: string[], db: string, mentions: RegExp): Promise<void> {
-  const run = await runCli([...args, "--db", db, "--host", "127.0.0.1"], { timeoutMs: 15_000 });
+  const run = await runCli([...args, "--db", db, "--host", "127.0.0.1"], { timeoutMs: 30_000 });
   const lines = run.output.split("\n").filter((l) => l.trim() !== "");
   expect(run.code, run.output).toBe(2);
-  expect(run.ms, "exits promptly").toBeLessThan(10_000);
+  // Generous: a loaded machine takes seconds just to start node; before, it never exited.
+  expect(run.ms, "exits promptly").toBeLessThan(20_000);
   expect(lines, run.output).toHaveLength(1);
   expect(lines[0]).toMatch(/^hookbuffer: /);
   expect(lines[0]).toMatch(mentions);

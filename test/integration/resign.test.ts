@@ -24,7 +24,10 @@ const stripe = new Stripe("sk_test_x");
 function movableClock() {
   let offsetMs = -HOUR;
   const clock: Clock = { now: () => Date.now() + offsetMs };
-  return { clock, anHourPasses: () => void (offsetMs = 0) };
+  const anHourPasses = () => {
+    offsetMs = 0;
+  };
+  return { clock, anHourPasses };
 }
 
 const hmacHex = (key: string | Buffer, text: string, enc: "hex" | "base64" = "hex") =>
@@ -179,7 +182,7 @@ routes:
   return { body, sent, verdicts: verdicts as Verdict[] };
 }
 
-const valueOf = (v: Verdict, name: string) =>
+const sentValue = (v: Verdict, name: string) =>
   v.headers.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
 
 describe("re-signing on replay", () => {
@@ -194,8 +197,8 @@ describe("re-signing on replay", () => {
       for (const name of scheme.signed) {
         // Re-signed in place under the provider's own spelling, the original kept for audit.
         expect(retry.headers.filter(([k]) => k === name)).toHaveLength(1);
-        expect(valueOf(retry, name)).not.toBe(sent[name]);
-        expect(valueOf(retry, `X-Hookbuffer-Original-${name}`)).toBe(sent[name]);
+        expect(sentValue(retry, name)).not.toBe(sent[name]);
+        expect(sentValue(retry, `X-Hookbuffer-Original-${name}`)).toBe(sent[name]);
       }
       // The premise: what the provider sent is refused by the same SDK by now.
       const stale = await startSdkBot(scheme.check);
@@ -225,7 +228,7 @@ describe("re-signing on replay", () => {
     const retry = verdicts[1] as Verdict;
     expect(retry.status).toBe(400);
     expect(retry.error).toMatch(/tolerance/i);
-    expect(valueOf(retry, "Stripe-Signature")).toBe(sent["Stripe-Signature"]);
+    expect(sentValue(retry, "Stripe-Signature")).toBe(sent["Stripe-Signature"]);
     expect(retry.headers.some(([k]) => k.toLowerCase().startsWith("x-hookbuffer-original-"))).toBe(false);
   });
 

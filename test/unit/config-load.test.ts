@@ -34,8 +34,9 @@ describe("loadConfig", () => {
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       maxHeaderBytes: 16_384,
+      maxHeaders: 500,
     });
-    expect(config.admin).toEqual({ host: "127.0.0.1", port: 9090, token: null });
+    expect(config.admin).toEqual({ host: "127.0.0.1", port: 9090, token: null, allowedHosts: [] });
     expect(config.storage.path).toBe("./hookbuffer.db");
     expect(config.storage.synchronous).toBe("full");
     expect(config.routes).toHaveLength(1);
@@ -101,7 +102,7 @@ describe("loadConfig", () => {
     );
     for (const config of [fromEnv, fromFlags]) {
       expect(config.listen).toMatchObject({ host: "::", port: 1 });
-      expect(config.admin).toEqual({ host: "::1", port: 2, token: "t" });
+      expect(config.admin).toEqual({ host: "::1", port: 2, token: "t", allowedHosts: [] });
       expect(config.storage).toMatchObject({ path: "/a.db", synchronous: "normal" });
       expect(config.log.level).toBe("debug");
     }
@@ -320,7 +321,12 @@ routes:
       maxDelayMs: 3_600_000,
       maxAgeMs: null,
     });
-    expect(b?.breaker).toEqual({ failures: 9, cooldownMs: 60_000, maxCooldownMs: 600_000 });
+    expect(b?.breaker).toEqual({
+      failures: 9,
+      cooldownMs: 60_000,
+      maxCooldownMs: 600_000,
+      count: ["connect", "timeout", "unclassified", "3xx", "4xx", "5xx"],
+    });
   });
 
   test("clamps connect and DNS deadlines to the attempt timeout", () => {

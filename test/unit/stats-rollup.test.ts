@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { readCounters } from "../../src/stats/report.js";
 import { createStore, createWriter, type OpenedDatabase, openDatabase } from "../../src/store/index.js";
 import { splitWindow } from "../../src/store/stats.js";
 import { tempDir } from "../helpers/temp.js";
@@ -39,10 +40,11 @@ describe("stats rollup", () => {
       return seed / 2_147_483_648;
     };
     for (let i = 0; i < 600; i++) {
-      const at = Math.floor(rand() * 72 * HOUR);
+      // Every tenth minute only, so one minute holds several rows and pages end inside a minute.
+      const at = Math.floor(rand() * 72 * 6) * 600_000 + Math.floor(rand() * 60_000);
       const n = 1 + Math.floor(rand() * 5);
       counts.push([at, n]);
-      await writer.run((ctx) => ctx.count(at, "r", "received", "", n));
+      await writer.run((ctx) => ctx.count(at, i % 2 ? "r" : "s", "received", String(i % 3), n));
     }
     for (let k = 0; k < 25; k++) {
       const from = Math.floor(rand() * 72 * HOUR);
@@ -51,10 +53,17 @@ describe("stats rollup", () => {
       const expected = counts
         .filter(([at]) => minuteFloor(at) >= from && minuteFloor(at) < to)
         .reduce((s, [, n]) => s + n, 0);
-      const got = store.stats.totals(from, to, null).reduce((s, r) => s + r.count, 0);
+      // Pages of 7 rows: many page boundaries, inside and across the minute and hour parts.
+      const read = await readCounters(store.stats, { from, to, route: null, bucketMs: HOUR }, 7);
+      const got = read.totals.reduce((s, r) => s + r.count, 0);
       expect(got, `window ${from}..${to}`).toBe(expected);
-      const series = store.stats.series(from, to, null, HOUR).reduce((s, r) => s + r.count, 0);
+      const series = read.series.reduce((s, r) => s + r.count, 0);
       expect(series, `series ${from}..${to}`).toBe(expected);
+      const minutes = await readCounters(store.stats, { from, to, route: null, bucketMs: 5 * 60_000 }, 7);
+      expect(
+        minutes.series.reduce((s, r) => s + r.count, 0),
+        `5m series ${from}..${to}`,
+      ).toBe(expected);
     }
   });
 });

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { readCounters } from "../../src/stats/report.js";
 import { createStore, createWriter, type OpenedDatabase, openDatabase } from "../../src/store/index.js";
 import { tempDir } from "../helpers/temp.js";
 
@@ -75,10 +76,9 @@ describe("group-commit writer", () => {
       }),
       writer.run((ctx) => ctx.count(120_000, "r", "received")),
     ]);
-    expect(store.stats.totals(0, 600_000, null)).toEqual([
-      { route: "r", metric: "received", detail: "", count: 4 },
-    ]);
-    expect(store.stats.series(0, 600_000, "r", 60_000)).toEqual([
+    const read = await readCounters(store.stats, { from: 0, to: 600_000, route: "r", bucketMs: 60_000 });
+    expect(read.totals).toEqual([{ metric: "received", detail: "", count: 4 }]);
+    expect(read.series).toEqual([
       { bucket: 60_000, metric: "received", count: 3 },
       { bucket: 120_000, metric: "received", count: 1 },
     ]);
