@@ -34,3 +34,16 @@ export function pointerKey(doc: unknown, pointer: string): string | null {
   if (value === undefined || value === null) return null;
   return typeof value === "string" ? value : JSON.stringify(value);
 }
+
+/**
+ * True when a pointer's tokens hold a quote, backslash or control character: an SQLite JSON path
+ * (search and its expression indexes) has no way to write those.
+ */
+export function pointerNeedsEscapes(pointer: string): boolean {
+  const tokens = pointer.replace(/~1/g, "/").replace(/~0/g, "~");
+  for (let i = 0; i < tokens.length; i++) {
+    const c = tokens.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) return true;
+  }
+  return false;
+}

@@ -25,6 +25,7 @@ import { createQueueGauges } from "./stats/gauges.js";
 import { createMetrics } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
+import { syncJsonIndexes } from "./store/json-indexes.js";
 import { createPruner } from "./store/pruner.js";
 import { storageRefusal } from "./store/space.js";
 import type { Tracing } from "./tracing/index.js";
@@ -93,6 +94,18 @@ export async function start(options: StartOptions): Promise<Running> {
     syncOffThread: true,
   });
   const store = createStore(opened.db);
+  try {
+    const indexes = syncJsonIndexes(
+      opened.db,
+      config.routes.flatMap((r) => r.index.map((pointer) => ({ route: r.name, pointer }))),
+    );
+    if (indexes.created.length + indexes.dropped.length > 0) log.info(indexes, "search indexes updated");
+  } catch (err) {
+    opened.close();
+    throw new StartupError(`cannot build the search indexes (routes[].index): ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
   const checkpointer = createCheckpointer({
     db: opened.db,
     walPath: `${config.storage.path}-wal`,
@@ -210,6 +223,7 @@ export async function start(options: StartOptions): Promise<Running> {
           deliverer,
           clock,
           routeNames: config.routes.map((r) => r.name),
+          redeliverMax: config.admin.redeliverMax,
         }),
       ),
     ],

@@ -18,6 +18,7 @@ export const DEFAULT_ADMIN: Config["admin"] = {
   host: "127.0.0.1",
   port: 9090,
   token: null,
+  redeliverMax: 10_000,
   allowedHosts: [],
 };
 

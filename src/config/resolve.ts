@@ -66,6 +66,7 @@ function resolveRoute(
     ...mergeDelivery(input.delivery, route.delivery),
     verify: route.verify ?? null,
     passthrough: route.passthrough ?? [],
+    index: [...new Set(route.index ?? [])],
     http2: first(route.upstream_http2, input.upstream_http2) ?? false,
   };
 }
@@ -99,6 +100,7 @@ function resolveRoutes(input: ConfigInput, issues: ConfigIssue[]): RouteConfig[]
         ...mergeDelivery(input.delivery, undefined),
         verify: input.verify ?? null,
         passthrough: input.passthrough ?? [],
+        index: [...new Set(input.index ?? [])],
         http2: input.upstream_http2 ?? false,
       },
     ];
@@ -107,6 +109,7 @@ function resolveRoutes(input: ConfigInput, issues: ConfigIssue[]): RouteConfig[]
   const defaultRouteOnly = {
     verify: input.verify != null,
     passthrough: (input.passthrough?.length ?? 0) > 0,
+    index: (input.index?.length ?? 0) > 0,
   };
   for (const [key, isSet] of Object.entries(defaultRouteOnly)) {
     if (isSet)

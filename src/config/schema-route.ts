@@ -1,5 +1,6 @@
 /** What a route says besides delivery: where it listens, where it sends, how it verifies. */
 import { z } from "zod";
+import { pointerNeedsEscapes } from "../json-pointer.js";
 import { DEFAULT_VERIFY_TOLERANCE_MS } from "./defaults.js";
 import { deliverySchema } from "./schema-delivery.js";
 import { boolean, headerName, httpUrl, jsonPointer, positiveDuration } from "./schema-fields.js";
@@ -128,6 +129,14 @@ export function normalizePathPrefix(path: string): string {
   return trimmed === "" ? "/" : trimmed;
 }
 
+/**
+ * A body pointer to index for search. Its tokens become an SQLite JSON path, which has no escape
+ * for quotes or backslashes.
+ */
+export const indexPointer = jsonPointer.refine((p) => !pointerNeedsEscapes(p), {
+  message: "a pointer to index may not contain quotes, backslashes or control characters",
+});
+
 export const routeSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9_-]+$/, { message: "expected lower-case letters, digits, _ or -" }),
   path: pathPrefix.transform(normalizePathPrefix),
@@ -136,6 +145,7 @@ export const routeSchema = z.strictObject({
   verify: verifySchema.nullable().optional(),
   passthrough: z.array(passthroughSchema).optional(),
   delivery: deliverySchema.optional(),
+  index: z.array(indexPointer).optional(),
 });
 
 export type RouteInput = z.output<typeof routeSchema>;

@@ -82,12 +82,14 @@ export const adminSchema = z
           .regex(/^[a-z0-9.:[\]-]+$/, { message: "expected a host name without port or scheme" }),
       )
       .optional(),
+    redeliver_max: integer(1).optional(),
   })
   .transform((admin, ctx): Config["admin"] => {
     const resolved: Config["admin"] = {
       host: admin.host ?? DEFAULT_ADMIN.host,
       port: admin.port ?? DEFAULT_ADMIN.port,
       token: admin.token ?? DEFAULT_ADMIN.token,
+      redeliverMax: admin.redeliver_max ?? DEFAULT_ADMIN.redeliverMax,
       allowedHosts: [...new Set(admin.allowed_hosts ?? DEFAULT_ADMIN.allowedHosts)],
     };
     // The admin API can redeliver and discard events; off this machine it must not be open.

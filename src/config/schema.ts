@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { deliverySchema } from "./schema-delivery.js";
 import { boolean, httpUrl } from "./schema-fields.js";
-import { passthroughSchema, routeSchema, verifySchema } from "./schema-route.js";
+import { indexPointer, passthroughSchema, routeSchema, verifySchema } from "./schema-route.js";
 import { adminSchema, alertSchema, listenSchema, logSchema, storageSchema } from "./schema-sections.js";
 import { tracingSchema } from "./schema-tracing.js";
 
@@ -31,6 +31,8 @@ export const configSchema = z.strictObject({
   verify: verifySchema.nullable().optional(),
   /** Default route only. */
   passthrough: z.array(passthroughSchema).optional(),
+  /** Default route only. */
+  index: z.array(indexPointer).optional(),
   // Parsed even when absent, so each section's own defaults and checks (admin token) always run.
   listen: sectionWithDefaults(listenSchema),
   admin: sectionWithDefaults(adminSchema),

@@ -135,6 +135,8 @@ export interface RouteConfig {
   passthrough: PassthroughMatch[];
   /** Let undici negotiate HTTP/2 with the upstream. */
   http2: boolean;
+  /** Body pointers with a search index (an SQLite expression index on this route's rows). */
+  index: string[];
 }
 
 export interface AlertConfig {
@@ -176,6 +178,8 @@ export interface Config {
     port: number;
     /** Bearer token (surrounding whitespace trimmed); required when host is not loopback. */
     token: string | null;
+    /** Most events one bulk redelivery may change; more is refused. */
+    redeliverMax: number;
     /** `Host` names accepted besides loopback ones (DNS-rebinding guard). */
     allowedHosts: string[];
   };
@@ -184,7 +188,7 @@ export interface Config {
     synchronous: Synchronous;
     /** Backpressure: refuse ingest above this many pending events, or null. */
     maxPending: number | null;
-    /** Backpressure: refuse ingest above this many stored body bytes, or null. */
+    /** Backpressure: refuse ingest above this many bytes held by undelivered events (bodies and kept responses), or null. */
     maxBytes: number | null;
     /** Storage fault cap: the database file may not grow past this many bytes, or null. */
     maxDbSize: number | null;

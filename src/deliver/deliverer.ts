@@ -228,7 +228,7 @@ export function createDeliverer(deps: DelivererDeps) {
         // the batch is replayed op by op.
         const before = ctx.staged(r, r.breaker);
         const after = breakerAfter(route, before, result, probe);
-        writeOutcome(store, ctx, route, event, result, update);
+        const stored = writeOutcome(store, ctx, route, event, result, update);
         const breakerChanged = after.state !== before.state || after.probeAt !== before.probeAt;
         const moved = breakerChanged || after.consecutiveFailures !== before.consecutiveFailures;
         if (moved) {
@@ -237,7 +237,7 @@ export function createDeliverer(deps: DelivererDeps) {
         }
         ctx.afterCommit(() => {
           if (moved) r.breaker = after;
-          claims.settled(r, event, update.status, update.nextAttemptAt);
+          claims.settled(r, event, update.status, update.nextAttemptAt, stored);
           deps.hooks?.attempt?.(route, event, result, update);
           if (breakerChanged) gateChanged(r, before, after);
         });

@@ -36,7 +36,13 @@ describe("loadConfig", () => {
       maxHeaderBytes: 16_384,
       maxHeaders: 500,
     });
-    expect(config.admin).toEqual({ host: "127.0.0.1", port: 9090, token: null, allowedHosts: [] });
+    expect(config.admin).toEqual({
+      host: "127.0.0.1",
+      port: 9090,
+      token: null,
+      allowedHosts: [],
+      redeliverMax: 10_000,
+    });
     expect(config.storage.path).toBe("./hookbuffer.db");
     expect(config.storage.synchronous).toBe("full");
     expect(config.routes).toHaveLength(1);
@@ -102,7 +108,13 @@ describe("loadConfig", () => {
     );
     for (const config of [fromEnv, fromFlags]) {
       expect(config.listen).toMatchObject({ host: "::", port: 1 });
-      expect(config.admin).toEqual({ host: "::1", port: 2, token: "t", allowedHosts: [] });
+      expect(config.admin).toEqual({
+        host: "::1",
+        port: 2,
+        token: "t",
+        allowedHosts: [],
+        redeliverMax: 10_000,
+      });
       expect(config.storage).toMatchObject({ path: "/a.db", synchronous: "normal" });
       expect(config.log.level).toBe("debug");
     }
