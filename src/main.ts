@@ -24,6 +24,7 @@ import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
 import { createMetrics } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
+import { createFilesystemSpace } from "./store/fs-space.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
 import { syncJsonIndexes } from "./store/json-indexes.js";
 import { createPruner } from "./store/pruner.js";
@@ -133,11 +134,14 @@ export async function start(options: StartOptions): Promise<Running> {
 
   // Observers read deliverer state lazily, so they can be built before it.
   let routeState: (name: string) => "active" | "paused" | "open" | null = () => null;
+  let unrecordedOutcomes = () => 0;
+  const fsSpace = createFilesystemSpace({ dbPath: config.storage.path });
   const metrics = createMetrics({
     routes: config.routes.map((r) => r.name),
     queue: (name) => gauges.get(name),
     oldestOpenReceivedAt: () => store.events.oldestOpenReceivedAt(),
     routeState: (name) => routeState(name),
+    unrecordedOutcomes: () => unrecordedOutcomes(),
     now: clock.now,
   });
   const alerter = createAlerter({
@@ -150,7 +154,9 @@ export async function start(options: StartOptions): Promise<Running> {
       return q.pending + q.delivering;
     },
   });
-  const hooks = fanOutHooks(log, metrics.hooks, alerter.hooks);
+  const hooks = fanOutHooks(log, metrics.hooks, alerter.hooks, {
+    outcomesStalled: (stall) => stall && fsSpace.check(),
+  });
   // Passthrough always proxies from this thread; webhooks are replayed from the delivery thread
   // unless it is turned off, in which case both share these pools.
   const sender = config.deliveryThread
@@ -173,6 +179,7 @@ export async function start(options: StartOptions): Promise<Running> {
     ...(tracing && { tracing: tracing.attempts }),
   });
   routeState = (name) => deliverer.routeState(name)?.state ?? null;
+  unrecordedOutcomes = deliverer.unrecordedOutcomes;
   // The ingest span sits inside the metrics wrapper: the ingestor needs the span's context to store.
   const observeIngest = (ingestor: Ingestor) =>
     metrics.observeIngest(tracing ? tracing.observeIngest(ingestor) : ingestor);
@@ -188,10 +195,14 @@ export async function start(options: StartOptions): Promise<Running> {
       verifiers,
       onStored: deliverer.wakeForNew,
       noticeTimestamps: createTimestampNotice(log),
-      ...(config.storage.maxDbSize !== null && {
-        storageRefusal: (incoming) => storageRefusal(store.space.usage(), incoming),
-        onStorageFull: pruner.relieve,
-      }),
+      // A real disk full is refused like the size cap (see README, Storage faults).
+      storageRefusal: (incoming) =>
+        fsSpace.refusal() ??
+        (config.storage.maxDbSize !== null ? storageRefusal(store.space.usage(), incoming) : null),
+      onStorageFull: () => {
+        fsSpace.check();
+        pruner.relieve();
+      },
     }),
   );
   const ingestApp = createIngestApp({
@@ -274,6 +285,7 @@ export async function start(options: StartOptions): Promise<Running> {
       await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
       await pruner.stop();
       checkpointer.stop();
+      fsSpace.stop();
       await writer.drain();
       // After delivery stopped, so the last attempts' spans are in the export.
       await tracing?.shutdown();

@@ -141,7 +141,9 @@ export interface RouteConfig {
 
 export interface AlertConfig {
   url: string;
-  events: Array<"breaker_open" | "breaker_closed" | "backlog_age" | "dead">;
+  events: Array<
+    "breaker_open" | "breaker_closed" | "backlog_age" | "dead" | "storage_failing" | "storage_recovered"
+  >;
   /** backlog_age threshold (ms). */
   backlogAgeMs: number;
 }

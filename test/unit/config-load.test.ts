@@ -495,7 +495,14 @@ passthrough: [{method: post, path: /ping}, {json: {pointer: /type, equals: url_v
     expect(config.alerts).toEqual([
       {
         url: "http://alert:1/hook",
-        events: ["breaker_open", "breaker_closed", "backlog_age", "dead"],
+        events: [
+          "breaker_open",
+          "breaker_closed",
+          "backlog_age",
+          "dead",
+          "storage_failing",
+          "storage_recovered",
+        ],
         backlogAgeMs: 600_000,
       },
     ]);
