@@ -11,7 +11,7 @@ const USAGE = `hookbuffer: a durable webhook buffer in front of a slow server
 
 Usage:
   hookbuffer [serve] [--config FILE] [--upstream URL] [--host H] [--port N]
-             [--admin-host H] [--admin-port N] [--admin-token T] [--db PATH]
+             [--admin-host H] [--admin-port N] [--admin-token-file FILE] [--db PATH]
              [--synchronous full|normal] [--log-level LEVEL]
   hookbuffer stats [--from ISO] [--to ISO] [--route NAME] [--json]
   hookbuffer events [--status S] [--route NAME] [--reason R] [--limit N] [--json]
@@ -19,7 +19,8 @@ Usage:
   hookbuffer pause <route> | resume <route>
 
 Admin commands talk to a running hookbuffer: --admin-url (default http://127.0.0.1:9090,
-env HOOKBUFFER_ADMIN_URL) and --token (env HOOKBUFFER_ADMIN_TOKEN).
+env HOOKBUFFER_ADMIN_URL) and --token-file FILE (env HOOKBUFFER_ADMIN_TOKEN_FILE) or --token
+(env HOOKBUFFER_ADMIN_TOKEN). --admin-token / --token are visible in ps; prefer the file forms.
 Environment: HOOKBUFFER_CONFIG, HOOKBUFFER_UPSTREAM, HOOKBUFFER_PORT, ... (see README).`;
 
 async function serve(args: string[]): Promise<number> {
@@ -33,6 +34,7 @@ async function serve(args: string[]): Promise<number> {
       "admin-host": { type: "string" },
       "admin-port": { type: "string" },
       "admin-token": { type: "string" },
+      "admin-token-file": { type: "string" },
       db: { type: "string" },
       synchronous: { type: "string" },
       "log-level": { type: "string" },
@@ -53,6 +55,7 @@ async function serve(args: string[]): Promise<number> {
     ["adminHost", values["admin-host"]],
     ["adminPort", values["admin-port"]],
     ["adminToken", values["admin-token"]],
+    ["adminTokenFile", values["admin-token-file"]],
     ["db", values.db],
     ["synchronous", values.synchronous],
     ["logLevel", values["log-level"]],

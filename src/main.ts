@@ -9,7 +9,7 @@ import { createMetricsApp } from "./admin/metrics-app.js";
 import { createDashboardApp } from "./admin/ui/app.js";
 import { createAlerter } from "./alerts/alerter.js";
 import { type Clock, systemClock } from "./clock.js";
-import { type Config, ConfigError, type ConfigIssue } from "./config/index.js";
+import { type Config, ConfigError, type ConfigIssue, configWarnings } from "./config/index.js";
 import { createDeliverer } from "./deliver/deliverer.js";
 import { createInlineSender } from "./deliver/sender.js";
 import { createThreadSender } from "./deliver/thread-sender.js";
@@ -19,15 +19,19 @@ import { createIngestApp } from "./ingest/app.js";
 import { applyServerLimits, listenerOptions, requestErrorResponse } from "./ingest/listener-options.js";
 import { createPassthrough, matchHandshake } from "./ingest/passthrough.js";
 import { createIngestor, createSignatureCheck, type Ingestor } from "./ingest/service.js";
+import { createTimestampNotice } from "./ingest/timestamp-notice.js";
 import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
 import { createMetrics } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
+import { createFilesystemSpace } from "./store/fs-space.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
+import { syncJsonIndexes } from "./store/json-indexes.js";
 import { createPruner } from "./store/pruner.js";
 import { storageRefusal } from "./store/space.js";
 import type { Tracing } from "./tracing/index.js";
 import { createVerifier, type Verifier } from "./verify/index.js";
+import { createResigners } from "./verify/resign.js";
 
 export interface StartOptions {
   config: Config;
@@ -91,6 +95,18 @@ export async function start(options: StartOptions): Promise<Running> {
     syncOffThread: true,
   });
   const store = createStore(opened.db);
+  try {
+    const indexes = syncJsonIndexes(
+      opened.db,
+      config.routes.flatMap((r) => r.index.map((pointer) => ({ route: r.name, pointer }))),
+    );
+    if (indexes.created.length + indexes.dropped.length > 0) log.info(indexes, "search indexes updated");
+  } catch (err) {
+    opened.close();
+    throw new StartupError(`cannot build the search indexes (routes[].index): ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
   const checkpointer = createCheckpointer({
     db: opened.db,
     walPath: `${config.storage.path}-wal`,
@@ -118,11 +134,14 @@ export async function start(options: StartOptions): Promise<Running> {
 
   // Observers read deliverer state lazily, so they can be built before it.
   let routeState: (name: string) => "active" | "paused" | "open" | null = () => null;
+  let unrecordedOutcomes = () => 0;
+  const fsSpace = createFilesystemSpace({ dbPath: config.storage.path });
   const metrics = createMetrics({
     routes: config.routes.map((r) => r.name),
     queue: (name) => gauges.get(name),
     oldestOpenReceivedAt: () => store.events.oldestOpenReceivedAt(),
     routeState: (name) => routeState(name),
+    unrecordedOutcomes: () => unrecordedOutcomes(),
     now: clock.now,
   });
   const alerter = createAlerter({
@@ -135,7 +154,9 @@ export async function start(options: StartOptions): Promise<Running> {
       return q.pending + q.delivering;
     },
   });
-  const hooks = fanOutHooks(log, metrics.hooks, alerter.hooks);
+  const hooks = fanOutHooks(log, metrics.hooks, alerter.hooks, {
+    outcomesStalled: (stall) => stall && fsSpace.check(),
+  });
   // Passthrough always proxies from this thread; webhooks are replayed from the delivery thread
   // unless it is turned off, in which case both share these pools.
   const sender = config.deliveryThread
@@ -145,7 +166,7 @@ export async function start(options: StartOptions): Promise<Running> {
         now: clock.now,
         ...(options.sendThreadScript && { script: options.sendThreadScript }),
       })
-    : createInlineSender(upstreams, clock.now);
+    : createInlineSender(upstreams, clock.now, createResigners(config.routes));
   const deliverer = createDeliverer({
     store,
     writer,
@@ -158,6 +179,7 @@ export async function start(options: StartOptions): Promise<Running> {
     ...(tracing && { tracing: tracing.attempts }),
   });
   routeState = (name) => deliverer.routeState(name)?.state ?? null;
+  unrecordedOutcomes = deliverer.unrecordedOutcomes;
   // The ingest span sits inside the metrics wrapper: the ingestor needs the span's context to store.
   const observeIngest = (ingestor: Ingestor) =>
     metrics.observeIngest(tracing ? tracing.observeIngest(ingestor) : ingestor);
@@ -172,10 +194,15 @@ export async function start(options: StartOptions): Promise<Running> {
       limits: config.storage,
       verifiers,
       onStored: deliverer.wakeForNew,
-      ...(config.storage.maxDbSize !== null && {
-        storageRefusal: (incoming) => storageRefusal(store.space.usage(), incoming),
-        onStorageFull: pruner.relieve,
-      }),
+      noticeTimestamps: createTimestampNotice(log),
+      // A real disk full is refused like the size cap (see README, Storage faults).
+      storageRefusal: (incoming) =>
+        fsSpace.refusal() ??
+        (config.storage.maxDbSize !== null ? storageRefusal(store.space.usage(), incoming) : null),
+      onStorageFull: () => {
+        fsSpace.check();
+        pruner.relieve();
+      },
     }),
   );
   const ingestApp = createIngestApp({
@@ -186,12 +213,15 @@ export async function start(options: StartOptions): Promise<Running> {
     matchHandshake,
     passthrough: createPassthrough({
       upstreams,
+      log,
       checkSignature: metrics.observeSignatureCheck(createSignatureCheck({ verifiers, writer, clock, log })),
     }),
   });
   let ready = false;
   const adminApp = createAdminApp({
     token: config.admin.token,
+    allowedHosts: config.admin.allowedHosts,
+    bindHost: config.admin.host,
     now: clock.now,
     routeNames: config.routes.map((r) => r.name),
     ready: () => ready,
@@ -205,6 +235,7 @@ export async function start(options: StartOptions): Promise<Running> {
           deliverer,
           clock,
           routeNames: config.routes.map((r) => r.name),
+          redeliverMax: config.admin.redeliverMax,
         }),
       ),
     ],
@@ -255,6 +286,7 @@ export async function start(options: StartOptions): Promise<Running> {
       await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
       await pruner.stop();
       checkpointer.stop();
+      fsSpace.stop();
       await writer.drain();
       // After delivery stopped, so the last attempts' spans are in the export.
       await tracing?.shutdown();
@@ -290,6 +322,7 @@ export async function start(options: StartOptions): Promise<Running> {
     },
     "hookbuffer listening",
   );
+  for (const w of configWarnings(config)) log.warn({ route: w.route }, w.message);
   return { ingest, admin, stop };
 }
 

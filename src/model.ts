@@ -103,7 +103,10 @@ export type DueEvent = Pick<
   | "orderKey"
   | "nextAttemptAt"
 > & {
-  /** Body length in bytes; kept apart because the body itself may be handed to the delivery thread. */
+  /**
+   * Body length plus the response bytes stored with its attempts: what it holds toward
+   * storage.max_bytes. Kept apart because the body itself may be handed to the delivery thread.
+   */
   size: number;
   /** The trace the event belongs to, when it was stored with tracing on. */
   trace?: StoredTrace | null;
@@ -137,4 +140,14 @@ export interface AttemptResult {
   aborted: boolean;
   /** A short, log-safe description of the underlying error. */
   error: string | null;
+  /**
+   * The first bytes of the response body (at most RESPONSE_PREFIX_BYTES), when a response came.
+   * A Buffer where it was read; a plain Uint8Array once it has crossed from the delivery thread.
+   */
+  responseBody?: Uint8Array | null;
+  /** Response body bytes received in all (the prefix may be shorter). */
+  responseSize?: number | null;
 }
+
+/** How much of each upstream response body is kept with its attempt. */
+export const RESPONSE_PREFIX_BYTES = 4096;

@@ -3,9 +3,13 @@ import { HTTPException } from "hono/http-exception";
 import type { StatsQuery, StatsReport } from "../stats/report.js";
 import { defaultBucketMs, MAX_POINTS } from "../stats/report.js";
 import { bearerAuth } from "./auth.js";
+import { adminBodyLimit, crossSiteGuard, hostGuard } from "./guard.js";
 
 export interface AdminAppDeps {
   token: string | null;
+  /** `admin.allowed_hosts` and `admin.host`, for the Host check (see guard.ts). */
+  allowedHosts?: string[];
+  bindHost?: string;
   now: () => number;
   stats: (q: StatsQuery) => Promise<StatsReport>;
   /** Route names, to validate `?route=`. */
@@ -54,7 +58,18 @@ function parseBucket(value: string | undefined, windowMs: number): number {
 export function createAdminApp(deps: AdminAppDeps): Hono {
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // Order: who may ask (Host), how much (body), who asks (token), from where and how (browser).
+  app.use(
+    "*",
+    hostGuard({
+      allowedHosts: deps.allowedHosts ?? [],
+      bindHost: deps.bindHost ?? "127.0.0.1",
+      tokenSet: deps.token !== null,
+    }),
+  );
+  app.use("*", adminBodyLimit());
   app.use("*", bearerAuth(deps.token));
+  app.use("*", crossSiteGuard());
   app.get("/readyz", (c) =>
     deps.ready() ? c.json({ status: "ready" }) : c.json({ status: "not ready" }, 503),
   );

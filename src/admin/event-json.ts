@@ -1,5 +1,8 @@
+import { redactHeaders } from "../log.js";
 import type { QueueCounts } from "../stats/gauges.js";
-import type { AttemptRecord, EventDetail, EventSummary } from "../store/index.js";
+import type { AttemptRecord, EventDetail, EventSummary, HistoryEntry } from "../store/index.js";
+import { bodyView } from "./body-view.js";
+import type { SearchExplain } from "./event-search.js";
 import type { RouteView } from "./events-service.js";
 
 /** Wire shapes of the events API: ISO times, snake_case keys. */
@@ -37,18 +40,58 @@ export function attemptJson(a: AttemptRecord) {
     detail: a.detail,
     status_code: a.statusCode,
     error: a.error,
+    response:
+      a.statusCode === null
+        ? null
+        : {
+            status: a.statusCode,
+            size: a.responseSize,
+            body:
+              a.responseBody === null
+                ? null
+                : bodyView(a.responseBody, a.responseSize ?? a.responseBody.length),
+          },
   };
 }
 
-/** One event in full: `attempts` becomes the attempt history; the count stays as `attempt_count`. */
-export function eventDetailJson(e: EventDetail, attempts: AttemptRecord[]) {
+/**
+ * One event in full: `attempts` becomes the attempt history; the count stays as `attempt_count`.
+ * Credential and signature headers are masked; `body` is for reading, `body_base64` (asked for
+ * with `?body=1`) is the exact bytes.
+ */
+export function eventDetailJson(
+  e: EventDetail,
+  attempts: AttemptRecord[],
+  history: HistoryEntry[],
+  withBase64: boolean,
+) {
   const { attempts: count, ...summary } = eventJson(e);
   return {
     ...summary,
     attempt_count: count,
-    headers: e.headers,
+    headers: redactHeaders(e.headers) as Array<[string, string]>,
+    body: e.body === null ? null : bodyView(e.body, e.body.length),
     attempts: attempts.map(attemptJson),
-    ...(e.body === null ? {} : { body_base64: e.body.toString("base64") }),
+    history: history.map((h) => ({ at: iso(h.at), action: h.action, request_id: h.requestId })),
+    ...(e.body === null || !withBase64 ? {} : { body_base64: e.body.toString("base64") }),
+  };
+}
+
+/** How a search ran: the index SQLite used, or how much it scanned and whether it stopped short. */
+export function explainJson(x: SearchExplain) {
+  const { plan } = x;
+  let hint: string;
+  if (!plan.scan) hint = `uses index ${plan.index}`;
+  else {
+    hint = `scanned ${x.rowsScanned} rows${x.partial ? ", partial: repeat with next_cursor to scan further" : ""}; no index serves this filter (see README, Searching events)`;
+  }
+  return {
+    index: plan.index,
+    scan: plan.scan,
+    rows_scanned: x.rowsScanned,
+    partial: x.partial,
+    hint,
+    plan: plan.detail,
   };
 }
 

@@ -7,9 +7,11 @@ import type {
   EventFilter,
   EventRef,
   EventSummary,
+  HistoryEntry,
   Store,
   Writer,
 } from "../store/index.js";
+import { createEventSearch, type SearchExplain } from "./event-search.js";
 
 export interface EventAdminDeps {
   store: Store;
@@ -19,7 +21,28 @@ export interface EventAdminDeps {
   clock: Clock;
   /** Configured route names, in config order. */
   routeNames: string[];
+  /** Most events one bulk redelivery may change (`admin.redeliver_max`). */
+  redeliverMax: number;
 }
+
+/** What a bulk redelivery asks for. */
+export interface BulkRedeliver {
+  filter: EventFilter;
+  dryRun: boolean;
+  /** Idempotency key; a repeat with the same key gets the first answer and changes nothing. */
+  requestId: string | null;
+  /** How many ids a dry run lists. */
+  sample: number;
+}
+
+export type BulkResult =
+  | { result: "dry_run"; count: number; ids: string[]; max: number }
+  | { result: "too_many"; count: number; max: number }
+  | { result: "key_reused" }
+  | { result: "done"; count: number; skipped: number; requestId: string | null; replayed: boolean };
+
+/** Idempotency keys are remembered this long. */
+const REQUEST_KEY_TTL_MS = 24 * 3_600_000;
 
 /** A route's delivery gate as operators see it. */
 export interface RouteView {
@@ -37,10 +60,15 @@ export type ChangeResult = "ok" | "not_found" | "delivering";
  */
 const CHUNK = 500;
 
+/** Most rows one search page may scan when no index serves the filter (`scan_budget` overrides). */
+export const DEFAULT_SCAN_BUDGET = 100_000;
+
 /** Operator actions on events and routes: every status change here also moves the gauges. */
 export function createEventAdmin(deps: EventAdminDeps) {
   const { store, writer, gauges, deliverer, clock } = deps;
   const routeSet = new Set(deps.routeNames);
+  const search = createEventSearch(store);
+  const inFlight = new Map<string, { fingerprint: string; done: Promise<BulkResult> }>();
 
   const reopened = (refs: EventRef[]) => () => {
     for (const r of refs) if (r.status !== "pending") gauges.move(r.route, r.status, "pending", r.bodySize);
@@ -49,6 +77,38 @@ export function createEventAdmin(deps: EventAdminDeps) {
   /** Leases live in the deliverer's memory: a pending row it holds is being delivered. */
   function leasedAsDelivering<T extends { seq: number; status: string }>(e: T): T {
     return e.status === "pending" && deliverer.isLeased(e.seq) ? { ...e, status: "delivering" } : e;
+  }
+
+  /** "delivering" means a pending row the deliverer holds right now: leases live in memory. */
+  function leasedQuery(filter: EventFilter): EventFilter {
+    return filter.status === "delivering"
+      ? { ...filter, status: "pending" as const, seqs: deliverer.leasedSeqs() }
+      : filter;
+  }
+
+  /** Collects the matches first (up to max + 1), then changes them in chunks of write ops. */
+  async function bulkRedeliver(filter: EventFilter, requestId: string | null): Promise<BulkResult> {
+    const max = deps.redeliverMax;
+    const found = await search.collect(filter, null, max + 1, Number.POSITIVE_INFINITY, (b, l, f) =>
+      store.admin.refs(filter, b, l, f),
+    );
+    if (found.rows.length > max) return { result: "too_many", count: await search.count(filter), max };
+    // Oldest first, so ordered keys reopen in arrival order.
+    const seqs = found.rows.map((r) => r.seq).reverse();
+    let count = 0;
+    let skipped = 0;
+    for (let i = 0; i < seqs.length; i += CHUNK) {
+      const chunk = seqs.slice(i, i + CHUNK);
+      const changed = await writer.run((ctx) => {
+        const c = store.admin.redeliverSeqs(chunk, clock.now(), deliverer.isLeased, requestId);
+        ctx.afterCommit(reopened(c.changed));
+        return c;
+      });
+      count += changed.changed.length;
+      skipped += changed.skipped;
+      if (changed.changed.length > 0) deliverer.wake();
+    }
+    return { result: "done", count, skipped, requestId, replayed: false };
   }
 
   function view(name: string): RouteView | null {
@@ -60,22 +120,35 @@ export function createEventAdmin(deps: EventAdminDeps) {
     isRoute(name: string): boolean {
       return routeSet.has(name);
     },
-    /** One page, newest first; `nextCursor` is null on the last page. */
-    list(filter: EventFilter, cursor: number | null, limit: number) {
+    /**
+     * One page, newest first; `nextCursor` is null on the last page. A scanning search may return
+     * a short (even empty) page with a cursor when its budget ran out: `explain.partial`.
+     */
+    async list(
+      filter: EventFilter,
+      cursor: number | null,
+      limit: number,
+      scanBudget = DEFAULT_SCAN_BUDGET,
+    ): Promise<{ events: EventSummary[]; nextCursor: number | null; explain: SearchExplain }> {
       // One row more than asked tells whether another page exists without a COUNT.
-      // Leases live in memory: "delivering" means a pending row the deliverer holds right now.
-      const query =
-        filter.status === "delivering"
-          ? { ...filter, status: "pending" as const, seqs: deliverer.leasedSeqs() }
-          : filter;
-      const rows = store.admin.list(query, cursor, limit + 1);
-      const page: EventSummary[] = rows.slice(0, limit).map(leasedAsDelivering);
+      const query = leasedQuery(filter);
+      const found = await search.collect(query, cursor, limit + 1, scanBudget, (b, l, f) =>
+        store.admin.list(query, b, l, f),
+      );
+      const page: EventSummary[] = found.rows.slice(0, limit).map(leasedAsDelivering);
       const last = page[page.length - 1];
-      return { events: page, nextCursor: rows.length > limit && last ? last.seq : null };
+      const nextCursor = found.rows.length > limit && last ? last.seq : found.resumeAt;
+      return { events: page, nextCursor, explain: found.explain };
     },
-    get(id: string, withBody: boolean): { event: EventDetail; attempts: AttemptRecord[] } | null {
-      const event = store.admin.get(id, withBody);
-      return event ? { event: leasedAsDelivering(event), attempts: store.attempts.forEvent(id) } : null;
+    /** One event with its body, attempts and operator history. */
+    get(id: string): { event: EventDetail; attempts: AttemptRecord[]; history: HistoryEntry[] } | null {
+      const event = store.admin.get(id, true);
+      if (!event) return null;
+      return {
+        event: leasedAsDelivering(event),
+        attempts: store.attempts.forEvent(id),
+        history: store.admin.history(id),
+      };
     },
     /** Dead or delivered -> pending and due now; pending -> due now; delivering is a conflict. */
     async redeliver(id: string): Promise<ChangeResult> {
@@ -87,23 +160,50 @@ export function createEventAdmin(deps: EventAdminDeps) {
       if (change.result === "ok") deliverer.wake();
       return change.result;
     },
-    /** Redelivers every event matching `filter` (status dead or delivered) in chunks; returns how many. */
-    async redeliverMany(filter: EventFilter & { status: "dead" | "delivered" }): Promise<number> {
-      // Events that die again while this runs are past upTo or behind `after`: each is touched once.
-      const upTo = store.admin.maxSeq();
-      let after = 0;
-      let count = 0;
-      for (;;) {
-        const refs = await writer.run((ctx) => {
-          const refs = store.admin.redeliverChunk(filter, after, upTo, CHUNK, clock.now());
-          ctx.afterCommit(reopened(refs));
-          return refs;
-        });
-        count += refs.length;
-        if (refs.length > 0) deliverer.wake();
-        const last = refs[refs.length - 1];
-        if (refs.length < CHUNK || !last) return count;
-        after = last.seq;
+    /**
+     * Redelivers every event matching the filter (dead or delivered ones become pending and due
+     * now, pending ones due now, ones being delivered are skipped), each recorded in its history.
+     * Refused beyond `redeliverMax` matches; a dry run only counts and lists the first ids.
+     */
+    async redeliverMatching(req: BulkRedeliver): Promise<BulkResult> {
+      const { filter, requestId } = req;
+      const max = deps.redeliverMax;
+      if (req.dryRun) {
+        const count = await search.count(filter);
+        const first = await search.collect(filter, null, req.sample, Number.POSITIVE_INFINITY, (b, l, f) =>
+          store.admin.refs(filter, b, l, f),
+        );
+        return { result: "dry_run", count, ids: first.rows.map((r) => r.id), max };
+      }
+      if (requestId === null) return bulkRedeliver(filter, null);
+      const fingerprint = JSON.stringify(filter);
+      // A repeat while the first is still running waits for it instead of running twice.
+      const running = inFlight.get(requestId);
+      if (running) return running.fingerprint === fingerprint ? running.done : { result: "key_reused" };
+      const recorded = store.idempotency.get(requestId);
+      if (recorded) {
+        if (recorded.fingerprint !== fingerprint) return { result: "key_reused" };
+        return { ...(JSON.parse(recorded.response) as BulkResult & { result: "done" }), replayed: true };
+      }
+      const done = bulkRedeliver(filter, requestId);
+      inFlight.set(requestId, { fingerprint, done });
+      try {
+        const result = await done;
+        if (result.result === "done") {
+          const at = clock.now();
+          await writer.run(() =>
+            store.idempotency.put(
+              requestId,
+              at,
+              fingerprint,
+              JSON.stringify(result),
+              at - REQUEST_KEY_TTL_MS,
+            ),
+          );
+        }
+        return result;
+      } finally {
+        inFlight.delete(requestId);
       }
     },
     /** Deletes an event and its attempts; one being delivered right now is a conflict. */

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { EventJson, RouteJson } from "../admin/event-json.js";
 import type { StatsReport } from "../stats/report.js";
@@ -8,18 +9,21 @@ type Stream = NodeJS.WritableStream;
 
 export const ADMIN_USAGE = `Admin commands (talk to a running hookbuffer's admin API):
   hookbuffer stats [--from ISO] [--to ISO] [--route NAME] [--json]
-  hookbuffer events [--status S] [--route NAME] [--reason R] [--since ISO] [--until ISO]
-                    [--limit N] [--cursor C] [--json]
+  hookbuffer events [FILTERS] [--limit N] [--cursor C] [--scan-budget N] [--json]
   hookbuffer redeliver <id>
-  hookbuffer redeliver --status dead|delivered [--route NAME] [--reason R] [--since ISO] [--until ISO]
+  hookbuffer redeliver FILTERS [--dry-run] [--request-id KEY]
   hookbuffer pause <route>
   hookbuffer resume <route>
+Filters: --status S  --route NAME  --reason R  --since ISO  --until ISO
+         --json-match /pointer[:value|:prefix*]  --header name[:value|:prefix*]  (repeatable)
+         --path /exact|/prefix*  --min-attempts N  --max-attempts N  --last-status CODE
 Options: --admin-url URL (env HOOKBUFFER_ADMIN_URL, default http://127.0.0.1:9090)
-         --token T (env HOOKBUFFER_ADMIN_TOKEN)`;
+         --token-file FILE (env HOOKBUFFER_ADMIN_TOKEN_FILE), or --token T (env HOOKBUFFER_ADMIN_TOKEN)`;
 
 const COMMON = {
   "admin-url": { type: "string" },
   token: { type: "string" },
+  "token-file": { type: "string" },
   json: { type: "boolean" },
 } as const;
 const FILTERS = {
@@ -28,7 +32,38 @@ const FILTERS = {
   reason: { type: "string" },
   since: { type: "string" },
   until: { type: "string" },
+  "json-match": { type: "string", multiple: true },
+  header: { type: "string", multiple: true },
+  path: { type: "string" },
+  "min-attempts": { type: "string" },
+  "max-attempts": { type: "string" },
+  "last-status": { type: "string" },
 } as const;
+
+/** Flag name -> API field name. */
+const FILTER_FIELDS: Record<keyof typeof FILTERS, string> = {
+  status: "status",
+  route: "route",
+  reason: "reason",
+  since: "since",
+  until: "until",
+  "json-match": "json",
+  header: "header",
+  path: "path",
+  "min-attempts": "min_attempts",
+  "max-attempts": "max_attempts",
+  "last-status": "last_status",
+};
+
+/** The filter flags that were given, under their API names. */
+function filterFields(values: Record<string, unknown>): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  for (const [flag, field] of Object.entries(FILTER_FIELDS)) {
+    const v = values[flag];
+    if (typeof v === "string" || Array.isArray(v)) fields[field] = v as string | string[];
+  }
+  return fields;
+}
 
 /** A usage mistake: the command line, not the server, is wrong (exit 2). */
 class UsageError extends Error {
@@ -47,7 +82,8 @@ function client(baseUrl: string, token: string | undefined): Call {
   return async (method, path, body) => {
     const headers: Record<string, string> = { accept: "application/json" };
     if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers["content-type"] = "application/json";
+    // The admin API refuses a change without a JSON content type (its cross-site guard).
+    if (method !== "GET") headers["content-type"] = "application/json";
     const init: RequestInit = { method, headers };
     if (body !== undefined) init.body = JSON.stringify(body);
     let res: Response;
@@ -73,12 +109,27 @@ function client(baseUrl: string, token: string | undefined): Call {
   };
 }
 
-/** Query string from the flags that were given, in a stable order. */
+/**
+ * The token to send: `--token-file` / HOOKBUFFER_ADMIN_TOKEN_FILE (kept out of `ps`), else
+ * `--token` / HOOKBUFFER_ADMIN_TOKEN; trimmed, as a file usually ends in a newline.
+ */
+function adminToken(v: Connection, env: Env): string | undefined {
+  const file = v["token-file"] ?? (env.HOOKBUFFER_ADMIN_TOKEN_FILE || undefined);
+  if (file === undefined) return (v.token ?? env.HOOKBUFFER_ADMIN_TOKEN)?.trim() || undefined;
+  try {
+    return readFileSync(file, "utf8").trim() || undefined;
+  } catch (err) {
+    throw new UsageError(`cannot read the token file ${file}: ${(err as { code?: string }).code ?? err}`);
+  }
+}
+
+/** Query string from the flags that were given, in a stable order; lists repeat their key. */
 function query(values: Record<string, unknown>, keys: string[]): string {
   const q = new URLSearchParams();
   for (const k of keys) {
     const v = values[k];
     if (typeof v === "string" && v !== "") q.set(k, v);
+    else if (Array.isArray(v)) for (const item of v) q.append(k, String(item));
   }
   const s = q.toString();
   return s === "" ? "" : `?${s}`;
@@ -90,11 +141,9 @@ function onePositional(positionals: string[], what: string): string {
   return first;
 }
 
-type Command = (
-  args: string[],
-  call: (v: { "admin-url"?: string; token?: string }) => Call,
-  out: Stream,
-) => Promise<void>;
+type Connection = { "admin-url"?: string; token?: string; "token-file"?: string };
+
+type Command = (args: string[], call: (v: Connection) => Call, out: Stream) => Promise<void>;
 
 const print = (out: Stream, text: string) => out.write(`${text}\n`);
 const printJson = (out: Stream, value: unknown) => print(out, JSON.stringify(value, null, 2));
@@ -117,41 +166,74 @@ const commands: Record<string, Command> = {
   },
 
   async events(args, connect, out) {
-    const opts = { ...COMMON, ...FILTERS, limit: { type: "string" }, cursor: { type: "string" } } as const;
+    const opts = {
+      ...COMMON,
+      ...FILTERS,
+      limit: { type: "string" },
+      cursor: { type: "string" },
+      "scan-budget": { type: "string" },
+    } as const;
     const { values } = parseArgs({ args, options: opts, strict: true });
-    const keys = ["status", "route", "reason", "since", "until", "limit", "cursor"];
-    const page = (await connect(values)("GET", `/events${query(values, keys)}`)) as {
+    const fields = {
+      ...filterFields(values),
+      limit: values.limit,
+      cursor: values.cursor,
+      scan_budget: values["scan-budget"],
+    };
+    const page = (await connect(values)("GET", `/events${query(fields, Object.keys(fields))}`)) as {
       events: EventJson[];
       next_cursor: string | null;
+      explain: { scan: boolean; hint: string };
     };
     if (values.json) return void printJson(out, page);
     print(out, eventsText(page.events));
+    // A scan is worth knowing about: it is slower, and a short page may not be the last.
+    if (page.explain.scan) print(out, `\nSearch ${page.explain.hint}`);
     if (page.next_cursor !== null) print(out, `\nMore events: repeat with --cursor ${page.next_cursor}`);
   },
 
   async redeliver(args, connect, out) {
     const { values, positionals } = parseArgs({
       args,
-      options: { ...COMMON, ...FILTERS },
+      options: {
+        ...COMMON,
+        ...FILTERS,
+        "dry-run": { type: "boolean" },
+        "request-id": { type: "string" },
+      },
       strict: true,
       allowPositionals: true,
     });
-    const filterKeys = Object.keys(FILTERS) as Array<keyof typeof FILTERS>;
-    const given = filterKeys.filter((k) => values[k] !== undefined);
+    const body: Record<string, unknown> = filterFields(values);
+    const given = Object.keys(body).length > 0;
     if (positionals.length > 0) {
-      if (given.length > 0) throw new UsageError("give either an event id or filters, not both");
+      if (given) throw new UsageError("give either an event id or filters, not both");
       const id = onePositional(positionals, "event id");
       const res = await connect(values)("POST", `/events/${encodeURIComponent(id)}/redeliver`);
       if (values.json) printJson(out, res);
       else print(out, `event ${id}: queued for redelivery`);
       return;
     }
-    if (values.status === undefined) throw new UsageError("give an event id, or --status dead|delivered");
-    const body: Record<string, string> = {};
-    for (const k of given) body[k] = values[k] as string;
-    const res = (await connect(values)("POST", "/events/redeliver", body)) as { count: number };
+    if (!given) throw new UsageError("give an event id, or filters such as --status dead");
+    if (values["dry-run"]) body.dry_run = true;
+    if (values["request-id"] !== undefined) body.request_id = values["request-id"];
+    const res = (await connect(values)("POST", "/events/redeliver", body)) as {
+      count: number;
+      skipped?: number;
+      ids?: string[];
+      max?: number;
+      over_max?: boolean;
+    };
+    const events = (n: number) => `${n} event${n === 1 ? "" : "s"}`;
     if (values.json) printJson(out, res);
-    else print(out, `${res.count} event${res.count === 1 ? "" : "s"} queued for redelivery`);
+    else if (values["dry-run"]) {
+      const first = res.ids?.length ? `; first: ${res.ids.join(" ")}` : "";
+      const over = res.over_max ? ` (more than the ${res.max} one request may redeliver)` : "";
+      print(out, `${events(res.count)} match${res.count === 1 ? "es" : ""}${over}${first}`);
+    } else {
+      const skipped = res.skipped ? `; ${res.skipped} skipped (being delivered or gone)` : "";
+      print(out, `${events(res.count)} queued for redelivery${skipped}`);
+    }
   },
 
   pause: (args, connect, out) => setRoute("pause", args, connect, out),
@@ -187,11 +269,8 @@ export async function runAdminCommand(
     err.write(`hookbuffer: unknown command ${name}\n\n${ADMIN_USAGE}\n`);
     return 2;
   }
-  const connect = (v: { "admin-url"?: string; token?: string }) =>
-    client(
-      v["admin-url"] ?? env.HOOKBUFFER_ADMIN_URL ?? "http://127.0.0.1:9090",
-      v.token ?? env.HOOKBUFFER_ADMIN_TOKEN,
-    );
+  const connect = (v: Connection) =>
+    client(v["admin-url"] ?? env.HOOKBUFFER_ADMIN_URL ?? "http://127.0.0.1:9090", adminToken(v, env));
   try {
     await command(args, connect, out);
     return 0;

@@ -14,7 +14,13 @@ export const DEFAULT_LISTEN: Config["listen"] = {
   maxHeaders: 500,
 };
 
-export const DEFAULT_ADMIN: Config["admin"] = { host: "127.0.0.1", port: 9090, token: null };
+export const DEFAULT_ADMIN: Config["admin"] = {
+  host: "127.0.0.1",
+  port: 9090,
+  token: null,
+  redeliverMax: 10_000,
+  allowedHosts: [],
+};
 
 export const DEFAULT_STORAGE: Config["storage"] = {
   path: "./hookbuffer.db",
@@ -40,6 +46,9 @@ export const DEFAULT_EXPONENTIAL: Omit<Extract<RetryPolicy, { kind: "exponential
   maxAttempts: 10,
   jitter: 0.2,
 };
+
+/** Every class of failed attempt; by default each one counts toward the breaker. */
+export const BREAKER_COUNT_CLASSES = ["connect", "timeout", "unclassified", "3xx", "4xx", "5xx"] as const;
 
 /** The delivery keys a route inherits; arrays here are copied by the resolver, never shared. */
 export type DeliveryDefaults = Pick<
@@ -67,7 +76,7 @@ export const DEFAULT_DELIVERY: Readonly<DeliveryDefaults> = {
     maxAgeMs: null,
   },
   permanentStatuses: [],
-  breaker: { failures: 5, cooldownMs: 30_000, maxCooldownMs: 600_000 },
+  breaker: { failures: 5, cooldownMs: 30_000, maxCooldownMs: 600_000, count: [...BREAKER_COUNT_CLASSES] },
   ordering: { kind: "none" },
   dedup: null,
 };
@@ -83,6 +92,8 @@ export const DEFAULT_ALERT_EVENTS: AlertConfig["events"] = [
   "breaker_closed",
   "backlog_age",
   "dead",
+  "storage_failing",
+  "storage_recovered",
 ];
 
 export const DEFAULT_ALERT_BACKLOG_AGE_MS = 600_000;

@@ -5,3 +5,4 @@ export { type CliFlags, type ConfigSources, loadConfig } from "./load.js";
 export { isLoopback } from "./schema-sections.js";
 export type * from "./types.js";
 export { formatDuration, parseDuration, parseSize } from "./units.js";
+export { type ConfigWarning, configWarnings } from "./warnings.js";

@@ -11,6 +11,7 @@ import { formatPath, fromZodIssues } from "./issues.js";
 import { resolveConfig } from "./resolve.js";
 import { configSchema } from "./schema.js";
 import { applyOverride, type CliFlags, envOverrides, flagOverrides, type Override } from "./sources.js";
+import { resolveTokenFile } from "./token-file.js";
 import type { Config } from "./types.js";
 
 export type { CliFlags } from "./sources.js";
@@ -76,6 +77,7 @@ export function loadConfig(sources: ConfigSources): Config {
   // A file we could not parse would only add noise such as "upstream: required"; stop here.
   if (tree === undefined) throw new ConfigError(issues);
   for (const override of overrides) applyOverride(tree, override);
+  resolveTokenFile(tree, sources.readFile ?? defaultReadFile, issues);
 
   const parsed = configSchema.safeParse(tree);
   const found = parsed.success ? [] : fromZodIssues(parsed.error.issues);

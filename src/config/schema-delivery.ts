@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import {
+  BREAKER_COUNT_CLASSES,
   DEFAULT_DEDUP_WINDOW_MS,
   DEFAULT_EXPONENTIAL,
   DEFAULT_MAX_DELAY_MS,
@@ -74,10 +75,19 @@ export const retrySchema = z
     };
   });
 
+/** `connect`, `timeout`, `unclassified`, `3xx`, `4xx`, `5xx`, or one status code such as 429. */
+const breakerCount = z.union([looseEnum(BREAKER_COUNT_CLASSES), integer(300, 599)], {
+  error: `expected one of ${BREAKER_COUNT_CLASSES.join(", ")} or a status code from 300 to 599`,
+});
+
 export const breakerSchema = z.strictObject({
   failures: integer(0).optional(),
   cooldown: positiveDuration.optional(),
   max_cooldown: positiveDuration.optional(),
+  count: z
+    .array(breakerCount)
+    .min(1, { message: "list at least one outcome (or set failures: 0)" })
+    .optional(),
 });
 
 /** `none`, `fifo`, or `{key: "/json/pointer"}` for FIFO per key. */

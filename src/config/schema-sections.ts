@@ -66,13 +66,31 @@ export const adminSchema = z
   .strictObject({
     host: host.optional(),
     port: port.optional(),
-    token: z.string().min(1, { message: "must not be empty (use null for no token)" }).nullable().optional(),
+    // A token read from a file or a secret mount usually ends in a newline no client would send.
+    token: z
+      .string()
+      .transform((token) => token.trim())
+      .pipe(z.string().min(1, { message: "must not be empty (use null for no token)" }))
+      .nullable()
+      .optional(),
+    allowed_hosts: z
+      .array(
+        z
+          .string()
+          .trim()
+          .toLowerCase()
+          .regex(/^[a-z0-9.:[\]-]+$/, { message: "expected a host name without port or scheme" }),
+      )
+      .optional(),
+    redeliver_max: integer(1).optional(),
   })
   .transform((admin, ctx): Config["admin"] => {
     const resolved: Config["admin"] = {
       host: admin.host ?? DEFAULT_ADMIN.host,
       port: admin.port ?? DEFAULT_ADMIN.port,
       token: admin.token ?? DEFAULT_ADMIN.token,
+      redeliverMax: admin.redeliver_max ?? DEFAULT_ADMIN.redeliverMax,
+      allowedHosts: [...new Set(admin.allowed_hosts ?? DEFAULT_ADMIN.allowedHosts)],
     };
     // The admin API can redeliver and discard events; off this machine it must not be open.
     if (resolved.token === null && !isLoopback(resolved.host)) {
@@ -110,7 +128,14 @@ export const storageSchema = z
     },
   }));
 
-const alertEvents = ["breaker_open", "breaker_closed", "backlog_age", "dead"] as const;
+const alertEvents = [
+  "breaker_open",
+  "breaker_closed",
+  "backlog_age",
+  "dead",
+  "storage_failing",
+  "storage_recovered",
+] as const;
 
 export const alertSchema = z
   .strictObject({

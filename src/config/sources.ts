@@ -15,6 +15,7 @@ export interface CliFlags {
   adminHost?: string;
   adminPort?: string;
   adminToken?: string;
+  adminTokenFile?: string;
   db?: string;
   synchronous?: string;
   logLevel?: string;
@@ -37,6 +38,7 @@ const NAMED: ReadonlyArray<
   ["adminHost", "--admin-host", "HOOKBUFFER_ADMIN_HOST", ["admin", "host"]],
   ["adminPort", "--admin-port", "HOOKBUFFER_ADMIN_PORT", ["admin", "port"]],
   ["adminToken", "--admin-token", "HOOKBUFFER_ADMIN_TOKEN", ["admin", "token"]],
+  ["adminTokenFile", "--admin-token-file", "HOOKBUFFER_ADMIN_TOKEN_FILE", ["admin", "token_file"]],
   ["db", "--db", "HOOKBUFFER_DB", ["storage", "path"]],
   ["synchronous", "--synchronous", "HOOKBUFFER_SYNCHRONOUS", ["storage", "synchronous"]],
   ["logLevel", "--log-level", "HOOKBUFFER_LOG_LEVEL", ["log", "level"]],

@@ -66,6 +66,16 @@ export interface VerifyConfig {
   encoding?: "hex" | "base64";
   /** hmac only: text before the signature in the header, e.g. "sha256=". */
   prefix?: string;
+  /**
+   * hmac only: the signature covers a Unix-seconds timestamp from this header, signed as
+   * `before + timestamp + between + body`.
+   */
+  timestamp?: { header: string; before: string; between: string };
+  /**
+   * Replays carry a fresh timestamp and a signature made with the first secret (schemes with a
+   * signed timestamp only; the config sets it false or leaves it out for the others).
+   */
+  resign?: boolean;
 }
 
 export interface PassthroughMatch {
@@ -89,7 +99,15 @@ export interface BreakerConfig {
   cooldownMs: number;
   /** Cap for the doubling cooldown (ms). */
   maxCooldownMs: number;
+  /**
+   * Which failed attempts count toward `failures`: outcome classes and single status codes. Any
+   * other failure is neutral (it neither lengthens nor resets the run). Default: every class.
+   */
+  count: BreakerCount[];
 }
+
+/** An outcome class a failed attempt falls in, or one status code (e.g. 429). */
+export type BreakerCount = "connect" | "timeout" | "unclassified" | "3xx" | "4xx" | "5xx" | number;
 
 export interface RouteConfig {
   /** Unique name used in stats, metrics and the admin API. */
@@ -115,13 +133,23 @@ export interface RouteConfig {
   verify: VerifyConfig | null;
   /** Requests proxied synchronously instead of buffered (GET and HEAD always are). */
   passthrough: PassthroughMatch[];
+  /**
+   * Which GET/HEAD/OPTIONS requests are proxied to the upstream: all (the default), none
+   * (`passthrough: false`), or those under these paths, relative to the route (`handshake_paths`).
+   * The others get 405.
+   */
+  handshakes: "all" | "none" | string[];
   /** Let undici negotiate HTTP/2 with the upstream. */
   http2: boolean;
+  /** Body pointers with a search index (an SQLite expression index on this route's rows). */
+  index: string[];
 }
 
 export interface AlertConfig {
   url: string;
-  events: Array<"breaker_open" | "breaker_closed" | "backlog_age" | "dead">;
+  events: Array<
+    "breaker_open" | "breaker_closed" | "backlog_age" | "dead" | "storage_failing" | "storage_recovered"
+  >;
   /** backlog_age threshold (ms). */
   backlogAgeMs: number;
 }
@@ -156,15 +184,19 @@ export interface Config {
   admin: {
     host: string;
     port: number;
-    /** Bearer token; required when host is not loopback. */
+    /** Bearer token (surrounding whitespace trimmed); required when host is not loopback. */
     token: string | null;
+    /** Most events one bulk redelivery may change; more is refused. */
+    redeliverMax: number;
+    /** `Host` names accepted besides loopback ones (DNS-rebinding guard). */
+    allowedHosts: string[];
   };
   storage: {
     path: string;
     synchronous: Synchronous;
     /** Backpressure: refuse ingest above this many pending events, or null. */
     maxPending: number | null;
-    /** Backpressure: refuse ingest above this many stored body bytes, or null. */
+    /** Backpressure: refuse ingest above this many bytes held by undelivered events (bodies and kept responses), or null. */
     maxBytes: number | null;
     /** Storage fault cap: the database file may not grow past this many bytes, or null. */
     maxDbSize: number | null;

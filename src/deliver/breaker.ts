@@ -1,4 +1,4 @@
-import type { BreakerConfig } from "../config/types.js";
+import type { BreakerConfig, BreakerCount } from "../config/types.js";
 import type { Classification } from "../model.js";
 
 /** Why a route was disabled, in Method's shape (codes 25001-25004). */
@@ -61,6 +61,33 @@ export function categoryOf(failure: Classification): FailureCategory {
   return "other";
 }
 
+/** The `breaker.count` class of a failed attempt. */
+function countClass(failure: Classification): BreakerCount {
+  switch (failure.reason) {
+    case "could_not_connect":
+      return "connect";
+    case "request_timeout":
+      return "timeout";
+    case "unclassified":
+      return "unclassified";
+    case "error_status_code":
+      return `${failure.detail.charAt(0)}xx` as BreakerCount;
+  }
+}
+
+/**
+ * Whether a failed attempt counts toward the breaker: its class or its status code is listed in
+ * `breaker.count`. A route open to junk (unsigned requests its bot answers with 401) can leave
+ * 4xx out, so junk cannot hold real events back.
+ */
+export function countsTowardBreaker(
+  cfg: Pick<BreakerConfig, "count">,
+  failure: Classification,
+  statusCode: number | null,
+): boolean {
+  return cfg.count.includes(countClass(failure)) || (statusCode !== null && cfg.count.includes(statusCode));
+}
+
 /** The category of most failures in the run; a tie goes to the latest of the tied ones. */
 export function dominantCategory(run: FailureCategory[]): FailureCategory {
   const counts = new Map<FailureCategory, number>();
@@ -90,7 +117,7 @@ export function disabledRecord(run: FailureCategory[], failures: number, now: nu
  */
 export function afterAttempt(
   s: BreakerState,
-  cfg: BreakerConfig,
+  cfg: Omit<BreakerConfig, "count">,
   failure: Classification | null,
   probe: boolean,
   now: number,

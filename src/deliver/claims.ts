@@ -83,15 +83,20 @@ export function createClaims(deps: ClaimsDeps) {
     releaseBuffer(q: RouteQueue): void {
       for (const e of q.buffer.splice(0)) unlease(q, e);
     },
-    /** The attempt's outcome has committed: the lease ends (until then the row still reads pending). */
+    /**
+     * The attempt's outcome has committed: the lease ends (until then the row still reads pending).
+     * `stored`: response bytes the event now holds besides `event.size`.
+     */
     settled(
       q: RouteQueue,
       event: DueEvent,
       status: Exclude<EventStatus, "delivering">,
       nextAttemptAt: number,
+      stored = 0,
     ): void {
       leased.delete(event.seq);
       gauges.move(q.name, "delivering", status, event.size);
+      if (stored > 0) gauges.grow(q.name, status, stored);
       // Still pending (retry due soon) or an ordered successor unblocked: worth another claim.
       if (status === "pending") rewind(q, nextAttemptAt, event.seq);
       if (event.orderKey !== null) {

@@ -6,7 +6,8 @@ import type { EventUpdate, Store, WriteContext } from "../store/index.js";
 /**
  * Writes one attempt's outcome inside a write op: the event's new status, the attempt row and the
  * per-minute counters (attempt duration, delivered with its lag, the failure's reason and detail,
- * dead). Called only by the deliverer, which alone decides `update`.
+ * dead). Called only by the deliverer, which alone decides `update`. Returns the bytes of response
+ * body stored with the attempt, which the event now holds toward storage.max_bytes.
  */
 export function writeOutcome(
   store: Store,
@@ -15,8 +16,12 @@ export function writeOutcome(
   event: DueEvent,
   result: AttemptResult,
   update: EventUpdate,
-): void {
-  store.events.update(update, event.orderKey, route.name);
+): number {
+  const kept = result.responseBody;
+  const responseBody =
+    kept && kept.length > 0 ? Buffer.from(kept.buffer, kept.byteOffset, kept.byteLength) : null;
+  const stored = responseBody?.length ?? 0;
+  store.events.update(update, event.orderKey, route.name, stored);
   store.attempts.insert({
     eventId: event.id,
     n: update.attempts,
@@ -27,6 +32,8 @@ export function writeOutcome(
     detail: result.failure?.detail ?? null,
     statusCode: result.statusCode,
     error: result.error,
+    responseBody,
+    responseSize: result.responseSize ?? null,
   });
   const at = result.startedAt + result.durationMs;
   ctx.count(at, route.name, "attempt_ms", bucketLabel(result.durationMs));
@@ -37,6 +44,7 @@ export function writeOutcome(
     ctx.count(at, route.name, result.failure.reason, result.failure.detail);
   }
   if (update.status === "dead") ctx.count(at, route.name, "dead");
+  return stored;
 }
 
 /** The headers a replay carries: the stored ones (minus hop-by-hop) plus hookbuffer's own. */

@@ -14,7 +14,8 @@ import type { Dispatcher } from "undici";
 import { classifyError, classifyStatus, isShutdownAbort } from "../classify/classify.js";
 import { describeError } from "../classify/describe.js";
 import { RequestTimeoutError } from "../classify/errors.js";
-import { type AttemptResult, type Classification, Details } from "../model.js";
+import { type AttemptResult, type Classification, Details, RESPONSE_PREFIX_BYTES } from "../model.js";
+import type { Resigner } from "../verify/resign.js";
 import { parseRetryAfter } from "./retry-after.js";
 import type { Upstream } from "./upstream.js";
 
@@ -37,9 +38,19 @@ export interface SendOptions {
   now: () => number;
   /** Aborted by our shutdown: the attempt ends with `aborted: true` and is not a failure. */
   signal?: AbortSignal;
+  /** The route's re-signer (`verify.resign`): signs the headers for this attempt's start time. */
+  resign?: Resigner | undefined;
 }
 
 type Outcome = Pick<AttemptResult, "ok" | "statusCode" | "failure" | "aborted" | "error">;
+
+/** What the upstream answered, kept with the attempt: the body's first bytes and its whole size. */
+interface ResponseKept {
+  body: Buffer;
+  size: number;
+}
+
+type Finish = (outcome: Outcome, retryAfterMs?: number | null, response?: ResponseKept | null) => void;
 
 /**
  * The controller whose signal ends every attempt in flight at shutdown. Each attempt listens on
@@ -72,7 +83,7 @@ function failed(failure: Classification, error: string | null): Outcome {
 export function send(upstream: Upstream, req: OutgoingRequest, opts: SendOptions): Promise<AttemptResult> {
   const startedAt = opts.now();
   return new Promise<AttemptResult>((resolve) => {
-    const finish = (outcome: Outcome, retryAfterMs: number | null = null): void => {
+    const finish: Finish = (outcome, retryAfterMs = null, response = null): void => {
       // Spelled out: `{ ...outcome, more }` is slow on V8 11 and this runs once per attempt.
       resolve({
         ok: outcome.ok,
@@ -83,6 +94,8 @@ export function send(upstream: Upstream, req: OutgoingRequest, opts: SendOptions
         startedAt,
         durationMs: opts.now() - startedAt,
         retryAfterMs,
+        responseBody: response === null ? null : response.body,
+        responseSize: response === null ? null : response.size,
       });
     };
     if (opts.signal?.aborted) {
@@ -103,10 +116,11 @@ export function send(upstream: Upstream, req: OutgoingRequest, opts: SendOptions
       return;
     }
     const path = requestTarget(req.url);
+    const headers = opts.resign ? opts.resign(req.headers, req.body, startedAt) : req.headers;
     const attempt = new Attempt(opts, finish);
     try {
       upstream.dispatcher.dispatch(
-        { origin: url.origin, path, method: req.method, headers: req.headers.flat(), body: req.body },
+        { origin: url.origin, path, method: req.method, headers: headers.flat(), body: req.body },
         attempt,
       );
     } catch (err) {
@@ -118,7 +132,7 @@ export function send(upstream: Upstream, req: OutgoingRequest, opts: SendOptions
 /** The dispatch handler for one attempt; settles once, then only cleans up. */
 class Attempt implements Dispatcher.DispatchHandler {
   private readonly opts: SendOptions;
-  private readonly finish: (outcome: Outcome, retryAfterMs?: number | null) => void;
+  private readonly finish: Finish;
   private readonly timer: NodeJS.Timeout;
   private readonly onShutdown = (): void => this.shutdown();
   private controller: Dispatcher.DispatchController | null = null;
@@ -128,8 +142,12 @@ class Attempt implements Dispatcher.DispatchHandler {
   private settled = false;
   private status: number | null = null;
   private retryAfterMs: number | null = null;
+  /** The response body's first RESPONSE_PREFIX_BYTES, and how many bytes came in all. */
+  private kept: Buffer | null = null;
+  private keptBytes = 0;
+  private responseBytes = 0;
 
-  constructor(opts: SendOptions, finish: (outcome: Outcome, retryAfterMs?: number | null) => void) {
+  constructor(opts: SendOptions, finish: Finish) {
     this.opts = opts;
     this.finish = finish;
     this.timer = setTimeout(() => this.deadline(), opts.timeoutMs);
@@ -154,8 +172,18 @@ class Attempt implements Dispatcher.DispatchHandler {
     }
   }
 
-  /** The body is read and dropped: reading it to the end is what lets the connection be reused. */
-  onResponseData(): void {}
+  /**
+   * The body is read to the end (that lets the connection be reused); its first bytes are kept
+   * for the event's history, the rest only counted.
+   */
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.responseBytes += chunk.length;
+    if (this.keptBytes >= RESPONSE_PREFIX_BYTES) return;
+    // Its own memory, not a slice of Node's shared pool: posting a view to the main thread copies
+    // the whole ArrayBuffer behind it. A copy, since undici may reuse the chunk once this returns.
+    this.kept ??= Buffer.allocUnsafeSlow(RESPONSE_PREFIX_BYTES);
+    this.keptBytes += chunk.copy(this.kept, this.keptBytes, 0, RESPONSE_PREFIX_BYTES - this.keptBytes);
+  }
 
   onResponseEnd(): void {
     this.settleWithStatus(null);
@@ -206,14 +234,22 @@ class Attempt implements Dispatcher.DispatchHandler {
     const status = this.status ?? 0;
     const ok = status >= 200 && status < 300;
     const failure = ok ? null : classifyStatus(status);
-    this.settle({ ok, statusCode: status, failure, aborted: false, error }, this.retryAfterMs);
+    const body = this.kept === null ? Buffer.alloc(0) : this.kept.subarray(0, this.keptBytes);
+    this.settle({ ok, statusCode: status, failure, aborted: false, error }, this.retryAfterMs, {
+      body,
+      size: this.responseBytes,
+    });
   }
 
-  private settle(outcome: Outcome, retryAfterMs: number | null = null): void {
+  private settle(
+    outcome: Outcome,
+    retryAfterMs: number | null = null,
+    response: ResponseKept | null = null,
+  ): void {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.timer);
     this.opts.signal?.removeEventListener("abort", this.onShutdown);
-    this.finish(outcome, retryAfterMs);
+    this.finish(outcome, retryAfterMs, response);
   }
 }

@@ -5,7 +5,7 @@ export interface QueueCounts {
   delivering: number;
   delivered: number;
   dead: number;
-  /** Body bytes of events not yet finished (pending + delivering). */
+  /** Bytes held by events not yet finished (pending + delivering): bodies and stored responses. */
   openBytes: number;
 }
 
@@ -47,6 +47,10 @@ export function createQueueGauges(
       if (from === to) return;
       apply(route, from, -1, -bytes);
       apply(route, to, 1, bytes);
+    },
+    /** An event in `status` now holds `bytes` more (a stored upstream response). */
+    grow(route: string, status: EventStatus, bytes: number): void {
+      apply(route, status, 0, bytes);
     },
     /** Forgets events (pruned or discarded). */
     remove(route: string, status: EventStatus, bytes: number, n = 1): void {

@@ -12,6 +12,10 @@ export interface AttemptRecord {
   detail: string | null;
   statusCode: number | null;
   error: string | null;
+  /** The response body's first bytes (capped), or null when no response came. */
+  responseBody: Buffer | null;
+  /** Response body bytes the upstream sent in all, or null. */
+  responseSize: number | null;
 }
 
 interface AttemptRow {
@@ -24,12 +28,15 @@ interface AttemptRow {
   detail: string | null;
   status_code: number | null;
   error: string | null;
+  response_body: Buffer | null;
+  response_size: number | null;
 }
 
 export function createAttemptQueries(db: Database) {
   const insert = db.prepare(
-    `INSERT OR REPLACE INTO attempts (event_id, n, started_at, duration_ms, outcome, reason, detail, status_code, error)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT OR REPLACE INTO attempts (event_id, n, started_at, duration_ms, outcome, reason, detail, status_code,
+       error, response_body, response_size)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const forEvent = db.prepare("SELECT * FROM attempts WHERE event_id = ? ORDER BY n") as Statement<
     [string],
@@ -47,6 +54,8 @@ export function createAttemptQueries(db: Database) {
         a.detail,
         a.statusCode,
         a.error,
+        a.responseBody,
+        a.responseSize,
       );
     },
     forEvent(eventId: string): AttemptRecord[] {
@@ -60,6 +69,8 @@ export function createAttemptQueries(db: Database) {
         detail: r.detail,
         statusCode: r.status_code,
         error: r.error,
+        responseBody: r.response_body,
+        responseSize: r.response_size,
       }));
     },
   };

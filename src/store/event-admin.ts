@@ -1,20 +1,7 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { EventStatus, Reason } from "../model.js";
+import { type Bound, type EventFilter, filterTerms } from "./event-filter.js";
 import type { EventQueries } from "./events.js";
-
-/** Which events an operator means; null fields do not filter. */
-export interface EventFilter {
-  status: EventStatus | null;
-  route: string | null;
-  /** The last attempt's reason (`last_reason`). */
-  reason: Reason | null;
-  /** received_at >= since, epoch ms. */
-  since: number | null;
-  /** received_at < until, epoch ms. */
-  until: number | null;
-  /** Only these seqs (the deliverer's leases, for status=delivering), or all. */
-  seqs?: number[];
-}
 
 /** One event as listed, without headers and body. */
 export interface EventSummary {
@@ -51,6 +38,7 @@ export interface EventRef {
   id: string;
   route: string;
   status: EventStatus;
+  /** Body plus stored upstream answers: what the event counts toward storage.max_bytes. */
   bodySize: number;
   orderKey: string | null;
 }
@@ -90,7 +78,8 @@ interface RefRow {
 
 const SUMMARY = `seq, id, route, status, method, path, query, received_at, attempts, next_attempt_at,
   last_reason, last_detail, last_status, delivered_at, body_size`;
-const REF = "seq, id, route, status, body_size, order_key";
+// Bytes an event holds for storage.max_bytes: its body and the upstream answers stored for it.
+const REF = "seq, id, route, status, body_size + response_bytes AS body_size, order_key";
 
 const toSummary = (r: SummaryRow): EventSummary => ({
   seq: r.seq,
@@ -119,39 +108,56 @@ const toRef = (r: RefRow): EventRef => ({
   orderKey: r.order_key,
 });
 
-type Bound = Record<string, string | number>;
-
-/** WHERE terms for the filters present, so `status = ?` can use the (status, seq) index. */
-function where(f: EventFilter): { shape: string; terms: string[]; params: Bound } {
-  const terms: string[] = [];
-  const params: Bound = {};
-  const add = (term: string, name: string, value: string | number | null) => {
-    if (value === null) return;
-    terms.push(term);
-    params[name] = value;
-  };
-  add("status = @status", "status", f.status);
-  add("route = @route", "route", f.route);
-  add("last_reason = @reason", "reason", f.reason);
-  add("received_at >= @since", "since", f.since);
-  add("received_at < @until", "until", f.until);
-  if (f.seqs) add("seq IN (SELECT value FROM json_each(@seqs))", "seqs", JSON.stringify(f.seqs));
-  return { shape: Object.keys(params).join(","), terms, params };
+/** How SQLite will run a search: which index it seeks, or that it scans. */
+export interface SearchPlan {
+  /** The index SQLite seeks (or `rowid`), or null when it walks the table. */
+  index: string | null;
+  /** True when rows are read one by one rather than found through an index. */
+  scan: boolean;
+  /** EXPLAIN QUERY PLAN, one line per step. */
+  detail: string[];
 }
 
-/** Operator queries over events: list, inspect, redeliver, discard. */
-export function createEventAdminQueries(db: Database, events: EventQueries) {
-  // Filter combinations are few (at most 32), so each shape is prepared once, on first use.
-  const listCache = new Map<string, Statement<Bound, SummaryRow>>();
-  const chunkCache = new Map<string, Statement<Bound, RefRow>>();
-  const prepared = <R>(cache: Map<string, Statement<Bound, R>>, key: string, sql: () => string) => {
-    let stmt = cache.get(key);
-    if (!stmt) {
-      stmt = db.prepare(sql()) as Statement<Bound, R>;
-      cache.set(key, stmt);
-    }
+/** Scan steps walk rows; an ordering step sorts every match before the first page is known. */
+function planOf(detail: string[]): SearchPlan {
+  const scan = detail.some((d) => /^SCAN /.test(d) || /TEMP B-TREE FOR ORDER BY/.test(d));
+  const seek = detail.map((d) => /^SEARCH \S+ USING (?:COVERING )?INDEX (\S+)/.exec(d)?.[1]).find(Boolean);
+  const rowid = detail.some((d) => /^SEARCH \S+ USING INTEGER PRIMARY KEY/.test(d));
+  return { index: seek ?? (rowid ? "rowid" : null), scan, detail };
+}
+
+/** Keeps the most recently used prepared statements for SQL that varies with the filter. */
+function statementCache(db: Database, max = 100) {
+  const cache = new Map<string, Statement>();
+  return (sql: string): Statement => {
+    let stmt = cache.get(sql);
+    if (stmt) cache.delete(sql);
+    else stmt = db.prepare(sql);
+    cache.set(sql, stmt);
+    if (cache.size > max) cache.delete(cache.keys().next().value as string);
     return stmt;
   };
+}
+
+/** The filter's WHERE clause plus any extra terms. */
+function whereOf(filter: EventFilter, extra: string[] = []) {
+  const w = filterTerms(filter);
+  const terms = [...w.terms, ...extra];
+  return { cond: terms.length > 0 ? `WHERE ${terms.join(" AND ")}` : "", params: w.params };
+}
+
+/** One operator action on an event, as its history shows it. */
+export interface HistoryEntry {
+  at: number;
+  action: "redeliver";
+  /** The bulk request's idempotency key, or null for a single-event action. */
+  requestId: string | null;
+}
+
+/** Operator queries over events: search, inspect, redeliver, discard. */
+export function createEventAdminQueries(db: Database, events: EventQueries) {
+  // Search SQL varies with the filter (JSON pointers are part of it), so statements are cached.
+  const prepare = statementCache(db);
 
   const byId = db.prepare(`SELECT ${SUMMARY}, headers FROM events WHERE id = ?`) as Statement<
     [string],
@@ -159,7 +165,9 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
   >;
   const bodyById = db.prepare("SELECT body FROM events WHERE id = ?").pluck() as Statement<[string], Buffer>;
   const refById = db.prepare(`SELECT ${REF} FROM events WHERE id = ?`) as Statement<[string], RefRow>;
+  const refBySeq = db.prepare(`SELECT ${REF} FROM events WHERE seq = ?`) as Statement<[number], RefRow>;
   const maxSeq = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM events").pluck() as Statement<[], number>;
+  const minSeq = db.prepare("SELECT COALESCE(MIN(seq), 0) FROM events").pluck() as Statement<[], number>;
   const reopen = db.prepare(
     `UPDATE events SET status = 'pending', next_attempt_at = @now, schedule_base = attempts, schedule_start = @now,
        blocked = @blocked, delivered_at = NULL, finished_at = NULL
@@ -168,9 +176,17 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
   const makeDue = db.prepare("UPDATE events SET next_attempt_at = ? WHERE seq = ? AND status = 'pending'");
   const deleteEvent = db.prepare("DELETE FROM events WHERE seq = ?");
   const deleteAttempts = db.prepare("DELETE FROM attempts WHERE event_id = ?");
+  const deleteHistory = db.prepare("DELETE FROM event_history WHERE event_id = ?");
+  const addHistory = db.prepare(
+    "INSERT INTO event_history (event_id, at, action, request_id) VALUES (?, ?, ?, ?)",
+  );
+  const historyOf = db.prepare(
+    "SELECT at, action, request_id AS requestId FROM event_history WHERE event_id = ? ORDER BY at, rowid",
+  ) as Statement<[string], HistoryEntry>;
 
   /** Makes a finished event pending and due now, restarting its retry schedule; history stays. */
-  function redeliverRef(ref: EventRef, now: number): void {
+  function redeliverRef(ref: EventRef, now: number, requestId: string | null): void {
+    addHistory.run(ref.id, now, "redeliver", requestId);
     if (ref.status === "pending") {
       makeDue.run(now, ref.seq);
       return;
@@ -180,18 +196,58 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
     reopen.run({ seq: ref.seq, now, blocked });
   }
 
+  /** Cursor (exclusive) and, for a bounded scan, the lowest seq to look at (inclusive). */
+  function range(beforeSeq: number | null, floorSeq: number | null) {
+    const extra: string[] = [];
+    const params: Bound = {};
+    if (beforeSeq !== null) {
+      extra.push("seq < @before");
+      params.before = beforeSeq;
+    }
+    if (floorSeq !== null) {
+      extra.push("seq >= @floor");
+      params.floor = floorSeq;
+    }
+    return { extra, params };
+  }
+
+  function select<R>(
+    columns: string,
+    filter: EventFilter,
+    beforeSeq: number | null,
+    floorSeq: number | null,
+    limit: number,
+  ): R[] {
+    const r = range(beforeSeq, floorSeq);
+    const w = whereOf(filter, r.extra);
+    const stmt = prepare(`SELECT ${columns} FROM events ${w.cond} ORDER BY seq DESC LIMIT @limit`);
+    return stmt.all({ ...w.params, ...r.params, limit }) as R[];
+  }
+
   return {
-    /** Newest first; `beforeSeq` is the cursor (exclusive). */
-    list(filter: EventFilter, beforeSeq: number | null, limit: number): EventSummary[] {
-      const w = where(filter);
-      if (beforeSeq !== null) w.terms.push("seq < @before");
-      const stmt = prepared(listCache, `${w.shape}|${beforeSeq !== null}`, () => {
-        const cond = w.terms.length > 0 ? `WHERE ${w.terms.join(" AND ")}` : "";
-        return `SELECT ${SUMMARY} FROM events ${cond} ORDER BY seq DESC LIMIT @limit`;
-      });
-      const params: Bound = { ...w.params, limit };
-      if (beforeSeq !== null) params.before = beforeSeq;
-      return stmt.all(params).map(toSummary);
+    /** How SQLite runs the first page of this search. */
+    plan(filter: EventFilter, beforeSeq: number | null): SearchPlan {
+      const r = range(beforeSeq, null);
+      const w = whereOf(filter, r.extra);
+      const sql = `EXPLAIN QUERY PLAN SELECT ${SUMMARY} FROM events ${w.cond} ORDER BY seq DESC LIMIT @limit`;
+      const rows = prepare(sql).all({ ...w.params, ...r.params, limit: 1 }) as Array<{ detail: string }>;
+      return planOf(rows.map((row) => row.detail));
+    },
+    /** Newest first below `beforeSeq` (the cursor, exclusive), down to `floorSeq` (inclusive) if given. */
+    list(filter: EventFilter, beforeSeq: number | null, limit: number, floorSeq: number | null = null) {
+      return select<SummaryRow>(SUMMARY, filter, beforeSeq, floorSeq, limit).map(toSummary);
+    },
+    /** Like list, but only what a bulk change needs. */
+    refs(filter: EventFilter, beforeSeq: number | null, limit: number, floorSeq: number | null = null) {
+      return select<RefRow>(REF, filter, beforeSeq, floorSeq, limit).map(toRef);
+    },
+    /** How many match below `beforeSeq` and down to `floorSeq`, when given. */
+    count(filter: EventFilter, beforeSeq: number | null, floorSeq: number | null): number {
+      const r = range(beforeSeq, floorSeq);
+      const w = whereOf(filter, r.extra);
+      return prepare(`SELECT count(*) FROM events ${w.cond}`)
+        .pluck()
+        .get({ ...w.params, ...r.params }) as number;
     },
     get(id: string, withBody: boolean): EventDetail | null {
       const row = byId.get(id);
@@ -199,9 +255,15 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
       const headers = JSON.parse(row.headers) as Array<[string, string]>;
       return { ...toSummary(row), headers, body: withBody ? (bodyById.get(id) ?? null) : null };
     },
+    history(id: string): HistoryEntry[] {
+      return historyOf.all(id);
+    },
     /** Highest seq so far: bulk changes stop there, so events they touch cannot come round again. */
     maxSeq(): number {
       return maxSeq.get() ?? 0;
+    },
+    minSeq(): number {
+      return minSeq.get() ?? 0;
     },
     /** Redelivers one event: a leased one is left alone, a pending one is only made due now. */
     redeliver(id: string, now: number, isLeased: (seq: number) => boolean): AdminChange {
@@ -209,33 +271,34 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
       if (!row) return { result: "not_found" };
       if (isLeased(row.seq)) return { result: "delivering" };
       const ref = toRef(row);
-      redeliverRef(ref, now);
+      redeliverRef(ref, now, null);
       return { result: "ok", ref };
     },
     /**
-     * Redelivers up to `limit` events matching `filter` (its status must be dead or delivered) with
-     * seq in (afterSeq, maxSeq], oldest first. Returns the events changed, with their old status.
+     * Redelivers the events with these seqs, as they are now: gone or leased ones are skipped.
+     * Each gets a history row naming the request. Returns the events changed, with their old status.
      */
-    redeliverChunk(
-      filter: EventFilter,
-      afterSeq: number,
-      upToSeq: number,
-      limit: number,
+    redeliverSeqs(
+      seqs: readonly number[],
       now: number,
-    ): EventRef[] {
-      if (filter.status !== "dead" && filter.status !== "delivered") {
-        throw new Error("bulk redelivery needs status dead or delivered");
+      isLeased: (seq: number) => boolean,
+      requestId: string | null,
+    ): { changed: EventRef[]; skipped: number } {
+      const changed: EventRef[] = [];
+      let skipped = 0;
+      for (const seq of seqs) {
+        const row = refBySeq.get(seq);
+        if (!row || isLeased(seq)) {
+          skipped++;
+          continue;
+        }
+        const ref = toRef(row);
+        redeliverRef(ref, now, requestId);
+        changed.push(ref);
       }
-      const w = where(filter);
-      const stmt = prepared(chunkCache, w.shape, () => {
-        const cond = [...w.terms, "seq > @after", "seq <= @upTo"].join(" AND ");
-        return `SELECT ${REF} FROM events WHERE ${cond} ORDER BY seq LIMIT @limit`;
-      });
-      const refs = stmt.all({ ...w.params, after: afterSeq, upTo: upToSeq, limit }).map(toRef);
-      for (const ref of refs) redeliverRef(ref, now);
-      return refs;
+      return { changed, skipped };
     },
-    /** Deletes an event and its attempts; an ordered open event lets the next of its key go. */
+    /** Deletes an event, its attempts and history; an ordered open event lets the next of its key go. */
     discard(id: string, isLeased: (seq: number) => boolean): AdminChange {
       const row = refById.get(id);
       if (!row) return { result: "not_found" };
@@ -243,6 +306,7 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
       const ref = toRef(row);
       deleteEvent.run(ref.seq);
       deleteAttempts.run(ref.id);
+      deleteHistory.run(ref.id);
       if (ref.orderKey !== null && ref.status === "pending") events.unblockNext(ref.route, ref.orderKey);
       return { result: "ok", ref };
     },

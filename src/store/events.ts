@@ -60,10 +60,11 @@ type DueRow = [
   nextAttemptAt: number,
   traceParent: string | null,
   traceState: string | null,
+  responseBytes: number,
 ];
 
 const DUE_COLUMNS = `seq, id, received_at, method, path, query, headers, body, attempts, schedule_base,
-  schedule_start, order_key, next_attempt_at, trace_parent, trace_state`;
+  schedule_start, order_key, next_attempt_at, trace_parent, trace_state, response_bytes`;
 
 function toDueEvent(route: string, r: DueRow): DueEvent {
   return {
@@ -76,7 +77,8 @@ function toDueEvent(route: string, r: DueRow): DueEvent {
     query: r[5],
     headers: JSON.parse(r[6]) as Array<[string, string]>,
     body: r[7],
-    size: r[7].length,
+    // What the event holds toward storage.max_bytes: its body and the upstream answers kept so far.
+    size: r[7].length + r[15],
     attempts: r[8],
     scheduleBase: r[9],
     scheduleStart: r[10],
@@ -149,7 +151,7 @@ export function createEventQueries(db: Database) {
   const firstDue = claimRanges<number>(db, "next_attempt_at", (s) => s.pluck());
   const update = db.prepare(
     `UPDATE events SET status = ?, attempts = ?, next_attempt_at = ?, last_reason = ?, last_detail = ?,
-       last_status = ?, delivered_at = ?, finished_at = ?
+       last_status = ?, delivered_at = ?, finished_at = ?, response_bytes = response_bytes + ?
      WHERE seq = ?`,
   );
   const openInKey = db
@@ -166,7 +168,8 @@ export function createEventQueries(db: Database) {
     .pluck() as Statement<[string, string], number>;
   const unblock = db.prepare("UPDATE events SET blocked = 0 WHERE seq = ? AND status = 'pending'");
   const countByStatus = db.prepare(
-    "SELECT route, status, COUNT(*) AS n, COALESCE(SUM(body_size), 0) AS bytes FROM events GROUP BY route, status",
+    `SELECT route, status, COUNT(*) AS n, COALESCE(SUM(body_size + response_bytes), 0) AS bytes
+     FROM events GROUP BY route, status`,
   ) as Statement<[], { route: string; status: EventStatus; n: number; bytes: number }>;
   // seq order is arrival order, so the first pending row by (status, seq) is the oldest: O(log n).
   const oldestOpen = db
@@ -228,8 +231,11 @@ export function createEventQueries(db: Database) {
       const params = { route, now: Number.MAX_SAFE_INTEGER, limit: 1, skip: JSON.stringify(skip) };
       return walk(firstDue, params, after)[0] ?? null;
     },
-    /** Records the deliverer's decision; a finished ordered event lets the next of its key go. */
-    update(u: EventUpdate, orderKey: string | null, route: string): void {
+    /**
+     * Records the deliverer's decision and the response bytes stored with its attempt; a finished
+     * ordered event lets the next of its key go.
+     */
+    update(u: EventUpdate, orderKey: string | null, route: string, responseBytes = 0): void {
       update.run(
         u.status,
         u.attempts,
@@ -239,6 +245,7 @@ export function createEventQueries(db: Database) {
         u.lastStatus,
         u.deliveredAt,
         u.finishedAt,
+        responseBytes,
         u.seq,
       );
       if (orderKey !== null && u.status !== "pending") unblockNext(route, orderKey);

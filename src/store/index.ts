@@ -3,6 +3,7 @@ import { createAttemptQueries } from "./attempts.js";
 import { createDedupQueries } from "./dedup.js";
 import { createEventAdminQueries } from "./event-admin.js";
 import { createEventQueries } from "./events.js";
+import { createIdempotencyQueries } from "./idempotency.js";
 import { createRetentionQueries } from "./retention.js";
 import { createRouteStateQueries } from "./route-state.js";
 import { createSpaceQueries } from "./space.js";
@@ -10,7 +11,15 @@ import { createStatQueries } from "./stats.js";
 
 export type { AttemptRecord } from "./attempts.js";
 export { type Checkpointer, createCheckpointer } from "./checkpoint.js";
-export type { AdminChange, EventDetail, EventFilter, EventRef, EventSummary } from "./event-admin.js";
+export type {
+  AdminChange,
+  EventDetail,
+  EventRef,
+  EventSummary,
+  HistoryEntry,
+  SearchPlan,
+} from "./event-admin.js";
+export type { EventFilter, HeaderMatch, JsonMatch, TextMatch } from "./event-filter.js";
 export type { ClaimCursor, EventUpdate, NewEvent } from "./events.js";
 export { DatabaseLockedError, type OpenedDatabase, openDatabase } from "./open.js";
 export { PAGE_ROWS, readInPages } from "./paged.js";
@@ -18,7 +27,7 @@ export type { PrunedGroup } from "./retention.js";
 export type { RouteStateRow } from "./route-state.js";
 export type { SpaceUsage } from "./space.js";
 export { type StatKey, type StatQueries, type StatRow, splitWindow } from "./stats.js";
-export { createWriter, type WriteContext, type Writer } from "./writer.js";
+export { createWriter, type WriteContext, type WriteOp, type Writer } from "./writer.js";
 
 /** All SQL lives below this module; callers get prepared, typed queries. */
 export function createStore(db: Database) {
@@ -32,6 +41,7 @@ export function createStore(db: Database) {
     routes: createRouteStateQueries(db),
     admin: createEventAdminQueries(db, events),
     retention: createRetentionQueries(db),
+    idempotency: createIdempotencyQueries(db),
     space: createSpaceQueries(db),
   };
 }

@@ -94,6 +94,27 @@ const migrations: string[] = [
   ALTER TABLE events ADD COLUMN trace_parent TEXT;
   ALTER TABLE events ADD COLUMN trace_state TEXT;
   `,
+  // 3: the upstream's answer per attempt (its first bytes, capped), bytes stored per event for
+  // storage.max_bytes, operator actions per event, and recorded bulk requests for idempotency.
+  `
+  ALTER TABLE attempts ADD COLUMN response_body BLOB;
+  ALTER TABLE attempts ADD COLUMN response_size INTEGER;
+  ALTER TABLE events ADD COLUMN response_bytes INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE event_history (
+    event_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    request_id TEXT
+  );
+  CREATE INDEX event_history_event ON event_history (event_id, at);
+  CREATE TABLE admin_requests (
+    key TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    response TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX admin_requests_at ON admin_requests (at);
+  `,
 ];
 
 export function migrate(db: Database): number {

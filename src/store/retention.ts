@@ -29,6 +29,7 @@ export function createRetentionQueries(db: Database) {
   ) as Statement<[string, number, number], FinishedRow>;
   const deleteEvent = db.prepare("DELETE FROM events WHERE seq = ?");
   const deleteAttempts = db.prepare("DELETE FROM attempts WHERE event_id = ?");
+  const deleteHistory = db.prepare("DELETE FROM event_history WHERE event_id = ?");
   const deleteStats = db.prepare(
     `DELETE FROM stats_minute WHERE (minute, route, metric, detail) IN
        (SELECT minute, route, metric, detail FROM stats_minute WHERE minute < ? LIMIT ?)`,
@@ -37,12 +38,13 @@ export function createRetentionQueries(db: Database) {
   return {
     /**
      * Deletes up to `limit` events of `status` finished before `before` (epoch ms), oldest first,
-     * with their attempts. Pass Number.MAX_SAFE_INTEGER to ignore age (storage pressure).
+     * with their attempts and history. Pass Number.MAX_SAFE_INTEGER to ignore age (storage pressure).
      */
     pruneFinished(status: "delivered" | "dead", before: number, limit: number): PrunedGroup[] {
       const groups = new Map<string, PrunedGroup>();
       for (const row of finished.all(status, before, limit)) {
         deleteAttempts.run(row.id);
+        deleteHistory.run(row.id);
         deleteEvent.run(row.seq);
         const g = groups.get(row.route) ?? { route: row.route, status, n: 0, bytes: 0 };
         g.n += 1;

@@ -98,10 +98,14 @@ describe("admin events API", () => {
 
   test("shows one event with its headers and attempts, and the body byte for byte with ?body=1", async () => {
     const { recorder, ingest, api, waitCount } = await start();
-    recorder.reply(() => ({ status: 503 }));
+    // A 5000-byte answer: the attempt keeps its first 4096 bytes and the whole size.
+    const answer = `${"e".repeat(4090)}ABCDEFGHIJ${"z".repeat(900)}`;
+    recorder.reply(() => ({ status: 503, body: answer, headers: { "content-type": "text/plain" } }));
     const body = Buffer.concat([randomBytes(3000), Buffer.from([0x00, 0xff, 0xfe])]);
     const id = await ingest("/a/hook?x=1", body, {
       "X-Provider-Signature": "sig=",
+      Cookie: "session=secret",
+      "X-Tenant": "t1",
       "content-type": "application/x-bin",
     });
     await waitCount("status=dead", 1);
@@ -109,7 +113,18 @@ describe("admin events API", () => {
     const plain = await api<Detail>("GET", `/events/${id}`);
     expect(plain.status).toBe(200);
     expect(plain.json).toMatchObject({ id, route: "a", status: "dead", query: "x=1", attempt_count: 1 });
-    expect(plain.json.headers).toContainEqual(["X-Provider-Signature", "sig="]);
+    // Credentials and signatures are masked; other headers are shown as stored.
+    expect(plain.json.headers).toContainEqual(["X-Provider-Signature", "[redacted]"]);
+    expect(plain.json.headers).toContainEqual(["Cookie", "[redacted]"]);
+    expect(plain.json.headers).toContainEqual(["X-Tenant", "t1"]);
+    expect(JSON.stringify(plain.json)).not.toContain("session=secret");
+    // Binary bodies read as hex, with their size.
+    expect(plain.json.body).toEqual({
+      size: 3003,
+      encoding: "hex",
+      content: body.toString("hex"),
+      truncated: false,
+    });
     expect(plain.json.attempts).toEqual([
       {
         n: 1,
@@ -120,12 +135,40 @@ describe("admin events API", () => {
         detail: "503",
         status_code: 503,
         error: null,
+        response: {
+          status: 503,
+          size: 5000,
+          body: { size: 5000, encoding: "text", content: answer.slice(0, 4096), truncated: true },
+        },
       },
     ]);
+    expect(plain.json.history).toEqual([]);
     expect(plain.json).not.toHaveProperty("body_base64");
 
     const full = await api<Detail>("GET", `/events/${id}?body=1`);
     expect(Buffer.from(full.json.body_base64 ?? "", "base64").equals(body)).toBe(true);
+
+    // A JSON body reads pretty-printed; the redelivery shows in the history as an operator action.
+    recorder.reply(() => ({ status: 200, body: '{"ok":true}' }));
+    const jsonId = await ingest("/a/json", '{"user":{"id":"U1"},"n":[1,2]}');
+    await waitCount("status=delivered", 1);
+    expect((await api("POST", `/events/${jsonId}/redeliver`)).status).toBe(202);
+    await waitFor(async () => (await api<Detail>("GET", `/events/${jsonId}`)).json.attempt_count === 2);
+    const json = (await api<Detail>("GET", `/events/${jsonId}`)).json;
+    expect(json.body).toEqual({
+      size: 30,
+      encoding: "json",
+      content: JSON.stringify({ user: { id: "U1" }, n: [1, 2] }, null, 2),
+      truncated: false,
+    });
+    expect(json.attempts[1]?.response).toEqual({
+      status: 200,
+      size: 11,
+      body: { size: 11, encoding: "json", content: '{\n  "ok": true\n}', truncated: false },
+    });
+    expect(json.history).toEqual([
+      { at: expect.stringMatching(/Z$/), action: "redeliver", request_id: null },
+    ]);
   });
 
   test("redelivering a dead event delivers it and keeps its attempt history", async () => {
@@ -170,11 +213,11 @@ describe("admin events API", () => {
 
     expect(await api("POST", "/events/redeliver", { status: "dead", route: "a" })).toEqual({
       status: 200,
-      json: { count: 5 },
+      json: { count: 5, skipped: 0, request_id: null },
     });
     await waitCount("status=delivered&route=a", 5);
     expect(await list("status=dead&route=b")).toHaveLength(2);
-    expect((await api("POST", "/events/redeliver", { status: "dead" })).json).toEqual({ count: 2 });
+    expect((await api("POST", "/events/redeliver", { status: "dead" })).json).toMatchObject({ count: 2 });
     await waitCount("status=delivered", 7);
     expect(recorder.requests).toHaveLength(14);
     const stats = await getJson(`${hb?.adminUrl}/stats`);
@@ -228,7 +271,9 @@ describe("admin events API", () => {
       await expectError("GET", `/events?${q}`, 400, "bad_query");
     }
     await expectError("POST", "/events/redeliver", 400, "bad_body", {});
-    await expectError("POST", "/events/redeliver", 400, "bad_body", { status: "pending" });
+    await expectError("POST", "/events/redeliver", 400, "bad_body", { status: "delivering" });
+    await expectError("POST", "/events/redeliver", 400, "bad_body", { json: "events/0:x" });
+    await expectError("POST", "/events/redeliver", 400, "bad_body", { status: "dead", dry_run: "yes" });
     await expectError("POST", "/events/redeliver", 400, "bad_body", { status: "dead", rout: "a" });
     await expectError("POST", "/events/redeliver", 400, "bad_body", "not json");
 

@@ -27,7 +27,10 @@ async function ingest(user: string): Promise<string> {
 }
 
 async function admin(method: string, path: string): Promise<number> {
-  const res = await fetch(`${hb?.adminUrl}${path}`, { method });
+  const res = await fetch(`${hb?.adminUrl}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+  });
   await res.arrayBuffer();
   return res.status;
 }

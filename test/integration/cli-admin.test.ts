@@ -127,6 +127,37 @@ describe("admin CLI", () => {
     expect(await dead()).toBe(0);
   });
 
+  test("events and redeliver search body pointers, headers and paths; a dry run lists and changes nothing", async () => {
+    const { recorder, dead } = await start();
+    const send = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${hb?.ingestUrl}${path}`, {
+        method: "POST",
+        body: JSON.stringify(body),
+        headers,
+      });
+      return ((await res.json()) as { id: string }).id;
+    };
+    const u1 = await send("/a/fail", { user: { id: "U1" } }, { "X-Kind": "order" });
+    const u2 = await send("/a/fail", { user: { id: "U2" } }, { "X-Kind": "refund" });
+    await waitFor(async () => (await dead()) === 2, 5_000, "two dead events");
+
+    const found = await cli(["events", "--json-match", "/user/id:U1", "--header", "x-kind:ord*"]);
+    expect(found.code).toBe(0);
+    expect(found.stdout).toContain(u1);
+    expect(found.stdout).not.toContain(u2);
+    expect(found.stdout).toMatch(/Search scanned \d+ rows; no index serves this filter/);
+    const both = JSON.parse((await cli(["events", "--path", "/a/*", "--json"])).stdout);
+    expect(both.events.map((e: { id: string }) => e.id)).toEqual([u2, u1]);
+
+    const dry = await cli(["redeliver", "--json-match", "/user/id:U2", "--dry-run"]);
+    expect(dry).toMatchObject({ code: 0, stdout: `1 event matches; first: ${u2}\n` });
+    expect(await dead()).toBe(2);
+    recorder.reply(() => ({ status: 200 }));
+    const run = await cli(["redeliver", "--json-match", "/user/id:U2", "--request-id", "r-1"]);
+    expect(run).toMatchObject({ code: 0, stdout: "1 event queued for redelivery\n" });
+    await waitFor(async () => (await dead()) === 1, 5_000, "U2 redelivered");
+  });
+
   test("pause and resume print the route's new state", async () => {
     await start();
     expect((await cli(["pause", "a"])).stdout).toBe("route a: paused\n");

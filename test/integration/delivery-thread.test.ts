@@ -173,7 +173,14 @@ describe("delivery thread", () => {
     }
     await waitFor(() => recorder.requests.length === 1, 5000, "the first replay");
     const name = "default"; // the route a bare `upstream:` config gets
-    expect((await fetch(`${hb.adminUrl}/routes/${name}/pause`, { method: "POST" })).status).toBe(200);
+    expect(
+      (
+        await fetch(`${hb.adminUrl}/routes/${name}/pause`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+        })
+      ).status,
+    ).toBe(200);
     const paused = await waitFor(async () => {
       const s = await getJson(`${hb.adminUrl}/stats`);
       return s.queue.delivered === 1 && s;
@@ -181,7 +188,14 @@ describe("delivery thread", () => {
     await new Promise((r) => setTimeout(r, 400)); // a released attempt would have started by now
     expect(recorder.requests.length).toBe(1);
     expect(paused.queue.pending).toBe(4);
-    expect((await fetch(`${hb.adminUrl}/routes/${name}/resume`, { method: "POST" })).status).toBe(200);
+    expect(
+      (
+        await fetch(`${hb.adminUrl}/routes/${name}/resume`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+        })
+      ).status,
+    ).toBe(200);
     await waitFor(
       async () => (await getJson(`${hb.adminUrl}/stats`)).queue.delivered === 5,
       8000,

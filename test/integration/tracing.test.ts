@@ -180,7 +180,10 @@ describe("tracing", () => {
     otlp = await startOtlpReceiver();
     const yaml = tracingYaml(up.url, otlp);
     hb = await startHookbuffer({ yaml, dir });
-    const paused = await request(`${hb.adminUrl}/routes/default/pause`, { method: "POST" });
+    const paused = await request(`${hb.adminUrl}/routes/default/pause`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
     expect(paused.statusCode).toBe(200);
     await paused.body.dump();
     const ack = await post(hb.ingestUrl, Buffer.from("stored before the restart"), {
@@ -194,7 +197,10 @@ describe("tracing", () => {
     expect(up.requests).toHaveLength(0);
 
     hb = await startHookbuffer({ yaml, dir });
-    const resumed = await request(`${hb.adminUrl}/routes/default/resume`, { method: "POST" });
+    const resumed = await request(`${hb.adminUrl}/routes/default/resume`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
     expect(resumed.statusCode).toBe(200);
     await resumed.body.dump();
     await waitFor(() => up?.requests.length === 1, 10_000, "the replay after the restart");

@@ -76,7 +76,15 @@ function setup() {
       next_attempt_at: number;
     };
   const service = (g: ReturnType<typeof gauges>) =>
-    createEventAdmin({ store, writer, gauges: g, deliverer, clock: { now: () => NOW }, routeNames: ["r"] });
+    createEventAdmin({
+      store,
+      writer,
+      gauges: g,
+      deliverer,
+      clock: { now: () => NOW },
+      routeNames: ["r"],
+      redeliverMax: 10_000,
+    });
   return { store, writer, batches, insert, finish, gauges, row, service, leased, wakes: () => wakes };
 }
 
@@ -90,10 +98,13 @@ describe("event admin service over SQLite", () => {
       t.finish(t.insert("ok"), "delivered");
     })();
     const g = t.gauges();
-    const count = await t
-      .service(g)
-      .redeliverMany({ status: "dead", route: null, reason: null, since: null, until: null });
-    expect(count).toBe(1201);
+    const result = await t.service(g).redeliverMatching({
+      filter: { ...NO_FILTER, status: "dead" },
+      dryRun: false,
+      requestId: null,
+      sample: 0,
+    });
+    expect(result).toMatchObject({ result: "done", count: 1201, skipped: 0 });
     expect(t.batches).toEqual([1, 1, 1]);
     expect(t.wakes()).toBe(3);
     expect(g.get("r")).toMatchObject({ pending: 1201, dead: 0, delivered: 1, openBytes: 2402 });
@@ -133,6 +144,8 @@ describe("event admin service over SQLite", () => {
       detail: "500",
       statusCode: 500,
       error: null,
+      responseBody: null,
+      responseSize: null,
     });
     const g = t.gauges();
     const admin = t.service(g);
@@ -153,8 +166,8 @@ describe("event admin service over SQLite", () => {
     const admin = t.service(t.gauges());
     expect(await admin.redeliver("a")).toBe("delivering");
     expect(await admin.discard("a")).toBe("delivering");
-    expect(admin.list(NO_FILTER, null, 10).events.map((e) => e.status)).toEqual(["delivering"]);
+    expect((await admin.list(NO_FILTER, null, 10)).events.map((e) => e.status)).toEqual(["delivering"]);
     t.leased.delete(seq);
-    expect(admin.list(NO_FILTER, null, 10).events.map((e) => e.status)).toEqual(["pending"]);
+    expect((await admin.list(NO_FILTER, null, 10)).events.map((e) => e.status)).toEqual(["pending"]);
   });
 });

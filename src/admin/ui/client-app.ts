@@ -15,7 +15,8 @@ class Unauthorized extends Error {}
 async function api(path, init) {
   const headers = { accept: "application/json" };
   if (token) headers.authorization = "Bearer " + token;
-  if (init && init.body) headers["content-type"] = "application/json";
+  // Every change says JSON: the admin API refuses other content types (its cross-site guard).
+  if (init && init.method && init.method !== "GET") headers["content-type"] = "application/json";
   const res = await fetch(path, Object.assign({ cache: "no-store" }, init, { headers }));
   if (res.status === 401) throw new Unauthorized("Missing or wrong token.");
   const body = await res.json().catch(() => ({}));
