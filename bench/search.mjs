@@ -71,7 +71,10 @@ routes:
 log: {level: warn}
 `,
   );
-  const args = ["--config", config, "--db", db, "--host", "127.0.0.1", "--port", "0", "--admin-port", "0"];
+  const args = [
+    ...["--config", config, "--db", db, "--host", "127.0.0.1", "--port", "0", "--admin-port", "0"],
+    ...["--log-level", "info"],
+  ];
   // The first start builds the expression index over every row; the second finds it there.
   const building = await startServer(cli, args, {}, 600_000);
   const buildMs = building.startupMs;
