@@ -19,16 +19,19 @@ import { createIngestApp } from "./ingest/app.js";
 import { applyServerLimits, listenerOptions, requestErrorResponse } from "./ingest/listener-options.js";
 import { createPassthrough, matchHandshake } from "./ingest/passthrough.js";
 import { createIngestor, createSignatureCheck, type Ingestor } from "./ingest/service.js";
+import { createTimestampNotice } from "./ingest/timestamp-notice.js";
 import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
 import { createMetrics } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
+import { createFilesystemSpace } from "./store/fs-space.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
 import { syncJsonIndexes } from "./store/json-indexes.js";
 import { createPruner } from "./store/pruner.js";
 import { storageRefusal } from "./store/space.js";
 import type { Tracing } from "./tracing/index.js";
 import { createVerifier, type Verifier } from "./verify/index.js";
+import { createResigners } from "./verify/resign.js";
 
 export interface StartOptions {
   config: Config;
@@ -131,11 +134,14 @@ export async function start(options: StartOptions): Promise<Running> {
 
   // Observers read deliverer state lazily, so they can be built before it.
   let routeState: (name: string) => "active" | "paused" | "open" | null = () => null;
+  let unrecordedOutcomes = () => 0;
+  const fsSpace = createFilesystemSpace({ dbPath: config.storage.path });
   const metrics = createMetrics({
     routes: config.routes.map((r) => r.name),
     queue: (name) => gauges.get(name),
     oldestOpenReceivedAt: () => store.events.oldestOpenReceivedAt(),
     routeState: (name) => routeState(name),
+    unrecordedOutcomes: () => unrecordedOutcomes(),
     now: clock.now,
   });
   const alerter = createAlerter({
@@ -148,7 +154,9 @@ export async function start(options: StartOptions): Promise<Running> {
       return q.pending + q.delivering;
     },
   });
-  const hooks = fanOutHooks(log, metrics.hooks, alerter.hooks);
+  const hooks = fanOutHooks(log, metrics.hooks, alerter.hooks, {
+    outcomesStalled: (stall) => stall && fsSpace.check(),
+  });
   // Passthrough always proxies from this thread; webhooks are replayed from the delivery thread
   // unless it is turned off, in which case both share these pools.
   const sender = config.deliveryThread
@@ -158,7 +166,7 @@ export async function start(options: StartOptions): Promise<Running> {
         now: clock.now,
         ...(options.sendThreadScript && { script: options.sendThreadScript }),
       })
-    : createInlineSender(upstreams, clock.now);
+    : createInlineSender(upstreams, clock.now, createResigners(config.routes));
   const deliverer = createDeliverer({
     store,
     writer,
@@ -171,6 +179,7 @@ export async function start(options: StartOptions): Promise<Running> {
     ...(tracing && { tracing: tracing.attempts }),
   });
   routeState = (name) => deliverer.routeState(name)?.state ?? null;
+  unrecordedOutcomes = deliverer.unrecordedOutcomes;
   // The ingest span sits inside the metrics wrapper: the ingestor needs the span's context to store.
   const observeIngest = (ingestor: Ingestor) =>
     metrics.observeIngest(tracing ? tracing.observeIngest(ingestor) : ingestor);
@@ -185,10 +194,15 @@ export async function start(options: StartOptions): Promise<Running> {
       limits: config.storage,
       verifiers,
       onStored: deliverer.wakeForNew,
-      ...(config.storage.maxDbSize !== null && {
-        storageRefusal: (incoming) => storageRefusal(store.space.usage(), incoming),
-        onStorageFull: pruner.relieve,
-      }),
+      noticeTimestamps: createTimestampNotice(log),
+      // A real disk full is refused like the size cap (see README, Storage faults).
+      storageRefusal: (incoming) =>
+        fsSpace.refusal() ??
+        (config.storage.maxDbSize !== null ? storageRefusal(store.space.usage(), incoming) : null),
+      onStorageFull: () => {
+        fsSpace.check();
+        pruner.relieve();
+      },
     }),
   );
   const ingestApp = createIngestApp({
@@ -199,6 +213,7 @@ export async function start(options: StartOptions): Promise<Running> {
     matchHandshake,
     passthrough: createPassthrough({
       upstreams,
+      log,
       checkSignature: metrics.observeSignatureCheck(createSignatureCheck({ verifiers, writer, clock, log })),
     }),
   });
@@ -271,6 +286,7 @@ export async function start(options: StartOptions): Promise<Running> {
       await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
       await pruner.stop();
       checkpointer.stop();
+      fsSpace.stop();
       await writer.drain();
       // After delivery stopped, so the last attempts' spans are in the export.
       await tracing?.shutdown();

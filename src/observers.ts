@@ -21,5 +21,8 @@ export function fanOutHooks(log: Logger, ...observers: DeliveryHooks[]): Deliver
     breaker(route, before, after) {
       for (const o of observers) if (o.breaker) guard("breaker", () => o.breaker?.(route, before, after));
     },
+    outcomesStalled(stall) {
+      for (const o of observers) if (o.outcomesStalled) guard("stall", () => o.outcomesStalled?.(stall));
+    },
   };
 }

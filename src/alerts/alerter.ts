@@ -7,6 +7,9 @@ import {
   backlogOld,
   breakerClosed,
   breakerOpened,
+  type StorageProblem,
+  storageFailing,
+  storageRecovered,
   wentDead,
 } from "./messages.js";
 import { type PostOptions, postAlert } from "./post.js";
@@ -127,7 +130,21 @@ export function createAlerter(deps: AlerterDeps) {
         send("breaker_closed", breakerClosed(route.name, now));
       }
     },
+    outcomesStalled(stall) {
+      storage("outcomes_unrecorded", stall === null ? null : (stall.code ?? "write failed"));
+    },
   };
+
+  const storageEpisodes = new Set<StorageProblem>();
+  /** A storage problem starts (`detail`) or ends (null); alerts once each per episode. */
+  function storage(problem: StorageProblem, detail: string | null): void {
+    if (detail !== null && !storageEpisodes.has(problem)) {
+      storageEpisodes.add(problem);
+      send("storage_failing", storageFailing(problem, detail, deps.now()));
+    } else if (detail === null && storageEpisodes.delete(problem)) {
+      send("storage_recovered", storageRecovered(problem, deps.now()));
+    }
+  }
 
   return {
     hooks,
@@ -141,6 +158,7 @@ export function createAlerter(deps: AlerterDeps) {
       );
       checker.unref();
     },
+    storage,
     /** Runs the backlog check now (tests, and the first check at start-up). */
     checkBacklog,
     /** Stops timers and cuts in-flight posts short; resolves once they have settled. */

@@ -1,7 +1,16 @@
 import type { DisabledRecord } from "../deliver/breaker.js";
 
 /** The alert events, as named in the `alerts[].events` config. */
-export type AlertEvent = "breaker_open" | "breaker_closed" | "backlog_age" | "dead";
+export type AlertEvent =
+  | "breaker_open"
+  | "breaker_closed"
+  | "backlog_age"
+  | "dead"
+  | "storage_failing"
+  | "storage_recovered";
+
+/** What is wrong with storage: outcomes cannot be committed, or the database file is gone. */
+export type StorageProblem = "outcomes_unrecorded" | "database_missing";
 
 /** What a receiver gets: Slack-compatible `text` plus machine-readable details. */
 export interface AlertPayload {
@@ -66,5 +75,30 @@ export function wentDead(
     count,
     last_reason: last.reason,
     last_detail: last.detail,
+  } satisfies AlertPayload;
+}
+
+export function storageFailing(problem: StorageProblem, detail: string, at: number) {
+  const what =
+    problem === "outcomes_unrecorded"
+      ? `delivery paused: outcomes cannot be recorded (${detail}). Delivered outcomes are kept in memory and retried; new webhooks get 503 while the disk is full.`
+      : `the database file was removed or replaced while running (${detail}). New webhooks get 503; restart hookbuffer once the file is back in place.`;
+  return {
+    event: "storage_failing",
+    route: null,
+    text: `hookbuffer: ${what}`,
+    at: new Date(at).toISOString(),
+    problem,
+    detail,
+  } satisfies AlertPayload;
+}
+
+export function storageRecovered(problem: StorageProblem, at: number) {
+  return {
+    event: "storage_recovered",
+    route: null,
+    text: `hookbuffer: storage recovered (${problem}); delivery and ingest continue.`,
+    at: new Date(at).toISOString(),
+    problem,
   } satisfies AlertPayload;
 }

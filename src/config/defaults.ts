@@ -92,6 +92,8 @@ export const DEFAULT_ALERT_EVENTS: AlertConfig["events"] = [
   "breaker_closed",
   "backlog_age",
   "dead",
+  "storage_failing",
+  "storage_recovered",
 ];
 
 export const DEFAULT_ALERT_BACKLOG_AGE_MS = 600_000;

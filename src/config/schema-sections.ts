@@ -128,7 +128,14 @@ export const storageSchema = z
     },
   }));
 
-const alertEvents = ["breaker_open", "breaker_closed", "backlog_age", "dead"] as const;
+const alertEvents = [
+  "breaker_open",
+  "breaker_closed",
+  "backlog_age",
+  "dead",
+  "storage_failing",
+  "storage_recovered",
+] as const;
 
 export const alertSchema = z
   .strictObject({

@@ -66,6 +66,16 @@ export interface VerifyConfig {
   encoding?: "hex" | "base64";
   /** hmac only: text before the signature in the header, e.g. "sha256=". */
   prefix?: string;
+  /**
+   * hmac only: the signature covers a Unix-seconds timestamp from this header, signed as
+   * `before + timestamp + between + body`.
+   */
+  timestamp?: { header: string; before: string; between: string };
+  /**
+   * Replays carry a fresh timestamp and a signature made with the first secret (schemes with a
+   * signed timestamp only; the config sets it false or leaves it out for the others).
+   */
+  resign?: boolean;
 }
 
 export interface PassthroughMatch {
@@ -123,6 +133,12 @@ export interface RouteConfig {
   verify: VerifyConfig | null;
   /** Requests proxied synchronously instead of buffered (GET and HEAD always are). */
   passthrough: PassthroughMatch[];
+  /**
+   * Which GET/HEAD/OPTIONS requests are proxied to the upstream: all (the default), none
+   * (`passthrough: false`), or those under these paths, relative to the route (`handshake_paths`).
+   * The others get 405.
+   */
+  handshakes: "all" | "none" | string[];
   /** Let undici negotiate HTTP/2 with the upstream. */
   http2: boolean;
   /** Body pointers with a search index (an SQLite expression index on this route's rows). */
@@ -131,7 +147,9 @@ export interface RouteConfig {
 
 export interface AlertConfig {
   url: string;
-  events: Array<"breaker_open" | "breaker_closed" | "backlog_age" | "dead">;
+  events: Array<
+    "breaker_open" | "breaker_closed" | "backlog_age" | "dead" | "storage_failing" | "storage_recovered"
+  >;
   /** backlog_age threshold (ms). */
   backlogAgeMs: number;
 }

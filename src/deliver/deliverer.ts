@@ -16,12 +16,15 @@ import { createClaims, type RouteQueue, routeQueue } from "./claims.js";
 import { decide } from "./decide.js";
 import { forwardHeaders, targetFor } from "./headers.js";
 import { replayHeaderExtras, writeOutcome } from "./outcome.js";
+import { createOutcomeCommits, OutcomeNotRecordedError, type OutcomeStall } from "./outcome-commits.js";
 import type { Sender } from "./sender.js";
 
 /** Observers of delivery (metrics, alerts); called after the outcome is committed. */
 export interface DeliveryHooks {
   attempt?(route: RouteConfig, event: DueEvent, result: AttemptResult, update: EventUpdate): void;
   breaker?(route: RouteConfig, before: BreakerState, after: BreakerState): void;
+  /** Outcomes cannot be committed (`stall`) or can again (null); once each per episode. */
+  outcomesStalled?(stall: OutcomeStall | null): void;
 }
 
 /**
@@ -110,6 +113,18 @@ export function createDeliverer(deps: DelivererDeps) {
   let wakeScheduled = false;
   const idleWaiters: Array<() => void> = [];
   const claims = createClaims({ store, gauges, clock });
+  // While outcomes cannot be committed nothing new is claimed or sent (pump() stands still).
+  const outcomes = createOutcomeCommits({
+    writer,
+    log,
+    now: clock.now,
+    onStall(stall) {
+      deps.hooks?.outcomesStalled?.(stall);
+      // Attempts not yet sent go back: sending them now would only add outcomes to hold.
+      if (stall !== null) for (const r of runners.values()) releaseBuffer(r);
+      else wake();
+    },
+  });
 
   function saveBreaker(r: RouteRunner, state: BreakerState): void {
     store.routes.save({ route: r.route.name, ...state, updatedAt: clock.now() });
@@ -120,7 +135,7 @@ export function createDeliverer(deps: DelivererDeps) {
    * Claiming is a read plus an in-memory lease, so the buffer refills without waiting for a commit.
    */
   function pump(r: RouteRunner): void {
-    if (stopping) return;
+    if (stopping || outcomes.stalled) return;
     const gate = allowance(r.breaker, r.route.concurrency, clock.now());
     if (gate.probe) {
       // Half-open: exactly one probe at a time, nothing buffered ahead of it.
@@ -201,7 +216,9 @@ export function createDeliverer(deps: DelivererDeps) {
       if (!probe) pump(r);
       await done.catch((err: unknown) => {
         // Not recorded: the row is still pending, so dropping the lease means it is tried again.
-        log.error({ err, event: event.id }, "could not record attempt; the event will be retried");
+        // (Storage failures never get here: their outcomes are held and retried.)
+        if (!(err instanceof OutcomeNotRecordedError))
+          log.error({ err, event: event.id }, "could not record attempt; the event will be retried");
         claims.unlease(r, event);
       });
     }
@@ -221,7 +238,7 @@ export function createDeliverer(deps: DelivererDeps) {
     const update = decide(event, result, route, random());
     // The attempt happened whether or not its outcome commits, so its span is recorded now.
     if (span !== null) deps.tracing?.end(span, route, event, result, update);
-    return writer.run(
+    return outcomes.commit(
       (ctx) => {
         // The breaker moves in commit order, so concurrent attempts cannot overwrite each other's
         // transitions. The op only stages it: r.breaker changes after the commit, once, even when
@@ -351,6 +368,8 @@ export function createDeliverer(deps: DelivererDeps) {
       return runners.get(name)?.breaker ?? null;
     },
     inflight: totalInflight,
+    /** Attempt outcomes held in memory because the database cannot take writes. */
+    unrecordedOutcomes: () => outcomes.held,
     /** Stops claiming, lets in-flight attempts finish for up to `graceMs`, then aborts the rest. */
     async stop(graceMs: number): Promise<void> {
       stopping = true;
@@ -364,6 +383,7 @@ export function createDeliverer(deps: DelivererDeps) {
       await Promise.race([idle, grace]);
       deps.sender.abort(new ShutdownError());
       await idle;
+      outcomes.stop();
       writer.flush();
       await deps.sender.close();
     },

@@ -15,6 +15,8 @@ export interface MetricsDeps {
   /** The route's current gate state, or null for an unknown route. */
   routeState: (route: string) => RouteGate | null;
   now: () => number;
+  /** Attempt outcomes held in memory because the database cannot take writes. */
+  unrecordedOutcomes?: () => number;
   /** Register Node's process metrics too (off in tests that build many registries). */
   processMetrics?: boolean;
 }
@@ -135,6 +137,15 @@ export function createMetrics(deps: MetricsDeps) {
         const current = deps.routeState(name) ?? "active";
         for (const state of GATES) this.set({ route: name, state }, state === current ? 1 : 0);
       }
+    },
+  });
+
+  new Gauge({
+    name: "hookbuffer_unrecorded_outcomes",
+    help: "Attempt outcomes kept in memory because the database cannot take writes (above 0: delivery is paused).",
+    registers,
+    collect() {
+      this.set(deps.unrecordedOutcomes?.() ?? 0);
     },
   });
 

@@ -27,7 +27,7 @@ export type { PrunedGroup } from "./retention.js";
 export type { RouteStateRow } from "./route-state.js";
 export type { SpaceUsage } from "./space.js";
 export { type StatKey, type StatQueries, type StatRow, splitWindow } from "./stats.js";
-export { createWriter, type WriteContext, type Writer } from "./writer.js";
+export { createWriter, type WriteContext, type WriteOp, type Writer } from "./writer.js";
 
 /** All SQL lives below this module; callers get prepared, typed queries. */
 export function createStore(db: Database) {
