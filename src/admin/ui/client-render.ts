@@ -96,7 +96,9 @@ function renderErrors(s) {
 function renderRoutes(s, act) {
   const rows = s.routes.map((r) => el("tr", { "data-testid": "route-" + r.name },
     el("td", {}, r.name),
-    el("td", {}, el("span", { class: "badge " + r.state, "data-testid": "route-state" }, r.state)),
+    el("td", {}, el("span", { class: "badge " + r.state, "data-testid": "route-state",
+      title: r.throttle ? r.throttle.why + (r.throttle.until ? " until " + r.throttle.until : "") : "" },
+      r.state === "throttled" && r.throttle && r.throttle.until ? "throttled until " + time(r.throttle.until) : r.state)),
     el("td", { title: r.disabled ? r.disabled.message : "" }, r.disabled ? r.disabled.code + " " + r.disabled.sub_type : "–"),
     el("td", { class: "num" }, fmt(r.pending)),
     el("td", { class: "num" }, r.state === "paused" || r.state === "open"
