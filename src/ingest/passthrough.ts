@@ -4,7 +4,7 @@ import { requestTarget } from "../deliver/send.js";
 import type { Upstream } from "../deliver/upstream.js";
 import { resolvePointer } from "../json-pointer.js";
 import type { CapturedRequest } from "../model.js";
-import { lazyJson } from "./keys.js";
+import { headerGetter, lazyJson } from "./keys.js";
 import type { SignatureCheck } from "./service.js";
 
 /**
@@ -27,6 +27,7 @@ export function matchHandshake(route: RouteConfig, req: CapturedRequest): Handsh
   if (ALWAYS.has(req.method)) return UNSIGNED;
   if (route.passthrough.length === 0) return null;
   const json = lazyJson(req.body);
+  const header = headerGetter(req.headers);
   const rel =
     route.pathPrefix === "/" ? req.path : req.path.slice(route.pathPrefix.replace(/\/$/, "").length) || "/";
   const match = route.passthrough.find(
@@ -35,7 +36,8 @@ export function matchHandshake(route: RouteConfig, req: CapturedRequest): Handsh
       (m.path === undefined ||
         rel === m.path ||
         rel.startsWith(m.path.endsWith("/") ? m.path : `${m.path}/`)) &&
-      (m.json === undefined || resolvePointer(json(), m.json.pointer) === m.json.equals),
+      (m.json === undefined || resolvePointer(json(), m.json.pointer) === m.json.equals) &&
+      (m.header === undefined || header(m.header.name) === m.header.equals),
   );
   if (!match) return null;
   return match.verify === false ? UNSIGNED : SIGNED;
