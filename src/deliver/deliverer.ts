@@ -79,7 +79,7 @@ interface RouteRunner extends RouteQueue {
 }
 
 /** The most due events /stats counts as held back by a route's limiter. */
-const THROTTLED_COUNT_CAP = 100_000;
+const THROTTLED_COUNT_CAP = 10_000;
 
 /** Events claimed ahead of free slots per route (leased, released if the route stops). */
 const PREFETCH = 64;
