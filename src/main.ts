@@ -24,6 +24,7 @@ import { createQueueGauges } from "./stats/gauges.js";
 import { createMetrics } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
 import { createFilesystemSpace } from "./store/fs-space.js";
+import { createDatabaseIdentity } from "./store/identity.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
 import { syncJsonIndexes } from "./store/json-indexes.js";
 import { createPruner } from "./store/pruner.js";
@@ -134,6 +135,11 @@ export async function start(options: StartOptions): Promise<Running> {
   let routeState: (name: string) => "active" | "paused" | "open" | null = () => null;
   let unrecordedOutcomes = () => 0;
   const fsSpace = createFilesystemSpace({ dbPath: config.storage.path });
+  let onDatabaseIdentity = (_problem: string | null) => {};
+  const identity = createDatabaseIdentity({
+    path: config.storage.path,
+    onChange: (problem) => onDatabaseIdentity(problem),
+  });
   const metrics = createMetrics({
     routes: config.routes.map((r) => r.name),
     queue: (name) => gauges.get(name),
@@ -152,6 +158,13 @@ export async function start(options: StartOptions): Promise<Running> {
       return q.pending + q.delivering;
     },
   });
+  onDatabaseIdentity = (problem) => {
+    // The checkpointer's own connection opens the path anew: it would create a fresh, empty file there.
+    if (problem !== null) checkpointer.stop();
+    if (problem !== null) log.error({ problem }, "database file removed or replaced: refusing new webhooks");
+    else log.info("database file back in place: accepting webhooks");
+    alerter.storage("database_missing", problem);
+  };
   const hooks = fanOutHooks(log, metrics.hooks, alerter.hooks, {
     outcomesStalled: (stall) => stall && fsSpace.check(),
   });
@@ -192,6 +205,7 @@ export async function start(options: StartOptions): Promise<Running> {
       limits: config.storage,
       verifiers,
       onStored: deliverer.wakeForNew,
+      storageLost: identity.problem,
       // A real disk full is refused like the size cap (see README, Storage faults).
       storageRefusal: (incoming) =>
         fsSpace.refusal() ??
@@ -221,6 +235,7 @@ export async function start(options: StartOptions): Promise<Running> {
     now: clock.now,
     routeNames: config.routes.map((r) => r.name),
     ready: () => ready,
+    unready: identity.problem,
     mount: [
       createMetricsApp({ registry: metrics.registry }),
       createEventsApp(
@@ -283,6 +298,7 @@ export async function start(options: StartOptions): Promise<Running> {
       await pruner.stop();
       checkpointer.stop();
       fsSpace.stop();
+      identity.stop();
       await writer.drain();
       // After delivery stopped, so the last attempts' spans are in the export.
       await tracing?.shutdown();
@@ -308,6 +324,7 @@ export async function start(options: StartOptions): Promise<Running> {
   deliverer.start();
   alerter.start();
   pruner.start();
+  identity.start();
   listening = true;
   ready = true;
   log.info(
