@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only=ingest,delivery,e2e,backlog,stats,tracing] [--delivery-thread=false]:
+// npm run bench [-- --quick] [--only=ingest,path,delivery,e2e,backlog,stats,tracing] [--delivery-thread=false]:
 // hookbuffer's figures side by side with baselines measured in the same
 // run, as ratios. Every server is its own process; the load generator is another. Writes a JSON
 // file to bench/results/ and prints a table.
@@ -210,7 +210,8 @@ async function ingestSection() {
       p50: spread(xs.map((x) => x.latency.p50)),
       p99: spread(xs.map((x) => x.latency.p99)),
       cpuUs: spread(xs.map((x) => x.cpuUs)),
-      non2xx: xs.reduce((s, x) => s + x.non2xx + x.errors + x.timeouts, 0),
+      // autocannon counts a timeout among its errors too.
+      non2xx: xs.reduce((s, x) => s + x.non2xx + x.errors, 0),
       ...(c.stores && { lost: xs.reduce((s, x) => s + x.lost, 0) }),
     };
   }
@@ -223,6 +224,18 @@ async function ingestSection() {
       groupCommit: ratio(c.name, `groupCommit-${c.sync}`),
     };
   }
+}
+
+/** CPU per webhook of the ingest path without HTTP, one feature added per variant. */
+async function ingestPathSection() {
+  results.ingestPath = await runJson(join(here, "ingest-path.mjs"), [
+    quick ? "5000" : "20000",
+    quick ? "1" : "5",
+    "normal",
+  ]);
+  log(
+    `ingest path: ${results.ingestPath.variants.map((v) => `${v.name} ${v.cpuUs.toFixed(0)} us`).join(", ")}`,
+  );
 }
 
 /** The upstream's answered-request count and CPU time so far. */
@@ -422,12 +435,20 @@ function table() {
       rows.push([
         `ingest: ${x.label}`,
         `${range(x.rps)} req/s`,
-        `p50 ${range(x.p50)} / p99 ${range(x.p99)} ms; CPU ${range(x.cpuUs)} us/req${x.lost === undefined ? "" : `; acked, not stored: ${x.lost}`}${x.non2xx ? `; not 2xx: ${x.non2xx}` : ""}`,
+        `p50 ${range(x.p50)} / p99 ${range(x.p99)} ms; CPU ${range(x.cpuUs)} us/req${x.lost === undefined ? "" : `; acked, not stored: ${x.lost}`}${x.non2xx ? `; errors or not 2xx: ${x.non2xx}` : ""}`,
         [r?.groupCommit && `${range(r.groupCommit, 2)}x of group commit`, r && `${range(r.bare, 2)}x of bare`]
           .filter(Boolean)
           .join(", "),
       ]);
     }
+  }
+  for (const v of results.ingestPath?.variants ?? []) {
+    rows.push([
+      `ingest path without HTTP: ${v.name}`,
+      `${f(v.cpuUs)} us/event`,
+      `CPU per event, median of ${results.ingestPath.rounds} (${f(v.min)}-${f(v.max)}), synchronous ${results.ingestPath.synchronous}`,
+      "",
+    ]);
   }
   for (const d of results.delivery ?? []) {
     rows.push([
@@ -492,6 +513,7 @@ function table() {
 /** The sections, in running order, by their --only= name. A new section is one more entry. */
 const sections = [
   ["ingest", ingestSection],
+  ["path", ingestPathSection],
   ["delivery", deliverySection],
   ["e2e", endToEndSection],
   ["backlog", backlogSection],

@@ -1,22 +1,40 @@
 /**
- * RFC 6901 JSON Pointer lookup. Returns undefined when any step is missing; never throws.
+ * RFC 6901 JSON Pointer lookup. Returns undefined when any step is missing; never throws. Runs for
+ * every ingested webhook with a dedup or ordering pointer, so it walks the string in place rather
+ * than splitting it, and unescapes only pointers that contain `~`.
  */
 export function resolvePointer(doc: unknown, pointer: string): unknown {
   if (pointer === "") return doc;
-  if (!pointer.startsWith("/")) return undefined;
+  if (pointer.charCodeAt(0) !== 47) return undefined; // "/"
+  const escaped = pointer.includes("~");
   let node: unknown = doc;
-  for (const raw of pointer.slice(1).split("/")) {
-    const token = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+  let start = 1;
+  for (;;) {
+    const end = pointer.indexOf("/", start);
+    const raw = end === -1 ? pointer.slice(start) : pointer.slice(start, end);
+    const token = escaped ? raw.replace(/~1/g, "/").replace(/~0/g, "~") : raw;
     if (Array.isArray(node)) {
-      if (!/^(0|[1-9][0-9]*)$/.test(token)) return undefined;
+      if (!isArrayIndex(token)) return undefined;
       node = node[Number(token)];
     } else if (node !== null && typeof node === "object" && Object.hasOwn(node, token)) {
       node = (node as Record<string, unknown>)[token];
     } else {
       return undefined;
     }
+    if (end === -1) return node;
+    start = end + 1;
   }
-  return node;
+}
+
+/** `0` or digits without a leading zero (RFC 6901 §4). */
+function isArrayIndex(token: string): boolean {
+  const n = token.length;
+  if (n === 0 || (n > 1 && token.charCodeAt(0) === 48)) return false;
+  for (let i = 0; i < n; i++) {
+    const c = token.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** Parses a body as JSON, or returns undefined when it is not JSON. */

@@ -19,6 +19,7 @@ import { createIngestApp } from "./ingest/app.js";
 import { applyServerLimits, listenerOptions, requestErrorResponse } from "./ingest/listener-options.js";
 import { createPassthrough, matchHandshake } from "./ingest/passthrough.js";
 import { createIngestor, createSignatureCheck, type Ingestor } from "./ingest/service.js";
+import { createTimestampNotice } from "./ingest/timestamp-notice.js";
 import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
 import { createMetrics } from "./stats/metrics.js";
@@ -31,6 +32,7 @@ import { createPruner } from "./store/pruner.js";
 import { storageRefusal } from "./store/space.js";
 import type { Tracing } from "./tracing/index.js";
 import { createVerifier, type Verifier } from "./verify/index.js";
+import { createResigners } from "./verify/resign.js";
 
 export interface StartOptions {
   config: Config;
@@ -177,7 +179,7 @@ export async function start(options: StartOptions): Promise<Running> {
         now: clock.now,
         ...(options.sendThreadScript && { script: options.sendThreadScript }),
       })
-    : createInlineSender(upstreams, clock.now);
+    : createInlineSender(upstreams, clock.now, createResigners(config.routes));
   const deliverer = createDeliverer({
     store,
     writer,
@@ -206,6 +208,7 @@ export async function start(options: StartOptions): Promise<Running> {
       verifiers,
       onStored: deliverer.wakeForNew,
       storageLost: identity.problem,
+      noticeTimestamps: createTimestampNotice(log),
       // A real disk full is refused like the size cap (see README, Storage faults).
       storageRefusal: (incoming) =>
         fsSpace.refusal() ??

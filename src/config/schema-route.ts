@@ -6,7 +6,20 @@ import { deliverySchema } from "./schema-delivery.js";
 import { boolean, headerName, httpUrl, jsonPointer, positiveDuration } from "./schema-fields.js";
 import type { PassthroughMatch, VerifyConfig } from "./types.js";
 
-const HMAC_ONLY = ["header", "algorithm", "encoding", "prefix"] as const;
+/** Named schemes whose signature covers a timestamp, so it expires after `tolerance`. */
+const TIMESTAMPED: ReadonlySet<string> = new Set(["stripe", "slack", "standard-webhooks"]);
+
+const HMAC_ONLY = [
+  "header",
+  "algorithm",
+  "encoding",
+  "prefix",
+  "timestamp_header",
+  "signed_payload",
+] as const;
+
+/** What `signed_payload` must look like: some text, `{timestamp}`, some text, `{body}` at the end. */
+const SIGNED_PAYLOAD = /^([^{}]*)\{timestamp\}([^{}]*)\{body\}$/;
 
 export const verifySchema = z
   .strictObject({
@@ -21,15 +34,30 @@ export const verifySchema = z
     algorithm: z.enum(["sha1", "sha256", "sha512"]).optional(),
     encoding: z.enum(["hex", "base64"]).optional(),
     prefix: z.string().optional(),
+    timestamp_header: headerName.optional(),
+    signed_payload: z.string().optional(),
+    resign: boolean.optional(),
   })
   .transform((verify, ctx): VerifyConfig => {
     if ((verify.secret === undefined) === (verify.secrets === undefined)) {
       ctx.addIssue({ code: "custom", path: ["secret"], message: "set exactly one of secret or secrets" });
     }
+    const timestamped =
+      verify.scheme === "hmac" ? verify.timestamp_header !== undefined : TIMESTAMPED.has(verify.scheme);
+    if (verify.resign === true && !timestamped) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["resign"],
+        message:
+          "only applies to schemes with a signed timestamp (stripe, slack, standard-webhooks, hmac with timestamp_header)",
+      });
+    }
     const resolved: VerifyConfig = {
       scheme: verify.scheme,
       secrets: verify.secrets ?? (verify.secret === undefined ? [] : [verify.secret]),
       toleranceMs: verify.tolerance ?? DEFAULT_VERIFY_TOLERANCE_MS,
+      // On by default wherever the signature expires: otherwise a late replay cannot pass the bot's check.
+      resign: timestamped && verify.resign !== false,
     };
     if (verify.scheme !== "hmac") {
       // The named schemes fix these themselves; accepting them silently would suggest they apply.
@@ -40,6 +68,17 @@ export const verifySchema = z
       }
       return resolved;
     }
+    if (verify.signed_payload !== undefined) {
+      if (verify.timestamp_header === undefined) {
+        ctx.addIssue({ code: "custom", path: ["signed_payload"], message: "needs timestamp_header" });
+      } else if (!SIGNED_PAYLOAD.test(verify.signed_payload)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["signed_payload"],
+          message: 'expected text with one {timestamp} and {body} at the end, e.g. "{timestamp}.{body}"',
+        });
+      }
+    }
     if (verify.header === undefined) {
       ctx.addIssue({ code: "custom", path: ["header"], message: "required for scheme hmac" });
       return z.NEVER;
@@ -48,6 +87,11 @@ export const verifySchema = z
     resolved.algorithm = verify.algorithm ?? "sha256";
     resolved.encoding = verify.encoding ?? "hex";
     if (verify.prefix !== undefined) resolved.prefix = verify.prefix;
+    if (verify.timestamp_header !== undefined) {
+      const [, before = "", between = "."] =
+        SIGNED_PAYLOAD.exec(verify.signed_payload ?? "{timestamp}.{body}") ?? [];
+      resolved.timestamp = { header: verify.timestamp_header, before, between };
+    }
     return resolved;
   });
 

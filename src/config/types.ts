@@ -66,6 +66,16 @@ export interface VerifyConfig {
   encoding?: "hex" | "base64";
   /** hmac only: text before the signature in the header, e.g. "sha256=". */
   prefix?: string;
+  /**
+   * hmac only: the signature covers a Unix-seconds timestamp from this header, signed as
+   * `before + timestamp + between + body`.
+   */
+  timestamp?: { header: string; before: string; between: string };
+  /**
+   * Replays carry a fresh timestamp and a signature made with the first secret (schemes with a
+   * signed timestamp only; the config sets it false or leaves it out for the others).
+   */
+  resign?: boolean;
 }
 
 export interface PassthroughMatch {

@@ -400,6 +400,7 @@ passthrough: [{method: post, path: /ping}, {json: {pointer: /type, equals: url_v
       algorithm: "sha256",
       encoding: "base64",
       prefix: "v1=",
+      resign: false,
     });
     expect(route?.passthrough).toEqual([
       { method: "POST", path: "/ping" },
@@ -431,6 +432,62 @@ passthrough: [{method: post, path: /ping}, {json: {pointer: /type, equals: url_v
       "verify.prefix",
     ]);
     expect(paths(problems(() => verify("{scheme: line, secret: ''}")))).toEqual(["verify.secret"]);
+  });
+
+  test("re-signs by default where the signature has a timestamp, and resign: true elsewhere is an error", () => {
+    const verify = (value: string) => load(`upstream: ${UPSTREAM}\nverify: ${value}`).routes[0]?.verify;
+    for (const scheme of ["stripe", "slack", "standard-webhooks"]) {
+      const secret = scheme === "standard-webhooks" ? "whsec_AAAA" : "s";
+      expect(verify(`{scheme: ${scheme}, secret: ${secret}}`)?.resign).toBe(true);
+      expect(verify(`{scheme: ${scheme}, secret: ${secret}, resign: false}`)?.resign).toBe(false);
+    }
+    for (const scheme of ["line", "github", "shopify"]) {
+      expect(verify(`{scheme: ${scheme}, secret: s}`)?.resign).toBe(false);
+      const [issue] = problems(() => verify(`{scheme: ${scheme}, secret: s, resign: true}`));
+      expect(issue).toMatchObject({
+        path: "verify.resign",
+        message: expect.stringContaining("signed timestamp"),
+      });
+    }
+    expect(verify("{scheme: hmac, secret: s, header: X-Sig}")?.resign).toBe(false);
+    expect(paths(problems(() => verify("{scheme: hmac, secret: s, header: X-Sig, resign: true}")))).toEqual([
+      "verify.resign",
+    ]);
+    expect(paths(problems(() => verify("{scheme: stripe, secret: s, resign: maybe}")))).toEqual([
+      "verify.resign",
+    ]);
+  });
+
+  test("hmac takes a signed timestamp header and the signed payload's shape", () => {
+    const verify = (value: string) => load(`upstream: ${UPSTREAM}\nverify: ${value}`).routes[0]?.verify;
+    expect(verify("{scheme: hmac, secret: s, header: X-Sig, timestamp_header: X-Ts}")).toMatchObject({
+      timestamp: { header: "x-ts", before: "", between: "." },
+      resign: true,
+    });
+    expect(
+      verify(
+        '{scheme: hmac, secret: s, header: X-Sig, timestamp_header: X-Ts, signed_payload: "v0:{timestamp}:{body}"}',
+      )?.timestamp,
+    ).toEqual({ header: "x-ts", before: "v0:", between: ":" });
+    for (const shape of ["{body}.{timestamp}", "{timestamp}", "{timestamp}{timestamp}.{body}", "v0:{body}"]) {
+      const [issue] = problems(() =>
+        verify(
+          `{scheme: hmac, secret: s, header: X-Sig, timestamp_header: X-Ts, signed_payload: "${shape}"}`,
+        ),
+      );
+      expect(issue).toMatchObject({
+        path: "verify.signed_payload",
+        message: expect.stringContaining("{timestamp}"),
+      });
+    }
+    expect(
+      problems(() =>
+        verify('{scheme: hmac, secret: s, header: X-Sig, signed_payload: "{timestamp}.{body}"}'),
+      ),
+    ).toEqual([{ path: "verify.signed_payload", message: "needs timestamp_header" }]);
+    expect(paths(problems(() => verify("{scheme: stripe, secret: s, timestamp_header: X-Ts}")))).toEqual([
+      "verify.timestamp_header",
+    ]);
   });
 
   test("resolves alerts with every event and a 10m backlog age by default", () => {
