@@ -227,6 +227,7 @@ export async function start(options: StartOptions): Promise<Running> {
     matchHandshake,
     passthrough: createPassthrough({
       upstreams,
+      log,
       checkSignature: metrics.observeSignatureCheck(createSignatureCheck({ verifiers, writer, clock, log })),
     }),
   });

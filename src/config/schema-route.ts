@@ -123,6 +123,25 @@ export const passthroughSchema = z
     return resolved;
   });
 
+const passthroughArraySchema = z.array(passthroughSchema);
+
+/** `passthrough: false` (nothing is proxied synchronously) or the list of extra matches. */
+export const passthroughListSchema = z.unknown().transform((value, ctx): PassthroughMatch[] | false => {
+  if (value === false) return false;
+  if (!Array.isArray(value)) {
+    ctx.addIssue({ code: "custom", message: "expected false or a list of matches" });
+    return z.NEVER;
+  }
+  // Parsed apart from `false` (not as a union) so a bad match keeps its own key path and message.
+  const parsed = passthroughArraySchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, input: value } as never);
+  return z.NEVER;
+});
+
+/** `handshake_paths`: the only paths (relative to the route) whose GET/HEAD/OPTIONS are proxied. */
+export const handshakePathsSchema = z.array(pathPrefix).min(1, { message: "list at least one path" });
+
 /** `/line/` and `/line` are the same prefix; keep one spelling so uniqueness checks see that. */
 export function normalizePathPrefix(path: string): string {
   const trimmed = path.replace(/\/+$/, "");
@@ -143,7 +162,8 @@ export const routeSchema = z.strictObject({
   upstream: httpUrl.optional(),
   upstream_http2: boolean.optional(),
   verify: verifySchema.nullable().optional(),
-  passthrough: z.array(passthroughSchema).optional(),
+  passthrough: passthroughListSchema.optional(),
+  handshake_paths: handshakePathsSchema.optional(),
   delivery: deliverySchema.optional(),
   index: z.array(indexPointer).optional(),
 });

@@ -133,6 +133,12 @@ export interface RouteConfig {
   verify: VerifyConfig | null;
   /** Requests proxied synchronously instead of buffered (GET and HEAD always are). */
   passthrough: PassthroughMatch[];
+  /**
+   * Which GET/HEAD/OPTIONS requests are proxied to the upstream: all (the default), none
+   * (`passthrough: false`), or those under these paths, relative to the route (`handshake_paths`).
+   * The others get 405.
+   */
+  handshakes: "all" | "none" | string[];
   /** Let undici negotiate HTTP/2 with the upstream. */
   http2: boolean;
   /** Body pointers with a search index (an SQLite expression index on this route's rows). */
