@@ -109,6 +109,15 @@ export interface BreakerConfig {
 /** An outcome class a failed attempt falls in, or one status code (e.g. 429). */
 export type BreakerCount = "connect" | "timeout" | "unclassified" | "3xx" | "4xx" | "5xx" | number;
 
+export interface RateLimit {
+  /** Sustained attempts per second. */
+  perSecond: number;
+  /** Attempts that may start back to back after an idle spell (the bucket's size). */
+  burst: number;
+  /** The rate as written, e.g. "600/m", for /stats. */
+  text: string;
+}
+
 export interface RouteConfig {
   /** Unique name used in stats, metrics and the admin API. */
   name: string;
@@ -124,6 +133,8 @@ export interface RouteConfig {
   dnsTimeoutMs: number;
   /** Deliveries in flight at once. */
   concurrency: number;
+  /** Attempts started per unit of time (a token bucket on top of concurrency), or null. */
+  rateLimit: RateLimit | null;
   retry: RetryPolicy;
   /** Status codes that dead-letter at once. */
   permanentStatuses: number[];
@@ -148,7 +159,13 @@ export interface RouteConfig {
 export interface AlertConfig {
   url: string;
   events: Array<
-    "breaker_open" | "breaker_closed" | "backlog_age" | "dead" | "storage_failing" | "storage_recovered"
+    | "breaker_open"
+    | "breaker_closed"
+    | "backlog_age"
+    | "dead"
+    | "storage_failing"
+    | "storage_recovered"
+    | "throttled"
   >;
   /** backlog_age threshold (ms). */
   backlogAgeMs: number;

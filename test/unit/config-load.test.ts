@@ -502,6 +502,7 @@ passthrough: [{method: post, path: /ping}, {json: {pointer: /type, equals: url_v
           "dead",
           "storage_failing",
           "storage_recovered",
+          "throttled",
         ],
         backlogAgeMs: 600_000,
       },
