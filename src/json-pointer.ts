@@ -46,11 +46,50 @@ export function parseJsonBody(body: Buffer): unknown {
   }
 }
 
-/** A pointer's value as a stable string key (objects as JSON), or null when absent. */
+/**
+ * Values nested deeper than this are not used as keys. JSON.parse takes any depth, but
+ * JSON.stringify of a value 100,000 levels deep overflows the stack; no real id is 32 levels deep.
+ */
+export const MAX_KEY_DEPTH = 32;
+
+/** Whether `value` nests at most `max` arrays/objects deep; iterative, so depth cannot overflow it. */
+function withinDepth(value: object, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [node, depth] = next;
+    if (node === null || typeof node !== "object") continue;
+    if (depth > max) return false;
+    for (const child of Object.values(node))
+      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+/**
+ * A pointer's value as a stable string key (objects as JSON), or null when absent or nested deeper
+ * than MAX_KEY_DEPTH (the request is then handled as one without a key, never refused).
+ */
 export function pointerKey(doc: unknown, pointer: string): string | null {
   const value = resolvePointer(doc, pointer);
   if (value === undefined || value === null) return null;
-  return typeof value === "string" ? value : JSON.stringify(value);
+  if (typeof value === "string") return value;
+  if (typeof value === "object" && !withinDepth(value, MAX_KEY_DEPTH)) return null;
+  return JSON.stringify(value);
+}
+
+/** Marks a key made from a non-string value (see typedPointerKey). */
+const TYPED = "json:";
+
+/**
+ * Like pointerKey, but `1` and `"1"` give different keys, as they are different ids. Strings stay
+ * as they are (so keys stored before are still found), except the rare one starting with "json:",
+ * which is quoted; other values are "json:" + their JSON. No two values share a key.
+ */
+export function typedPointerKey(doc: unknown, pointer: string): string | null {
+  const value = resolvePointer(doc, pointer);
+  if (typeof value === "string") return value.startsWith(TYPED) ? TYPED + JSON.stringify(value) : value;
+  const key = pointerKey(value, "");
+  return key === null ? null : TYPED + key;
 }
 
 /**

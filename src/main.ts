@@ -19,10 +19,12 @@ import { createIngestApp } from "./ingest/app.js";
 import { applyServerLimits, listenerOptions, requestErrorResponse } from "./ingest/listener-options.js";
 import { createPassthrough, matchHandshake } from "./ingest/passthrough.js";
 import { createIngestor, createSignatureCheck, type Ingestor } from "./ingest/service.js";
+import { createTimestampNotice } from "./ingest/timestamp-notice.js";
 import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
-import { createMetrics } from "./stats/metrics.js";
+import { createMetrics, type MetricsDeps } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
+import { routeStatus } from "./stats/route-status.js";
 import { createFilesystemSpace } from "./store/fs-space.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
 import { syncJsonIndexes } from "./store/json-indexes.js";
@@ -30,6 +32,7 @@ import { createPruner } from "./store/pruner.js";
 import { storageRefusal } from "./store/space.js";
 import type { Tracing } from "./tracing/index.js";
 import { createVerifier, type Verifier } from "./verify/index.js";
+import { createResigners } from "./verify/resign.js";
 
 export interface StartOptions {
   config: Config;
@@ -132,6 +135,7 @@ export async function start(options: StartOptions): Promise<Running> {
 
   // Observers read deliverer state lazily, so they can be built before it.
   let routeState: (name: string) => "active" | "paused" | "open" | null = () => null;
+  let routeThrottle: MetricsDeps["throttle"] = () => null;
   let unrecordedOutcomes = () => 0;
   const fsSpace = createFilesystemSpace({ dbPath: config.storage.path });
   const metrics = createMetrics({
@@ -139,6 +143,7 @@ export async function start(options: StartOptions): Promise<Running> {
     queue: (name) => gauges.get(name),
     oldestOpenReceivedAt: () => store.events.oldestOpenReceivedAt(),
     routeState: (name) => routeState(name),
+    throttle: (name) => routeThrottle(name),
     unrecordedOutcomes: () => unrecordedOutcomes(),
     now: clock.now,
   });
@@ -164,7 +169,7 @@ export async function start(options: StartOptions): Promise<Running> {
         now: clock.now,
         ...(options.sendThreadScript && { script: options.sendThreadScript }),
       })
-    : createInlineSender(upstreams, clock.now);
+    : createInlineSender(upstreams, clock.now, createResigners(config.routes));
   const deliverer = createDeliverer({
     store,
     writer,
@@ -177,6 +182,12 @@ export async function start(options: StartOptions): Promise<Running> {
     ...(tracing && { tracing: tracing.attempts }),
   });
   routeState = (name) => deliverer.routeState(name)?.state ?? null;
+  routeThrottle = (name) => deliverer.throttle(name);
+  const routeSources = {
+    breaker: (name: string) => deliverer.routeState(name),
+    throttle: (name: string) => deliverer.throttle(name),
+    pending: (name: string) => gauges.get(name).pending,
+  };
   unrecordedOutcomes = deliverer.unrecordedOutcomes;
   // The ingest span sits inside the metrics wrapper: the ingestor needs the span's context to store.
   const observeIngest = (ingestor: Ingestor) =>
@@ -192,6 +203,7 @@ export async function start(options: StartOptions): Promise<Running> {
       limits: config.storage,
       verifiers,
       onStored: deliverer.wakeForNew,
+      noticeTimestamps: createTimestampNotice(log),
       // A real disk full is refused like the size cap (see README, Storage faults).
       storageRefusal: (incoming) =>
         fsSpace.refusal() ??
@@ -210,6 +222,7 @@ export async function start(options: StartOptions): Promise<Running> {
     matchHandshake,
     passthrough: createPassthrough({
       upstreams,
+      log,
       checkSignature: metrics.observeSignatureCheck(createSignatureCheck({ verifiers, writer, clock, log })),
     }),
   });
@@ -241,16 +254,7 @@ export async function start(options: StartOptions): Promise<Running> {
           store,
           gauges,
           clock,
-          routes: () =>
-            config.routes.map((r) => {
-              const s = deliverer.routeState(r.name);
-              return {
-                name: r.name,
-                state: s?.state ?? "active",
-                disabled: s?.disabled ?? null,
-                pending: gauges.get(r.name).pending,
-              };
-            }),
+          routes: () => config.routes.map((r) => routeStatus(r, routeSources)),
         },
         q,
       ),

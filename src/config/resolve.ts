@@ -8,7 +8,7 @@ import { DEFAULT_DELIVERY, type DeliveryDefaults } from "./defaults.js";
 import type { ConfigInput } from "./schema.js";
 import type { DeliveryInput } from "./schema-delivery.js";
 import type { RouteInput } from "./schema-route.js";
-import type { Config, RouteConfig } from "./types.js";
+import type { Config, PassthroughMatch, RouteConfig } from "./types.js";
 
 /** The first value that is set; unlike `??`, an explicit null (e.g. `dedup: null`) counts as set. */
 function first<T>(...values: Array<T | undefined>): T | undefined {
@@ -35,6 +35,7 @@ export function mergeDelivery(
     ),
     dnsTimeoutMs: Math.min(first(route?.dns_timeout, global?.dns_timeout) ?? d.dnsTimeoutMs, timeoutMs),
     concurrency: first(route?.concurrency, global?.concurrency) ?? d.concurrency,
+    rateLimit: first(route?.rate_limit, global?.rate_limit) ?? d.rateLimit,
     retry: first(route?.retry, global?.retry) ?? d.retry,
     permanentStatuses: [...new Set(first(route?.permanent_statuses, global?.permanent_statuses) ?? [])],
     breaker: {
@@ -65,10 +66,24 @@ function resolveRoute(
     upstream: upstream ?? "",
     ...mergeDelivery(input.delivery, route.delivery),
     verify: route.verify ?? null,
-    passthrough: route.passthrough ?? [],
+    ...proxying(route.passthrough, route.handshake_paths, `routes[${index}].`, issues),
     index: [...new Set(route.index ?? [])],
     http2: first(route.upstream_http2, input.upstream_http2) ?? false,
   };
+}
+
+/** `passthrough: false` and `handshake_paths` as the route's proxying settings. */
+function proxying(
+  passthrough: PassthroughMatch[] | false | undefined,
+  paths: string[] | undefined,
+  at: string,
+  issues: ConfigIssue[],
+): Pick<RouteConfig, "passthrough" | "handshakes"> {
+  if (passthrough === false && paths !== undefined) {
+    issues.push({ path: `${at}handshake_paths`, message: "cannot be combined with passthrough: false" });
+  }
+  if (passthrough === false) return { passthrough: [], handshakes: "none" };
+  return { passthrough: passthrough ?? [], handshakes: paths ?? "all" };
 }
 
 function reportDuplicates(routes: RouteInput[], key: "name" | "path", issues: ConfigIssue[]): void {
@@ -99,7 +114,7 @@ function resolveRoutes(input: ConfigInput, issues: ConfigIssue[]): RouteConfig[]
         upstream: input.upstream ?? "",
         ...mergeDelivery(input.delivery, undefined),
         verify: input.verify ?? null,
-        passthrough: input.passthrough ?? [],
+        ...proxying(input.passthrough, input.handshake_paths, "", issues),
         index: [...new Set(input.index ?? [])],
         http2: input.upstream_http2 ?? false,
       },
@@ -108,7 +123,8 @@ function resolveRoutes(input: ConfigInput, issues: ConfigIssue[]): RouteConfig[]
   // These describe the implicit default route, which does not exist once routes are listed.
   const defaultRouteOnly = {
     verify: input.verify != null,
-    passthrough: (input.passthrough?.length ?? 0) > 0,
+    passthrough: input.passthrough === false || (input.passthrough?.length ?? 0) > 0,
+    handshake_paths: input.handshake_paths !== undefined,
     index: (input.index?.length ?? 0) > 0,
   };
   for (const [key, isSet] of Object.entries(defaultRouteOnly)) {

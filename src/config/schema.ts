@@ -6,7 +6,13 @@
 import { z } from "zod";
 import { deliverySchema } from "./schema-delivery.js";
 import { boolean, httpUrl } from "./schema-fields.js";
-import { indexPointer, passthroughSchema, routeSchema, verifySchema } from "./schema-route.js";
+import {
+  handshakePathsSchema,
+  indexPointer,
+  passthroughListSchema,
+  routeSchema,
+  verifySchema,
+} from "./schema-route.js";
 import { adminSchema, alertSchema, listenSchema, logSchema, storageSchema } from "./schema-sections.js";
 import { tracingSchema } from "./schema-tracing.js";
 
@@ -30,7 +36,9 @@ export const configSchema = z.strictObject({
   /** Default route only. */
   verify: verifySchema.nullable().optional(),
   /** Default route only. */
-  passthrough: z.array(passthroughSchema).optional(),
+  passthrough: passthroughListSchema.optional(),
+  /** Default route only. */
+  handshake_paths: handshakePathsSchema.optional(),
   /** Default route only. */
   index: z.array(indexPointer).optional(),
   // Parsed even when absent, so each section's own defaults and checks (admin token) always run.

@@ -66,6 +66,16 @@ export interface VerifyConfig {
   encoding?: "hex" | "base64";
   /** hmac only: text before the signature in the header, e.g. "sha256=". */
   prefix?: string;
+  /**
+   * hmac only: the signature covers a Unix-seconds timestamp from this header, signed as
+   * `before + timestamp + between + body`.
+   */
+  timestamp?: { header: string; before: string; between: string };
+  /**
+   * Replays carry a fresh timestamp and a signature made with the first secret (schemes with a
+   * signed timestamp only; the config sets it false or leaves it out for the others).
+   */
+  resign?: boolean;
 }
 
 export interface PassthroughMatch {
@@ -75,6 +85,8 @@ export interface PassthroughMatch {
   path?: string;
   /** A JSON pointer into the body and the string value it must equal. */
   json?: { pointer: string; equals: string };
+  /** A request header (lower-case name) and the value it must equal, e.g. GitHub's `x-github-event: ping`. */
+  header?: { name: string; equals: string };
   /**
    * false: proxied without the route's signature check, for a provider that does not sign its
    * handshake. Otherwise a route with `verify:` checks a matched request like any webhook.
@@ -99,6 +111,15 @@ export interface BreakerConfig {
 /** An outcome class a failed attempt falls in, or one status code (e.g. 429). */
 export type BreakerCount = "connect" | "timeout" | "unclassified" | "3xx" | "4xx" | "5xx" | number;
 
+export interface RateLimit {
+  /** Sustained attempts per second. */
+  perSecond: number;
+  /** Attempts that may start back to back after an idle spell (the bucket's size). */
+  burst: number;
+  /** The rate as written, e.g. "600/m", for /stats. */
+  text: string;
+}
+
 export interface RouteConfig {
   /** Unique name used in stats, metrics and the admin API. */
   name: string;
@@ -114,6 +135,8 @@ export interface RouteConfig {
   dnsTimeoutMs: number;
   /** Deliveries in flight at once. */
   concurrency: number;
+  /** Attempts started per unit of time (a token bucket on top of concurrency), or null. */
+  rateLimit: RateLimit | null;
   retry: RetryPolicy;
   /** Status codes that dead-letter at once. */
   permanentStatuses: number[];
@@ -123,6 +146,12 @@ export interface RouteConfig {
   verify: VerifyConfig | null;
   /** Requests proxied synchronously instead of buffered (GET and HEAD always are). */
   passthrough: PassthroughMatch[];
+  /**
+   * Which GET/HEAD/OPTIONS requests are proxied to the upstream: all (the default), none
+   * (`passthrough: false`), or those under these paths, relative to the route (`handshake_paths`).
+   * The others get 405.
+   */
+  handshakes: "all" | "none" | string[];
   /** Let undici negotiate HTTP/2 with the upstream. */
   http2: boolean;
   /** Body pointers with a search index (an SQLite expression index on this route's rows). */
@@ -132,7 +161,13 @@ export interface RouteConfig {
 export interface AlertConfig {
   url: string;
   events: Array<
-    "breaker_open" | "breaker_closed" | "backlog_age" | "dead" | "storage_failing" | "storage_recovered"
+    | "breaker_open"
+    | "breaker_closed"
+    | "backlog_age"
+    | "dead"
+    | "storage_failing"
+    | "storage_recovered"
+    | "throttled"
   >;
   /** backlog_age threshold (ms). */
   backlogAgeMs: number;

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { ShutdownError } from "../classify/errors.js";
 import type { AttemptResult } from "../model.js";
+import type { Resigner } from "../verify/resign.js";
 import { send, shutdownController } from "./send.js";
 import type { Job, ResultBatch, ThreadCommand, ThreadInit } from "./thread-protocol.js";
 import { createUpstream } from "./upstream.js";
@@ -15,6 +16,10 @@ if (!port) throw new Error("send-thread.js runs only as a worker thread");
 const init = workerData as ThreadInit;
 const started = new Uint8Array(init.started);
 const upstreams = new Map(init.routes.map((r) => [r.name, createUpstream(r)]));
+// Loaded only when a route re-signs: every module here delays the thread's first delivery.
+const resigners: Map<string, Resigner> = init.routes.some((r) => r.verify?.resign)
+  ? (await import("../verify/resign.js")).createResigners(init.routes)
+  : new Map();
 const shutdown = shutdownController();
 let results: ResultBatch = [];
 let flushScheduled = false;
@@ -55,14 +60,14 @@ function start(lane: Lane, job: Job): void {
   // Structured clone hands a Buffer over as a plain Uint8Array.
   const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
   const req = { url: job.url, method: job.method, headers: job.headers, body };
-  void send(upstream, req, { timeoutMs: job.timeoutMs, now: Date.now, signal: shutdown.signal }).then(
-    (result) => {
-      lane.running--;
-      settled(job.id, result);
-      const next = lane.waiting.shift();
-      if (next) start(lane, next);
-    },
-  );
+  const now = () => Date.now() + job.clockOffsetMs;
+  const opts = { timeoutMs: job.timeoutMs, now, signal: shutdown.signal, resign: resigners.get(job.route) };
+  void send(upstream, req, opts).then((result) => {
+    lane.running--;
+    settled(job.id, result);
+    const next = lane.waiting.shift();
+    if (next) start(lane, next);
+  });
 }
 
 /** Hands back attempts that have not started: they end as aborted, never sent. */

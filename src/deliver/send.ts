@@ -15,6 +15,7 @@ import { classifyError, classifyStatus, isShutdownAbort } from "../classify/clas
 import { describeError } from "../classify/describe.js";
 import { RequestTimeoutError } from "../classify/errors.js";
 import { type AttemptResult, type Classification, Details, RESPONSE_PREFIX_BYTES } from "../model.js";
+import type { Resigner } from "../verify/resign.js";
 import { parseRetryAfter } from "./retry-after.js";
 import type { Upstream } from "./upstream.js";
 
@@ -37,6 +38,8 @@ export interface SendOptions {
   now: () => number;
   /** Aborted by our shutdown: the attempt ends with `aborted: true` and is not a failure. */
   signal?: AbortSignal;
+  /** The route's re-signer (`verify.resign`): signs the headers for this attempt's start time. */
+  resign?: Resigner | undefined;
 }
 
 type Outcome = Pick<AttemptResult, "ok" | "statusCode" | "failure" | "aborted" | "error">;
@@ -113,10 +116,11 @@ export function send(upstream: Upstream, req: OutgoingRequest, opts: SendOptions
       return;
     }
     const path = requestTarget(req.url);
+    const headers = opts.resign ? opts.resign(req.headers, req.body, startedAt) : req.headers;
     const attempt = new Attempt(opts, finish);
     try {
       upstream.dispatcher.dispatch(
-        { origin: url.origin, path, method: req.method, headers: req.headers.flat(), body: req.body },
+        { origin: url.origin, path, method: req.method, headers: headers.flat(), body: req.body },
         attempt,
       );
     } catch (err) {

@@ -4,6 +4,7 @@
  * thread (`createThreadSender`) is the composition root's choice.
  */
 import type { AttemptResult } from "../model.js";
+import type { Resigner } from "../verify/resign.js";
 import { type OutgoingRequest, send, shutdownController } from "./send.js";
 import type { Upstream } from "./upstream.js";
 
@@ -24,15 +25,22 @@ export interface Sender {
   close(): Promise<void>;
 }
 
-/** Sends on the calling thread, through the given per-route pools (which it does not close). */
-export function createInlineSender(upstreams: Map<string, Upstream>, now: () => number): Sender {
+/**
+ * Sends on the calling thread, through the given per-route pools (which it does not close), with
+ * each re-signing route's re-signer.
+ */
+export function createInlineSender(
+  upstreams: Map<string, Upstream>,
+  now: () => number,
+  resigners: ReadonlyMap<string, Resigner> = new Map(),
+): Sender {
   const shutdown = shutdownController();
   return {
     queues: false,
     send(route, req, timeoutMs) {
       const upstream = upstreams.get(route);
       if (!upstream) throw new Error(`no upstream for route ${route}`);
-      return send(upstream, req, { timeoutMs, now, signal: shutdown.signal });
+      return send(upstream, req, { timeoutMs, now, signal: shutdown.signal, resign: resigners.get(route) });
     },
     release() {}, // every attempt starts at once: nothing waits
     abort(reason) {

@@ -1,10 +1,11 @@
 /** The messages between thread-sender.ts (main thread) and send-thread.ts (the delivery thread). */
+import type { VerifyConfig } from "../config/types.js";
 import type { AttemptResult } from "../model.js";
 import type { UpstreamRoute } from "./upstream.js";
 
-/** workerData: the pools to open, one per route. */
+/** workerData: the pools to open, one per route, and how each route re-signs (`verify.resign`). */
 export interface ThreadInit {
-  routes: Array<UpstreamRoute & { name: string }>;
+  routes: Array<UpstreamRoute & { name: string; verify?: VerifyConfig | null }>;
   /**
    * One byte per job slot, set by the thread when it starts the job's request. Survives the
    * thread, so after a crash the main thread can tell attempts that may have reached the
@@ -24,6 +25,11 @@ export interface Job {
   headers: Array<[string, string]>;
   body: Uint8Array;
   timeoutMs: number;
+  /**
+   * hookbuffer's clock minus this thread's Date.now() when the job was handed over, so the
+   * attempt's times and a re-signed timestamp follow the injected clock (tests move it).
+   */
+  clockOffsetMs: number;
 }
 
 export type ThreadCommand =

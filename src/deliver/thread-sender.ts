@@ -126,6 +126,7 @@ export function createThreadSender(options: ThreadSenderOptions): Sender {
           headers: req.headers,
           body,
           timeoutMs,
+          clockOffsetMs: now() - Date.now(),
         });
         if (!postScheduled) {
           postScheduled = true;

@@ -1,5 +1,5 @@
 import type { DedupSource, Ordering } from "../config/types.js";
-import { parseJsonBody, pointerKey, resolvePointer } from "../json-pointer.js";
+import { parseJsonBody, pointerKey, resolvePointer, typedPointerKey } from "../json-pointer.js";
 
 /** Case-insensitive header lookup over captured pairs (first value wins). */
 export function headerGetter(headers: Array<[string, string]>): (name: string) => string | undefined {
@@ -39,7 +39,7 @@ export function dedupKey(
       return null;
     }
     case "json":
-      return pointerKey(json(), source.pointer);
+      return typedPointerKey(json(), source.pointer);
     case "line": {
       const events = resolvePointer(json(), "/events");
       if (!Array.isArray(events) || events.length === 0) return null;

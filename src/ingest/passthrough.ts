@@ -1,10 +1,12 @@
+import { Readable } from "node:stream";
+import type { Logger } from "pino";
 import type { RouteConfig } from "../config/types.js";
 import { forwardHeaders, targetUrl } from "../deliver/headers.js";
 import { requestTarget } from "../deliver/send.js";
 import type { Upstream } from "../deliver/upstream.js";
 import { resolvePointer } from "../json-pointer.js";
 import type { CapturedRequest } from "../model.js";
-import { lazyJson } from "./keys.js";
+import { headerGetter, lazyJson } from "./keys.js";
 import type { SignatureCheck } from "./service.js";
 
 /**
@@ -17,25 +19,41 @@ const ALWAYS = new Set(["GET", "HEAD", "OPTIONS"]);
 export interface Handshake {
   /** Whether the route's signature check applies (a `passthrough:` match on a route with `verify:`). */
   verify: boolean;
+  /** False for a GET/HEAD/OPTIONS the route does not proxy (`passthrough: false`, `handshake_paths`): 405. */
+  proxy?: false;
 }
 
 const UNSIGNED: Handshake = { verify: false };
 const SIGNED: Handshake = { verify: true };
+const NOT_PROXIED: Handshake = { verify: false, proxy: false };
+
+/** `rel` is `path` or lies under it at a segment boundary. */
+const under = (rel: string, path: string) =>
+  rel === path || rel.startsWith(path.endsWith("/") ? path : `${path}/`);
+
+/** The request path relative to the route's prefix ("/" for the prefix itself). */
+const relativePath = (route: RouteConfig, path: string) =>
+  route.pathPrefix === "/" ? path : path.slice(route.pathPrefix.replace(/\/$/, "").length) || "/";
 
 /** Whether a request is a handshake to proxy synchronously rather than buffer, and how. */
 export function matchHandshake(route: RouteConfig, req: CapturedRequest): Handshake | null {
-  if (ALWAYS.has(req.method)) return UNSIGNED;
+  if (ALWAYS.has(req.method)) {
+    const { handshakes } = route;
+    if (handshakes === "all") return UNSIGNED;
+    if (handshakes === "none") return NOT_PROXIED;
+    const rel = relativePath(route, req.path);
+    return handshakes.some((p) => under(rel, p)) ? UNSIGNED : NOT_PROXIED;
+  }
   if (route.passthrough.length === 0) return null;
   const json = lazyJson(req.body);
-  const rel =
-    route.pathPrefix === "/" ? req.path : req.path.slice(route.pathPrefix.replace(/\/$/, "").length) || "/";
+  const header = headerGetter(req.headers);
+  const rel = relativePath(route, req.path);
   const match = route.passthrough.find(
     (m) =>
       (m.method === undefined || m.method === req.method) &&
-      (m.path === undefined ||
-        rel === m.path ||
-        rel.startsWith(m.path.endsWith("/") ? m.path : `${m.path}/`)) &&
-      (m.json === undefined || resolvePointer(json(), m.json.pointer) === m.json.equals),
+      (m.path === undefined || under(rel, m.path)) &&
+      (m.json === undefined || resolvePointer(json(), m.json.pointer) === m.json.equals) &&
+      (m.header === undefined || header(m.header.name) === m.header.equals),
   );
   if (!match) return null;
   return match.verify === false ? UNSIGNED : SIGNED;
@@ -46,15 +64,22 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "up
 
 export interface PassthroughDeps {
   upstreams: Map<string, Upstream>;
+  /** Where the reason for a 502/504 goes; the client gets a generic body. */
+  log: Logger;
   /** The routes' signature check, applied to handshakes that call for it. */
   checkSignature: SignatureCheck;
 }
 
+const gatewayError = (status: 502 | 504, code: string, message: string) =>
+  Response.json({ error: { code, message } }, { status });
+
 /**
- * Proxies a handshake to the route's upstream within the attempt timeout and relays status,
- * headers and body. Not stored and not counted as a webhook; an unreachable upstream is a 502.
- * A handshake that calls for the signature check and fails it gets 401 and goes nowhere, so a
- * passthrough match is not a way around `verify:`.
+ * Proxies a handshake to the route's upstream and relays status, headers and body. Not stored and
+ * not counted as a webhook. The response body is streamed, never held whole, so a large download
+ * costs a buffer rather than its size; the route's `delivery.timeout` bounds the whole exchange.
+ * An upstream that cannot be reached gets a generic 502 (504 on timeout): its address and the
+ * error stay in the log. A handshake that calls for the signature check and fails it gets 401 and
+ * goes nowhere, so a passthrough match is not a way around `verify:`.
  */
 export function createPassthrough(deps: PassthroughDeps) {
   return async function passthrough(
@@ -62,6 +87,13 @@ export function createPassthrough(deps: PassthroughDeps) {
     req: CapturedRequest,
     handshake: Handshake,
   ): Promise<Response> {
+    if (handshake.proxy === false) {
+      const message = `${req.method} requests are not passed through on this path`;
+      return Response.json(
+        { error: { code: "method_not_allowed", message } },
+        { status: 405, headers: { Allow: "POST, PUT, PATCH, DELETE" } },
+      );
+    }
     const verified: Array<[string, string]> = [];
     if (handshake.verify && route.verify) {
       const rejection = deps.checkSignature(route, req);
@@ -74,6 +106,7 @@ export function createPassthrough(deps: PassthroughDeps) {
     }
     const upstream = deps.upstreams.get(route.name);
     if (!upstream) throw new Error(`no upstream for route ${route.name}`);
+    const signal = AbortSignal.timeout(route.timeoutMs);
     try {
       const res = await upstream.dispatcher.request({
         origin: new URL(route.upstream).origin,
@@ -83,22 +116,29 @@ export function createPassthrough(deps: PassthroughDeps) {
         body: req.method === "GET" || req.method === "HEAD" ? null : req.body,
         headersTimeout: route.timeoutMs,
         bodyTimeout: route.timeoutMs,
-        signal: AbortSignal.timeout(route.timeoutMs),
+        signal,
       });
-      const body = Buffer.from(await res.body.arrayBuffer());
       const headers = new Headers();
       for (const [name, value] of Object.entries(res.headers)) {
         if (HOP_BY_HOP.has(name) || name === "content-length" || value === undefined) continue;
         for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
       }
       const status = res.statusCode;
-      return new Response(status === 204 || status === 304 || req.method === "HEAD" ? null : body, {
-        status,
-        headers,
-      });
+      if (status === 204 || status === 304 || req.method === "HEAD") {
+        res.body.resume();
+        return new Response(null, { status, headers });
+      }
+      // A stream error after the head (timeout, upstream reset) ends the client's response early.
+      res.body.on("error", (err) =>
+        deps.log.warn({ route: route.name, err }, "passthrough response from the upstream broke off"),
+      );
+      return new Response(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, { status, headers });
     } catch (err) {
-      const message = `upstream did not answer the handshake: ${(err as Error).message}`;
-      return Response.json({ error: { code: "bad_gateway", message } }, { status: 502 });
+      deps.log.warn({ route: route.name, err }, "passthrough request to the upstream failed");
+      if (signal.aborted || (err as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT") {
+        return gatewayError(504, "gateway_timeout", "the upstream did not answer in time");
+      }
+      return gatewayError(502, "bad_gateway", "the upstream could not be reached");
     }
   };
 }

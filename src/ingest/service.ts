@@ -43,6 +43,8 @@ export interface IngestDeps {
   storageRefusal?: (incoming: number) => string | null;
   /** Called when a webhook is refused because the database is full (starts early pruning). */
   onStorageFull?: () => void;
+  /** Sees each accepted request's headers (warns once about timestamped signatures on unverified routes). */
+  noticeTimestamps?: (route: RouteConfig, headers: Array<[string, string]>) => void;
 }
 
 /**
@@ -135,6 +137,7 @@ export function createIngestor(deps: IngestDeps) {
   ): Promise<IngestResult> {
     const rejection = checkSignature(route, req);
     if (rejection) return rejection;
+    deps.noticeTimestamps?.(route, req.headers);
 
     const full = overLimit(req.body.length);
     if (full !== null) {

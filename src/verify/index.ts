@@ -45,6 +45,7 @@ export function createVerifier(cfg: VerifyConfig, clock: Clock): Verifier {
         algorithm: cfg.algorithm ?? "sha256",
         encoding: cfg.encoding ?? "hex",
         prefix: cfg.prefix ?? "",
+        ...(cfg.timestamp && { timestamp: { ...cfg.timestamp, now: () => clock.now(), toleranceMs } }),
       });
     }
   }

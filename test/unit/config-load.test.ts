@@ -400,6 +400,7 @@ passthrough: [{method: post, path: /ping}, {json: {pointer: /type, equals: url_v
       algorithm: "sha256",
       encoding: "base64",
       prefix: "v1=",
+      resign: false,
     });
     expect(route?.passthrough).toEqual([
       { method: "POST", path: "/ping" },
@@ -414,9 +415,19 @@ passthrough: [{method: post, path: /ping}, {json: {pointer: /type, equals: url_v
     const [empty] = passthrough("[{verify: false}]");
     expect(empty).toMatchObject({
       path: "passthrough[0]",
-      message: "set at least one of method, path or json",
+      message: "set at least one of method, path, json or header",
     });
     expect(paths(passthrough("[{path: /v, verify: maybe}]"))).toEqual(["passthrough[0].verify"]);
+    expect(
+      load(`upstream: ${UPSTREAM}\npassthrough: [{header: {name: X-GitHub-Event, equals: ping}}]`).routes[0]
+        ?.passthrough,
+    ).toEqual([{ header: { name: "x-github-event", equals: "ping" } }]);
+    expect(paths(passthrough('[{header: {name: "X Event", equals: ping}}]'))).toEqual([
+      "passthrough[0].header.name",
+    ]);
+    expect(paths(passthrough("[{header: {name: X-GitHub-Event}}]"))).toEqual([
+      "passthrough[0].header.equals",
+    ]);
   });
 
   test("requires header for hmac, one of secret or secrets, and hmac keys only on hmac", () => {
@@ -433,6 +444,62 @@ passthrough: [{method: post, path: /ping}, {json: {pointer: /type, equals: url_v
     expect(paths(problems(() => verify("{scheme: line, secret: ''}")))).toEqual(["verify.secret"]);
   });
 
+  test("re-signs by default where the signature has a timestamp, and resign: true elsewhere is an error", () => {
+    const verify = (value: string) => load(`upstream: ${UPSTREAM}\nverify: ${value}`).routes[0]?.verify;
+    for (const scheme of ["stripe", "slack", "standard-webhooks"]) {
+      const secret = scheme === "standard-webhooks" ? "whsec_AAAA" : "s";
+      expect(verify(`{scheme: ${scheme}, secret: ${secret}}`)?.resign).toBe(true);
+      expect(verify(`{scheme: ${scheme}, secret: ${secret}, resign: false}`)?.resign).toBe(false);
+    }
+    for (const scheme of ["line", "github", "shopify"]) {
+      expect(verify(`{scheme: ${scheme}, secret: s}`)?.resign).toBe(false);
+      const [issue] = problems(() => verify(`{scheme: ${scheme}, secret: s, resign: true}`));
+      expect(issue).toMatchObject({
+        path: "verify.resign",
+        message: expect.stringContaining("signed timestamp"),
+      });
+    }
+    expect(verify("{scheme: hmac, secret: s, header: X-Sig}")?.resign).toBe(false);
+    expect(paths(problems(() => verify("{scheme: hmac, secret: s, header: X-Sig, resign: true}")))).toEqual([
+      "verify.resign",
+    ]);
+    expect(paths(problems(() => verify("{scheme: stripe, secret: s, resign: maybe}")))).toEqual([
+      "verify.resign",
+    ]);
+  });
+
+  test("hmac takes a signed timestamp header and the signed payload's shape", () => {
+    const verify = (value: string) => load(`upstream: ${UPSTREAM}\nverify: ${value}`).routes[0]?.verify;
+    expect(verify("{scheme: hmac, secret: s, header: X-Sig, timestamp_header: X-Ts}")).toMatchObject({
+      timestamp: { header: "x-ts", before: "", between: "." },
+      resign: true,
+    });
+    expect(
+      verify(
+        '{scheme: hmac, secret: s, header: X-Sig, timestamp_header: X-Ts, signed_payload: "v0:{timestamp}:{body}"}',
+      )?.timestamp,
+    ).toEqual({ header: "x-ts", before: "v0:", between: ":" });
+    for (const shape of ["{body}.{timestamp}", "{timestamp}", "{timestamp}{timestamp}.{body}", "v0:{body}"]) {
+      const [issue] = problems(() =>
+        verify(
+          `{scheme: hmac, secret: s, header: X-Sig, timestamp_header: X-Ts, signed_payload: "${shape}"}`,
+        ),
+      );
+      expect(issue).toMatchObject({
+        path: "verify.signed_payload",
+        message: expect.stringContaining("{timestamp}"),
+      });
+    }
+    expect(
+      problems(() =>
+        verify('{scheme: hmac, secret: s, header: X-Sig, signed_payload: "{timestamp}.{body}"}'),
+      ),
+    ).toEqual([{ path: "verify.signed_payload", message: "needs timestamp_header" }]);
+    expect(paths(problems(() => verify("{scheme: stripe, secret: s, timestamp_header: X-Ts}")))).toEqual([
+      "verify.timestamp_header",
+    ]);
+  });
+
   test("resolves alerts with every event and a 10m backlog age by default", () => {
     const config = load(`upstream: ${UPSTREAM}\nalerts: [{url: 'http://alert:1/hook'}]`);
     expect(config.alerts).toEqual([
@@ -445,6 +512,7 @@ passthrough: [{method: post, path: /ping}, {json: {pointer: /type, equals: url_v
           "dead",
           "storage_failing",
           "storage_recovered",
+          "throttled",
         ],
         backlogAgeMs: 600_000,
       },
@@ -514,6 +582,7 @@ describe("config.example.yaml", () => {
     expect(config.routes[0]?.verify?.secrets).toEqual(["line-secret"]);
     expect(config.routes[0]?.dedup).toEqual({ source: { kind: "line" }, windowMs: 86_400_000 });
     expect(config.routes[2]?.verify?.secrets).toEqual(["change-me"]);
+    expect(config.routes[1]?.passthrough).toEqual([{ header: { name: "x-github-event", equals: "ping" } }]);
     expect(config.alerts).toHaveLength(1);
   });
 });

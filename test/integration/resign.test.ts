@@ -1,0 +1,269 @@
+// Re-signing on replay: a webhook whose first delivery fails and whose retry comes after the
+// provider's tolerance (hookbuffer's clock moves an hour while the bot is down) still passes the
+// provider's own SDK in the bot, because hookbuffer re-signs each attempt with a fresh timestamp.
+import { createHmac } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { HTTPModuleFunctions } from "@slack/bolt";
+import { Webhook as StandardWebhook } from "standardwebhooks";
+import Stripe from "stripe";
+import { Webhook as SvixWebhook } from "svix";
+import { request } from "undici";
+import { afterEach, describe, expect, test } from "vitest";
+import type { Clock } from "../../src/clock.js";
+import { startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { headerOf, type SdkBot, startSdkBot, type Verdict } from "../helpers/sdk-bot.js";
+
+const HOUR = 3_600_000;
+const STRIPE_SECRET = "whsec_stripe_endpoint_secret";
+const SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+const SW_SECRET = `whsec_${Buffer.alloc(32, 3).toString("base64")}`;
+const HMAC_SECRET = "zoom-style-secret-token";
+const stripe = new Stripe("sk_test_x");
+
+/** hookbuffer's clock: an hour behind the bot's until the bot, down, moves it on. */
+function movableClock() {
+  let offsetMs = -HOUR;
+  const clock: Clock = { now: () => Date.now() + offsetMs };
+  const anHourPasses = () => {
+    offsetMs = 0;
+  };
+  return { clock, anHourPasses };
+}
+
+const hmacHex = (key: string | Buffer, text: string, enc: "hex" | "base64" = "hex") =>
+  createHmac("sha256", key).update(text).digest(enc);
+
+interface Scheme {
+  name: string;
+  /** The route's verify block (YAML flow mapping). */
+  verify: string;
+  /** The provider's headers for `body`, signed at `seconds`. */
+  sign(body: string, seconds: number): Record<string, string>;
+  /** The bot's check with the provider's SDK; throws when it refuses. */
+  check(req: IncomingMessage, body: Buffer): unknown;
+  /** The headers a re-signature replaces. */
+  signed: string[];
+}
+
+const SCHEMES: Scheme[] = [
+  {
+    name: "stripe",
+    verify: `{scheme: stripe, secret: ${STRIPE_SECRET}}`,
+    sign: (payload, timestamp) => ({
+      "Stripe-Signature": stripe.webhooks.generateTestHeaderString({
+        payload,
+        secret: STRIPE_SECRET,
+        timestamp,
+      }),
+    }),
+    check: (req, body) =>
+      stripe.webhooks.constructEvent(body, headerOf(req, "stripe-signature"), STRIPE_SECRET),
+    signed: ["Stripe-Signature"],
+  },
+  {
+    name: "stripe-async",
+    verify: `{scheme: stripe, secret: ${STRIPE_SECRET}}`,
+    sign: (payload, timestamp) => ({
+      "Stripe-Signature": stripe.webhooks.generateTestHeaderString({
+        payload,
+        secret: STRIPE_SECRET,
+        timestamp,
+      }),
+    }),
+    check: (req, body) =>
+      stripe.webhooks.constructEventAsync(body, headerOf(req, "stripe-signature"), STRIPE_SECRET),
+    signed: ["Stripe-Signature"],
+  },
+  {
+    name: "slack",
+    verify: `{scheme: slack, secret: ${SLACK_SECRET}}`,
+    sign: (body, seconds) => ({
+      "X-Slack-Request-Timestamp": String(seconds),
+      "X-Slack-Signature": `v0=${hmacHex(SLACK_SECRET, `v0:${seconds}:${body}`)}`,
+    }),
+    // What Bolt's HTTPReceiver runs on every request.
+    check: (req) => HTTPModuleFunctions.parseAndVerifyHTTPRequest({ signingSecret: SLACK_SECRET }, req),
+    signed: ["X-Slack-Request-Timestamp", "X-Slack-Signature"],
+  },
+  {
+    name: "svix",
+    verify: `{scheme: standard-webhooks, secret: "${SW_SECRET}"}`,
+    sign: (body, seconds) => ({
+      "svix-id": "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W",
+      "svix-timestamp": String(seconds),
+      "svix-signature": new SvixWebhook(SW_SECRET).sign(
+        "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W",
+        new Date(seconds * 1000),
+        body,
+      ),
+    }),
+    check: (req, body) =>
+      new SvixWebhook(SW_SECRET).verify(body.toString(), req.headers as Record<string, string>),
+    signed: ["svix-timestamp", "svix-signature"],
+  },
+  {
+    name: "standard-webhooks",
+    verify: `{scheme: standard-webhooks, secret: "${SW_SECRET}"}`,
+    sign: (body, seconds) => ({
+      "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+      "webhook-timestamp": String(seconds),
+      "webhook-signature": new StandardWebhook(SW_SECRET).sign(
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        new Date(seconds * 1000),
+        body,
+      ),
+    }),
+    check: (req, body) =>
+      new StandardWebhook(SW_SECRET).verify(body.toString(), req.headers as Record<string, string>),
+    signed: ["webhook-timestamp", "webhook-signature"],
+  },
+  {
+    // A Zoom-style signature through the generic scheme; no SDK, so the bot checks by the docs.
+    name: "hmac",
+    verify: `{scheme: hmac, secret: ${HMAC_SECRET}, header: x-zm-signature, prefix: "v0=", timestamp_header: x-zm-request-timestamp, signed_payload: "v0:{timestamp}:{body}"}`,
+    sign: (body, seconds) => ({
+      "x-zm-request-timestamp": String(seconds),
+      "x-zm-signature": `v0=${hmacHex(HMAC_SECRET, `v0:${seconds}:${body}`)}`,
+    }),
+    check: (req, body) => {
+      const ts = headerOf(req, "x-zm-request-timestamp");
+      if (Math.abs(Date.now() / 1000 - Number(ts)) > 300) throw new Error("timestamp outside 5 minutes");
+      if (headerOf(req, "x-zm-signature") !== `v0=${hmacHex(HMAC_SECRET, `v0:${ts}:${body.toString()}`)}`) {
+        throw new Error("signature mismatch");
+      }
+    },
+    signed: ["x-zm-request-timestamp", "x-zm-signature"],
+  },
+];
+
+let hb: TestHookbuffer | undefined;
+let bot: SdkBot | undefined;
+afterEach(async () => {
+  await hb?.stop();
+  await bot?.close();
+  hb = undefined;
+  bot = undefined;
+});
+
+/**
+ * Posts one webhook signed at hookbuffer's (an hour behind) now to a route that verifies with
+ * `scheme`, behind a bot that is down for the first attempt and moves hookbuffer's clock an hour
+ * on meanwhile. Resolves with the bot's verdicts on both attempts and the headers that were sent.
+ */
+async function lateRetry(scheme: Scheme, extra = "", deliveryThread = true) {
+  const { clock, anHourPasses } = movableClock();
+  bot = await startSdkBot(scheme.check, { downFor: 1, whileDown: anHourPasses });
+  hb = await startHookbuffer({
+    yaml: `upstream: ${bot.url}
+delivery_thread: ${deliveryThread}
+routes:
+  - name: hooks
+    path: /hooks
+    verify: ${scheme.verify.replace(/}$/, `${extra}}`)}
+    delivery: {retry: {schedule: [0s, 1s]}}
+`,
+    clock,
+  });
+  // Odd spacing and non-ASCII: the body must reach the SDK byte for byte.
+  const body = `{"id":"evt_1","type":"invoice.paid", "note":"caf\u00e9 \u{1f680}"}`;
+  const sent = scheme.sign(body, Math.floor(clock.now() / 1000));
+  const res = await request(`${hb.ingestUrl}/hooks/events`, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", ...sent },
+  });
+  expect(res.statusCode).toBe(200);
+  await res.body.dump();
+  const verdicts = await waitFor(
+    () => (bot?.verdicts.length ?? 0) >= 2 && bot?.verdicts,
+    10_000,
+    "the retry",
+  );
+  return { body, sent, verdicts: verdicts as Verdict[] };
+}
+
+const sentValue = (v: Verdict, name: string) =>
+  v.headers.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+
+describe("re-signing on replay", () => {
+  test.each(SCHEMES.map((s) => [s.name, s] as const))(
+    "%s: a retry an hour later is accepted by the provider's SDK, body byte for byte, originals kept",
+    async (_name, scheme) => {
+      const { body, sent, verdicts } = await lateRetry(scheme);
+      const [down, retry] = verdicts as [Verdict, Verdict];
+      expect(down.status).toBe(503);
+      expect(retry).toMatchObject({ status: 200, error: null });
+      expect(retry.body.equals(Buffer.from(body))).toBe(true);
+      for (const name of scheme.signed) {
+        // Re-signed in place under the provider's own spelling, the original kept for audit.
+        expect(retry.headers.filter(([k]) => k === name)).toHaveLength(1);
+        expect(sentValue(retry, name)).not.toBe(sent[name]);
+        expect(sentValue(retry, `X-Hookbuffer-Original-${name}`)).toBe(sent[name]);
+      }
+      // The premise: what the provider sent is refused by the same SDK by now.
+      const stale = await startSdkBot(scheme.check);
+      try {
+        const res = await request(stale.url, {
+          method: "POST",
+          body,
+          headers: { "content-type": "application/json", ...sent },
+        });
+        expect(res.statusCode).toBe(400);
+        await res.body.dump();
+      } finally {
+        await stale.close();
+      }
+    },
+  );
+
+  test("re-signs on the main thread too (delivery_thread: false), with constructEventAsync", async () => {
+    const scheme = SCHEMES.find((s) => s.name === "stripe-async") as Scheme;
+    const { verdicts } = await lateRetry(scheme, "", false);
+    expect(verdicts[1]).toMatchObject({ status: 200, error: null });
+  });
+
+  test("with resign: false the retry carries the provider's headers unchanged and the SDK refuses it", async () => {
+    const scheme = SCHEMES[0] as Scheme;
+    const { sent, verdicts } = await lateRetry(scheme, ", resign: false");
+    const retry = verdicts[1] as Verdict;
+    expect(retry.status).toBe(400);
+    expect(retry.error).toMatch(/tolerance/i);
+    expect(sentValue(retry, "Stripe-Signature")).toBe(sent["Stripe-Signature"]);
+    expect(retry.headers.some(([k]) => k.toLowerCase().startsWith("x-hookbuffer-original-"))).toBe(false);
+  });
+
+  test("a route without verify: that receives timestamped signatures says so once, pointing to resign", async () => {
+    bot = await startSdkBot(() => undefined);
+    hb = await startHookbuffer({
+      yaml: `upstream: ${bot.url}
+routes:
+  - {name: open, path: /open}
+  - {name: other, path: /other}
+  - {name: stripe, path: /stripe, verify: {scheme: stripe, secret: ${STRIPE_SECRET}}}
+`,
+    });
+    const post = async (path: string, headers: Record<string, string>) => {
+      const res = await request(`${hb?.ingestUrl}${path}`, { method: "POST", body: "{}", headers });
+      await res.body.dump();
+      expect(res.statusCode).toBe(200);
+    };
+    const signature = () =>
+      stripe.webhooks.generateTestHeaderString({ payload: "{}", secret: STRIPE_SECRET });
+    await post("/open", { "x-plain": "1" });
+    for (let i = 0; i < 3; i++) await post("/open", { "Stripe-Signature": signature() });
+    await post("/other", { "svix-id": "msg_1", "svix-timestamp": "1", "svix-signature": "v1,x" });
+    await post("/stripe", { "Stripe-Signature": signature() });
+    const warnings = () => (hb?.logs ?? []).filter((line) => line.includes("without verify:"));
+    await waitFor(() => warnings().length >= 2, 5_000, "the warnings");
+    const lines = warnings().map((line) => JSON.parse(line) as { route: string; msg: string; level: number });
+    expect(lines.map((l) => [l.route, l.level])).toEqual([
+      ["open", 40],
+      ["other", 40],
+    ]);
+    expect(lines[0]?.msg).toContain("Stripe");
+    expect(lines[0]?.msg).toContain("verify.resign");
+    expect(lines[1]?.msg).toContain("Svix");
+    // Nothing of the signature itself is logged.
+    expect(hb.logs.join("\n")).not.toContain("v1=");
+  });
+});
