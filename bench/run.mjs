@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only=ingest,path,delivery,e2e,backlog,stats,tracing] [--delivery-thread=false]:
+// npm run bench [-- --quick] [--only=ingest,path,delivery,e2e,backlog,stats,tracing,search] [--delivery-thread=false]:
 // hookbuffer's figures side by side with baselines measured in the same
 // run, as ratios. Every server is its own process; the load generator is another. Writes a JSON
 // file to bench/results/ and prints a table.
@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { runJson, sleep, startServer } from "./lib/proc.mjs";
 import { seedEvents, seedStats } from "./lib/seed.mjs";
+import { searchRows, searchSection } from "./search.mjs";
 import { tracingRows, tracingSection } from "./tracing.mjs";
 
 const quick = process.argv.includes("--quick");
@@ -501,6 +502,7 @@ function table() {
     rows.push(["/metrics", `${f(s.metricsMs, 1)} ms`, "", ""]);
   }
   rows.push(...tracingRows(results.tracing));
+  rows.push(...searchRows(results.search));
   const w = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => String(r[c]).length)));
   const line = (r) => `| ${r.map((x, c) => String(x).padEnd(w[c])).join(" | ")} |`;
   return [
@@ -522,6 +524,13 @@ const sections = [
     "tracing",
     async () => {
       results.tracing = await tracingSection({ ...P, work, startHookbuffer, admin, warm, load, log });
+    },
+  ],
+  [
+    "search",
+    async () => {
+      const deps = { events: P.backlog, runs: 5, work, startServer, cli: CLI, log };
+      results.search = await searchSection(deps);
     },
   ],
 ];

@@ -22,8 +22,9 @@ import { createIngestor, createSignatureCheck, type Ingestor } from "./ingest/se
 import { createTimestampNotice } from "./ingest/timestamp-notice.js";
 import { fanOutHooks } from "./observers.js";
 import { createQueueGauges } from "./stats/gauges.js";
-import { createMetrics } from "./stats/metrics.js";
+import { createMetrics, type MetricsDeps } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
+import { routeStatus } from "./stats/route-status.js";
 import { createFilesystemSpace } from "./store/fs-space.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
 import { syncJsonIndexes } from "./store/json-indexes.js";
@@ -134,6 +135,7 @@ export async function start(options: StartOptions): Promise<Running> {
 
   // Observers read deliverer state lazily, so they can be built before it.
   let routeState: (name: string) => "active" | "paused" | "open" | null = () => null;
+  let routeThrottle: MetricsDeps["throttle"] = () => null;
   let unrecordedOutcomes = () => 0;
   const fsSpace = createFilesystemSpace({ dbPath: config.storage.path });
   const metrics = createMetrics({
@@ -141,6 +143,7 @@ export async function start(options: StartOptions): Promise<Running> {
     queue: (name) => gauges.get(name),
     oldestOpenReceivedAt: () => store.events.oldestOpenReceivedAt(),
     routeState: (name) => routeState(name),
+    throttle: (name) => routeThrottle(name),
     unrecordedOutcomes: () => unrecordedOutcomes(),
     now: clock.now,
   });
@@ -179,6 +182,12 @@ export async function start(options: StartOptions): Promise<Running> {
     ...(tracing && { tracing: tracing.attempts }),
   });
   routeState = (name) => deliverer.routeState(name)?.state ?? null;
+  routeThrottle = (name) => deliverer.throttle(name);
+  const routeSources = {
+    breaker: (name: string) => deliverer.routeState(name),
+    throttle: (name: string) => deliverer.throttle(name),
+    pending: (name: string) => gauges.get(name).pending,
+  };
   unrecordedOutcomes = deliverer.unrecordedOutcomes;
   // The ingest span sits inside the metrics wrapper: the ingestor needs the span's context to store.
   const observeIngest = (ingestor: Ingestor) =>
@@ -245,16 +254,7 @@ export async function start(options: StartOptions): Promise<Running> {
           store,
           gauges,
           clock,
-          routes: () =>
-            config.routes.map((r) => {
-              const s = deliverer.routeState(r.name);
-              return {
-                name: r.name,
-                state: s?.state ?? "active",
-                disabled: s?.disabled ?? null,
-                pending: gauges.get(r.name).pending,
-              };
-            }),
+          routes: () => config.routes.map((r) => routeStatus(r, routeSources)),
         },
         q,
       ),

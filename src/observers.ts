@@ -21,6 +21,10 @@ export function fanOutHooks(log: Logger, ...observers: DeliveryHooks[]): Deliver
     breaker(route, before, after) {
       for (const o of observers) if (o.breaker) guard("breaker", () => o.breaker?.(route, before, after));
     },
+    throttle(route, status, started) {
+      for (const o of observers)
+        if (o.throttle) guard("throttle", () => o.throttle?.(route, status, started));
+    },
     outcomesStalled(stall) {
       for (const o of observers) if (o.outcomesStalled) guard("stall", () => o.outcomesStalled?.(stall));
     },

@@ -10,6 +10,7 @@ import {
   type StorageProblem,
   storageFailing,
   storageRecovered,
+  throttled,
   wentDead,
 } from "./messages.js";
 import { type PostOptions, postAlert } from "./post.js";
@@ -129,6 +130,10 @@ export function createAlerter(deps: AlerterDeps) {
       } else if (before.state === "open" && after.state === "active") {
         send("breaker_closed", breakerClosed(route.name, now));
       }
+    },
+    throttle(route, status, started) {
+      // Once per episode: its start. Its end is in the log and in /stats.
+      if (started) send("throttled", throttled(route.name, status, deps.now()));
     },
     outcomesStalled(stall) {
       storage("outcomes_unrecorded", stall === null ? null : (stall.code ?? "write failed"));

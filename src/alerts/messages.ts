@@ -1,4 +1,5 @@
 import type { DisabledRecord } from "../deliver/breaker.js";
+import type { ThrottleStatus } from "../deliver/route-limiter.js";
 
 /** The alert events, as named in the `alerts[].events` config. */
 export type AlertEvent =
@@ -7,7 +8,8 @@ export type AlertEvent =
   | "backlog_age"
   | "dead"
   | "storage_failing"
-  | "storage_recovered";
+  | "storage_recovered"
+  | "throttled";
 
 /** What is wrong with storage: outcomes cannot be committed, or the database file is gone. */
 export type StorageProblem = "outcomes_unrecorded" | "database_missing";
@@ -36,6 +38,19 @@ export function breakerOpened(route: string, disabled: DisabledRecord | null, fa
     at: new Date(at).toISOString(),
     consecutive_failures: failures,
     disabled,
+  } satisfies AlertPayload;
+}
+
+export function throttled(route: string, status: ThrottleStatus, at: number) {
+  const until = status.until ? ` until ${status.until}` : "";
+  return {
+    event: "throttled",
+    route,
+    text: `hookbuffer: the upstream of route "${route}" asked to slow down (${status.why ?? "throttled"}); delivery is throttled${until}. Webhooks are still accepted and stored.`,
+    at: new Date(at).toISOString(),
+    why: status.why,
+    until: status.until,
+    rate_per_second: status.currentPerSecond,
   } satisfies AlertPayload;
 }
 

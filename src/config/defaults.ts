@@ -57,6 +57,7 @@ export type DeliveryDefaults = Pick<
   | "connectTimeoutMs"
   | "dnsTimeoutMs"
   | "concurrency"
+  | "rateLimit"
   | "retry"
   | "permanentStatuses"
   | "breaker"
@@ -69,6 +70,7 @@ export const DEFAULT_DELIVERY: Readonly<DeliveryDefaults> = {
   connectTimeoutMs: 10_000,
   dnsTimeoutMs: 5_000,
   concurrency: 8,
+  rateLimit: null,
   retry: {
     kind: "schedule",
     delaysMs: [...DEFAULT_SCHEDULE_MS],
@@ -94,6 +96,7 @@ export const DEFAULT_ALERT_EVENTS: AlertConfig["events"] = [
   "dead",
   "storage_failing",
   "storage_recovered",
+  "throttled",
 ];
 
 export const DEFAULT_ALERT_BACKLOG_AGE_MS = 600_000;

@@ -35,6 +35,7 @@ export function mergeDelivery(
     ),
     dnsTimeoutMs: Math.min(first(route?.dns_timeout, global?.dns_timeout) ?? d.dnsTimeoutMs, timeoutMs),
     concurrency: first(route?.concurrency, global?.concurrency) ?? d.concurrency,
+    rateLimit: first(route?.rate_limit, global?.rate_limit) ?? d.rateLimit,
     retry: first(route?.retry, global?.retry) ?? d.retry,
     permanentStatuses: [...new Set(first(route?.permanent_statuses, global?.permanent_statuses) ?? [])],
     breaker: {

@@ -20,7 +20,7 @@ import {
   looseEnum,
   positiveDuration,
 } from "./schema-fields.js";
-import type { DedupConfig, DedupSource, Ordering, RetryPolicy } from "./types.js";
+import type { DedupConfig, DedupSource, Ordering, RateLimit, RetryPolicy } from "./types.js";
 
 const exponentialSchema = z.strictObject({
   base: positiveDuration.optional(),
@@ -133,11 +133,38 @@ export const dedupSchema = z
     return { source: { kind: "json", pointer: dedup.json ?? "" }, windowMs };
   });
 
+const PER_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** `10/s`, `600/m` or `36000/h` (a number before the slash, decimals allowed). */
+const rate = z.string({ error: "expected a rate like 10/s, 600/m or 36000/h" }).transform((text, ctx) => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(s|m|h)\s*$/i.exec(text);
+  const n = m ? Number(m[1]) : 0;
+  if (!m || n <= 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a rate above zero like 10/s, 600/m or 36000/h, got "${text}"`,
+    });
+    return z.NEVER;
+  }
+  const perMs = n / PER_UNIT_MS[(m[2] as string).toLowerCase() as keyof typeof PER_UNIT_MS];
+  return { perSecond: perMs * 1_000, text: text.trim() };
+});
+
+/** `{rate: 10/s, burst: 20}`; burst defaults to one second's worth (at least 1). */
+export const rateLimitSchema = z.strictObject({ rate, burst: integer(1, 1_000_000).optional() }).transform(
+  (limit): RateLimit => ({
+    perSecond: limit.rate.perSecond,
+    burst: limit.burst ?? Math.max(1, Math.ceil(limit.rate.perSecond)),
+    text: limit.rate.text,
+  }),
+);
+
 export const deliverySchema = z.strictObject({
   timeout: positiveDuration.optional(),
   connect_timeout: positiveDuration.optional(),
   dns_timeout: positiveDuration.optional(),
   concurrency: integer(1, 10_000).optional(),
+  rate_limit: rateLimitSchema.nullable().optional(),
   retry: retrySchema.optional(),
   permanent_statuses: z.array(integer(100, 599)).optional(),
   breaker: breakerSchema.optional(),

@@ -135,6 +135,7 @@ const alertEvents = [
   "dead",
   "storage_failing",
   "storage_recovered",
+  "throttled",
 ] as const;
 
 export const alertSchema = z

@@ -85,6 +85,8 @@ export interface PassthroughMatch {
   path?: string;
   /** A JSON pointer into the body and the string value it must equal. */
   json?: { pointer: string; equals: string };
+  /** A request header (lower-case name) and the value it must equal, e.g. GitHub's `x-github-event: ping`. */
+  header?: { name: string; equals: string };
   /**
    * false: proxied without the route's signature check, for a provider that does not sign its
    * handshake. Otherwise a route with `verify:` checks a matched request like any webhook.
@@ -109,6 +111,15 @@ export interface BreakerConfig {
 /** An outcome class a failed attempt falls in, or one status code (e.g. 429). */
 export type BreakerCount = "connect" | "timeout" | "unclassified" | "3xx" | "4xx" | "5xx" | number;
 
+export interface RateLimit {
+  /** Sustained attempts per second. */
+  perSecond: number;
+  /** Attempts that may start back to back after an idle spell (the bucket's size). */
+  burst: number;
+  /** The rate as written, e.g. "600/m", for /stats. */
+  text: string;
+}
+
 export interface RouteConfig {
   /** Unique name used in stats, metrics and the admin API. */
   name: string;
@@ -124,6 +135,8 @@ export interface RouteConfig {
   dnsTimeoutMs: number;
   /** Deliveries in flight at once. */
   concurrency: number;
+  /** Attempts started per unit of time (a token bucket on top of concurrency), or null. */
+  rateLimit: RateLimit | null;
   retry: RetryPolicy;
   /** Status codes that dead-letter at once. */
   permanentStatuses: number[];
@@ -148,7 +161,13 @@ export interface RouteConfig {
 export interface AlertConfig {
   url: string;
   events: Array<
-    "breaker_open" | "breaker_closed" | "backlog_age" | "dead" | "storage_failing" | "storage_recovered"
+    | "breaker_open"
+    | "breaker_closed"
+    | "backlog_age"
+    | "dead"
+    | "storage_failing"
+    | "storage_recovered"
+    | "throttled"
   >;
   /** backlog_age threshold (ms). */
   backlogAgeMs: number;

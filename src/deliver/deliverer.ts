@@ -17,12 +17,15 @@ import { decide } from "./decide.js";
 import { forwardHeaders, targetFor } from "./headers.js";
 import { replayHeaderExtras, writeOutcome } from "./outcome.js";
 import { createOutcomeCommits, OutcomeNotRecordedError, type OutcomeStall } from "./outcome-commits.js";
+import { createRouteLimiter, type RouteLimiter, type ThrottleStatus } from "./route-limiter.js";
 import type { Sender } from "./sender.js";
 
 /** Observers of delivery (metrics, alerts); called after the outcome is committed. */
 export interface DeliveryHooks {
   attempt?(route: RouteConfig, event: DueEvent, result: AttemptResult, update: EventUpdate): void;
   breaker?(route: RouteConfig, before: BreakerState, after: BreakerState): void;
+  /** A throttle episode (rate lowered or paused by the upstream) started, or ended. */
+  throttle?(route: RouteConfig, status: ThrottleStatus, started: boolean): void;
   /** Outcomes cannot be committed (`stall`) or can again (null); once each per episode. */
   outcomesStalled?(stall: OutcomeStall | null): void;
 }
@@ -71,7 +74,12 @@ interface RouteRunner extends RouteQueue {
   inflight: number;
   probing: boolean;
   breaker: BreakerState;
+  /** Rate limit and upstream back-pressure: whether an attempt may start now. */
+  limiter: RouteLimiter;
 }
+
+/** The most due events /stats counts as held back by a route's limiter. */
+const THROTTLED_COUNT_CAP = 100_000;
 
 /** Events claimed ahead of free slots per route (leased, released if the route stops). */
 const PREFETCH = 64;
@@ -99,14 +107,23 @@ export function createDeliverer(deps: DelivererDeps) {
   for (const route of deps.routes) {
     const s = saved.get(route.name);
     const breaker = s ? ({ ...initialBreaker(), ...s } as BreakerState) : initialBreaker();
-    runners.set(route.name, {
+    const runner: RouteRunner = {
       ...routeQueue(route.name),
       route,
       target: targetFor(route.upstream, route.pathPrefix),
       inflight: 0,
       probing: false,
       breaker,
-    });
+      limiter: createRouteLimiter({
+        route,
+        now: clock.now,
+        log,
+        ready: () => pump(runner),
+        paused: () => releaseBuffer(runner),
+        episode: (status, started) => deps.hooks?.throttle?.(route, status, started),
+      }),
+    };
+    runners.set(route.name, runner);
   }
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
@@ -141,14 +158,15 @@ export function createDeliverer(deps: DelivererDeps) {
       // Half-open: exactly one probe at a time, nothing buffered ahead of it.
       if (!r.probing && r.inflight === 0) {
         if (r.buffer.length === 0) claim(r, 1);
-        const event = r.buffer.shift();
-        if (event) void deliver(r, event, true);
+        if (r.buffer.length > 0 && r.limiter.take()) void deliver(r, r.buffer.shift() as DueEvent, true);
       }
       return;
     }
-    const limit = handover(gate.slots);
+    const limit = handover(r, gate.slots);
     for (;;) {
       while (r.inflight < limit && r.buffer.length > 0) {
+        // Waiting for a token is not an attempt: the event stays leased in the buffer.
+        if (!r.limiter.take()) return;
         void deliver(r, r.buffer.shift() as DueEvent, false);
       }
       // Refill in chunks once half the buffer is spent: one index read per many events.
@@ -166,10 +184,11 @@ export function createDeliverer(deps: DelivererDeps) {
    * SENDER_QUEUE_FACTOR when the sender queues per route itself (the delivery thread), so that a
    * finished attempt is followed at once by the next one there instead of after a round trip
    * through this thread. The sender still runs at most `slots` at a time, as pump() would; when
-   * the gate closes, releaseBuffer() takes the waiting ones back.
+   * the gate closes, releaseBuffer() takes the waiting ones back. Not while a rate applies: the
+   * token is taken at hand-over, so the attempt must start then, not later in a queue.
    */
-  function handover(slots: number): number {
-    return deps.sender.queues ? slots * SENDER_QUEUE_FACTOR : slots;
+  function handover(r: RouteRunner, slots: number): number {
+    return deps.sender.queues && !r.limiter.limited() ? slots * SENDER_QUEUE_FACTOR : slots;
   }
 
   /** Leases up to `limit` due events of the route into its buffer. */
@@ -208,6 +227,7 @@ export function createDeliverer(deps: DelivererDeps) {
       route.timeoutMs,
     );
     r.inflight--;
+    if (!result.aborted) r.limiter.note(result);
     if (result.aborted) {
       claims.unlease(r, event);
     } else {
@@ -299,7 +319,8 @@ export function createDeliverer(deps: DelivererDeps) {
       const gate = allowance(r.breaker, r.route.concurrency, now);
       if (r.breaker.state === "open" && r.breaker.probeAt !== null)
         earliest = Math.min(earliest, r.breaker.probeAt);
-      if (handover(gate.slots) - r.inflight <= 0) continue;
+      // A route waiting for a token is pumped by its limiter's own timer.
+      if (handover(r, gate.slots) - r.inflight <= 0 || r.limiter.waiting()) continue;
       const due = claims.nextDueAt(r);
       if (due !== null) earliest = Math.min(earliest, due);
     }
@@ -367,6 +388,16 @@ export function createDeliverer(deps: DelivererDeps) {
     routeState(name: string): BreakerState | null {
       return runners.get(name)?.breaker ?? null;
     },
+    /** The route's rate limit and throttle, with the due events its limiter holds back now. */
+    throttle(name: string): (ThrottleStatus & { held: number }) | null {
+      const r = runners.get(name);
+      if (!r) return null;
+      const status = r.limiter.status();
+      // Due events not started while a rate or a pause applies are what it holds back.
+      const holding = r.limiter.limited();
+      const due = holding ? store.events.countDue(name, clock.now(), THROTTLED_COUNT_CAP) : 0;
+      return { ...status, held: Math.max(0, due - r.inflight) };
+    },
     inflight: totalInflight,
     /** Attempt outcomes held in memory because the database cannot take writes. */
     unrecordedOutcomes: () => outcomes.held,
@@ -374,6 +405,7 @@ export function createDeliverer(deps: DelivererDeps) {
     async stop(graceMs: number): Promise<void> {
       stopping = true;
       if (timer) clearTimeout(timer);
+      for (const r of runners.values()) r.limiter.stop();
       for (const r of runners.values()) releaseBuffer(r);
       const idle = new Promise<void>((resolve) => {
         if (totalInflight() === 0) resolve();

@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RouteConfig } from "../config/types.js";
 import type { DeliveryHooks } from "../deliver/deliverer.js";
+import type { ThrottleStatus } from "../deliver/route-limiter.js";
 import type { Ingestor, IngestResult, SignatureCheck } from "../ingest/service.js";
 import { Details, type EventStatus, EventStatuses } from "../model.js";
 import type { QueueCounts } from "./gauges.js";
@@ -14,6 +15,8 @@ export interface MetricsDeps {
   oldestOpenReceivedAt: () => number | null;
   /** The route's current gate state, or null for an unknown route. */
   routeState: (route: string) => RouteGate | null;
+  /** The route's rate limit and throttle, with the due events it holds back now. */
+  throttle: (route: string) => (ThrottleStatus & { held: number }) | null;
   now: () => number;
   /** Attempt outcomes held in memory because the database cannot take writes. */
   unrecordedOutcomes?: () => number;
@@ -140,6 +143,36 @@ export function createMetrics(deps: MetricsDeps) {
     },
   });
 
+  new Gauge({
+    name: "hookbuffer_rate_limit_per_second",
+    help: "The route's configured delivery rate limit (attempts per second; 0 when none).",
+    labelNames: route,
+    registers,
+    collect() {
+      for (const name of deps.routes) {
+        const t = deps.throttle(name);
+        this.set({ route: name }, t?.ratePerSecond ?? 0);
+      }
+    },
+  });
+  new Gauge({
+    name: "hookbuffer_throttled",
+    help: "1 while the route's upstream has it throttled (429, or 503 with Retry-After), else 0.",
+    labelNames: route,
+    registers,
+    collect() {
+      for (const name of deps.routes) this.set({ route: name }, deps.throttle(name)?.throttled ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "hookbuffer_throttled_events",
+    help: "Due events held back by the route's rate limit or throttle right now (capped at 100000).",
+    labelNames: route,
+    registers,
+    collect() {
+      for (const name of deps.routes) this.set({ route: name }, deps.throttle(name)?.held ?? 0);
+    },
+  });
   new Gauge({
     name: "hookbuffer_unrecorded_outcomes",
     help: "Attempt outcomes kept in memory because the database cannot take writes (above 0: delivery is paused).",

@@ -10,6 +10,7 @@ import {
 } from "../store/index.js";
 import type { QueueGauges } from "./gauges.js";
 import { type Percentiles, percentiles } from "./histogram.js";
+import type { RouteStatusLine } from "./route-status.js";
 
 export interface StatsQuery {
   /** Window start, epoch ms (inclusive). */
@@ -22,12 +23,7 @@ export interface StatsQuery {
   bucketMs: number;
 }
 
-export interface RouteStatus {
-  name: string;
-  state: "active" | "paused" | "open";
-  disabled: unknown;
-  pending: number;
-}
+export type RouteStatus = RouteStatusLine;
 
 export interface StatsDeps {
   store: Store;

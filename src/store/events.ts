@@ -167,6 +167,13 @@ export function createEventQueries(db: Database) {
     )
     .pluck() as Statement<[string, string], number>;
   const unblock = db.prepare("UPDATE events SET blocked = 0 WHERE seq = ? AND status = 'pending'");
+  // Bounded: an admin read must stay cheap however deep the backlog is.
+  const countDue = db
+    .prepare(
+      `SELECT COUNT(*) FROM (SELECT 1 FROM events INDEXED BY events_due
+         WHERE route = ? AND status = 'pending' AND blocked = 0 AND next_attempt_at <= ? LIMIT ?)`,
+    )
+    .pluck() as Statement<[string, number, number], number>;
   const countByStatus = db.prepare(
     `SELECT route, status, COUNT(*) AS n, COALESCE(SUM(body_size + response_bytes), 0) AS bytes
      FROM events GROUP BY route, status`,
@@ -259,6 +266,10 @@ export function createEventQueries(db: Database) {
       return countByStatus.all();
     },
     /** received_at of the oldest event not yet delivered or dead, or null. */
+    /** Pending, unblocked events of the route due by `now` (claimed ones included), at most `cap`. */
+    countDue(route: string, now: number, cap: number): number {
+      return countDue.get(route, now, cap) ?? 0;
+    },
     oldestOpenReceivedAt(): number | null {
       return oldestOpen.get() ?? null;
     },

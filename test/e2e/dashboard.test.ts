@@ -192,4 +192,69 @@ routes:
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
   });
+
+  test("the search box finds events by body pointer; the detail shows masked headers, the body and each answer; redeliver and discard work there", async () => {
+    failing = true;
+    up.reply(() => ({ status: failing ? 500 : 200, body: failing ? "bot says no" : "ok" }));
+    const send = (userId: string) =>
+      fetch(`${hb.ingestUrl}/callback`, {
+        method: "POST",
+        body: JSON.stringify({ events: [{ type: "message", source: { userId } }] }),
+        headers: { "content-type": "application/json", "X-Line-Signature": "very-secret-signature" },
+      });
+    await send("U-search-1");
+    await send("U-search-2");
+    await waitFor(
+      async () => (await getJson(`${hb.adminUrl}/stats?route=line`, TOKEN)).queue.dead === 2,
+      10_000,
+      "both searched events dead",
+    );
+    await page.selectOption("#f-route", "");
+    await page.selectOption("#f-status", "");
+    await page.fill("#f-search", "json=/events/0/source/userId:U-search-1");
+    await page.click("#search button[type=submit]");
+    await waitFor(
+      async () => (await page.locator("[data-testid=event-row]").count()) === 1,
+      10_000,
+      "the list narrowed to one event",
+    );
+    expect(await page.textContent("[data-testid=explain]")).toMatch(/Search scanned \d+ rows/);
+    const row = page.locator("[data-testid=event-row]").first();
+    const id = (await row.getAttribute("data-id")) as string;
+
+    await row.locator("[data-testid=open-event]").click();
+    await page.waitForSelector(`[data-testid=detail-id]:has-text("${id}")`);
+    const headers = await page.textContent("[data-testid=detail-headers]");
+    expect(headers).toContain("X-Line-Signature[redacted]");
+    expect(await page.content()).not.toContain("very-secret-signature");
+    expect(await page.getAttribute("[data-testid=detail-body]", "data-encoding")).toBe("json");
+    expect(await page.textContent("[data-testid=detail-body]")).toContain('"userId": "U-search-1"');
+    expect(await page.textContent("[data-testid=attempt-status]")).toBe("500 (11 B)");
+    expect(await page.textContent("[data-testid=attempt-body]")).toBe("bot says no");
+
+    failing = false;
+    await page.click("[data-testid=detail-redeliver]");
+    await waitFor(
+      async () => {
+        await page.locator(`[data-testid=event-row][data-id="${id}"] [data-testid=open-event]`).click();
+        return (await page.textContent("[data-testid=detail-status]")) === "delivered";
+      },
+      10_000,
+      "the redelivered event delivered, as the detail shows",
+    );
+    expect(await page.locator("[data-testid=attempt-row]").count()).toBe(2);
+    expect(await page.textContent("[data-testid=detail-history]")).toContain("redeliver");
+
+    page.once("dialog", (d) => void d.accept());
+    await page.click("[data-testid=detail-discard]");
+    await page.waitForSelector("[data-testid=detail]", { state: "hidden" });
+    await waitFor(
+      async () => (await page.locator(`[data-testid=event-row][data-id="${id}"]`).count()) === 0,
+      10_000,
+      "the discarded event gone from the list",
+    );
+    expect(
+      (await fetch(`${hb.adminUrl}/events/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+    ).toBe(404);
+  });
 });

@@ -9,11 +9,12 @@ const REFRESH_MS = 3000;
 let token = sessionStorage.getItem(KEY);
 let timer = null;
 let busy = false;
+let cursor = null;
 
 class Unauthorized extends Error {}
 
 async function api(path, init) {
-  const headers = { accept: "application/json" };
+  const headers = Object.assign({ accept: "application/json" }, init && init.headers);
   if (token) headers.authorization = "Bearer " + token;
   // Every change says JSON: the admin API refuses other content types (its cross-site guard).
   if (init && init.method && init.method !== "GET") headers["content-type"] = "application/json";
@@ -39,9 +40,30 @@ function showLogin(message) {
   $("token").focus();
 }
 
+const SEARCH_KEYS = ["json", "header", "path", "min_attempts", "max_attempts", "last_status", "since", "until"];
+
+/**
+ * The filters as API fields: the selects, and the search box's space-separated terms
+ * (json=/ptr:value header=name:value path=/p* ...; a bare /pointer:value is a json term).
+ */
+function filters() {
+  const f = {};
+  for (const k of ["status", "route", "reason"]) if ($("f-" + k).value) f[k] = $("f-" + k).value;
+  for (const term of $("f-search").value.trim().split(/\\s+/).filter(Boolean)) {
+    const eq = term.indexOf("=");
+    const key = term.startsWith("/") ? "json" : term.slice(0, eq);
+    const value = term.startsWith("/") ? term : term.slice(eq + 1);
+    if (!SEARCH_KEYS.includes(key)) throw new Error("unknown search term " + term + " (use " + SEARCH_KEYS.join("=, ") + "=)");
+    if (key === "json" || key === "header") (f[key] = f[key] || []).push(value);
+    else f[key] = value;
+  }
+  return f;
+}
+
 function eventQuery() {
   const q = new URLSearchParams({ limit: "50" });
-  for (const f of ["status", "route", "reason"]) if ($("f-" + f).value) q.set(f, $("f-" + f).value);
+  for (const [k, v] of Object.entries(filters())) for (const x of [].concat(v)) q.append(k, x);
+  if (cursor) q.set("cursor", cursor);
   return q.toString();
 }
 
@@ -63,7 +85,8 @@ async function refresh() {
     renderErrors(stats);
     renderRoutes(stats, routeAction);
     fillRouteFilter(stats.routes.map((r) => r.name));
-    renderEvents(events, redeliver);
+    renderEvents(events, redeliver, showEvent);
+    $("events-more").dataset.cursor = events.next_cursor || "";
     $("status").className = "";
     $("status").textContent = "Updated " + new Date().toLocaleTimeString();
     $("status").dataset.generatedAt = stats.generated_at;
@@ -88,14 +111,60 @@ async function act(work, done) {
   refresh();
 }
 
-const redeliver = (id) => act(() => api("/events/" + encodeURIComponent(id) + "/redeliver", { method: "POST" }), () => "Event queued for redelivery");
+const eventPath = (id) => "/events/" + encodeURIComponent(id);
+const redeliver = (id) => act(() => api(eventPath(id) + "/redeliver", { method: "POST" }), () => "Event queued for redelivery");
+
+/** Opens one event in the detail panel; its buttons act on it and show it again. */
+async function showEvent(id) {
+  try {
+    renderDetail(await api(eventPath(id)), detailActions);
+    $("detail").scrollIntoView({ block: "start" });
+  } catch (err) {
+    if (err instanceof Unauthorized) return showLogin(err.message);
+    toast("Failed: " + err.message);
+  }
+}
+const detailActions = {
+  redeliver: (id) => act(() => api(eventPath(id) + "/redeliver", { method: "POST" }), () => "Event queued for redelivery").then(() => showEvent(id)),
+  discard: (id) => {
+    if (!confirm("Discard event " + id + "? Its body and history are deleted.")) return;
+    act(() => api(eventPath(id), { method: "DELETE" }), () => "Event discarded").then(() => { $("detail").hidden = true; });
+  },
+  close: () => { $("detail").hidden = true; },
+};
 const routeAction = (action, name) => act(() => api("/routes/" + encodeURIComponent(name) + "/" + action, { method: "POST" }), () => "Route " + name + ": " + action + "d");
 
-$("redeliver-dead").addEventListener("click", () => {
-  const body = { status: "dead" };
-  if ($("f-route").value) body.route = $("f-route").value;
-  if (!confirm("Redeliver every dead event" + (body.route ? " on route " + body.route : "") + "?")) return;
-  act(() => api("/events/redeliver", { method: "POST", body: JSON.stringify(body) }), (r) => r.count + " dead events queued for redelivery");
+// Dead events matching the filters and search: a dry run first says how many, then one request
+// with an idempotency key, so a double click or a retried request redelivers nothing twice.
+$("redeliver-dead").addEventListener("click", async () => {
+  let body;
+  let dry;
+  try {
+    body = Object.assign(filters(), { status: "dead" });
+    dry = await api("/events/redeliver", { method: "POST", body: JSON.stringify(Object.assign({ dry_run: true }, body)) });
+  } catch (err) {
+    if (err instanceof Unauthorized) return showLogin(err.message);
+    return toast("Failed: " + err.message);
+  }
+  if (dry.count === 0) return toast("No dead events match");
+  if (dry.over_max) return toast(dry.count + " dead events match; at most " + dry.max + " per request: narrow the search");
+  if (!confirm("Redeliver " + dry.count + " dead event" + (dry.count === 1 ? "" : "s") + " matching the filters?")) return;
+  const key = crypto.randomUUID();
+  act(() => api("/events/redeliver", { method: "POST", body: JSON.stringify(body), headers: { "idempotency-key": key } }),
+    (r) => r.count + " dead events queued for redelivery");
+});
+$("search").addEventListener("submit", (e) => {
+  e.preventDefault();
+  cursor = null;
+  refresh();
+});
+$("events-more").addEventListener("click", () => {
+  cursor = $("events-more").dataset.cursor || null;
+  refresh();
+});
+$("events-first").addEventListener("click", () => {
+  cursor = null;
+  refresh();
 });
 $("login").addEventListener("submit", (e) => {
   e.preventDefault();
@@ -107,10 +176,12 @@ $("login").addEventListener("submit", (e) => {
 $("logout").addEventListener("click", () => {
   sessionStorage.removeItem(KEY);
   token = null;
-  for (const id of ["cards", "chart", "errors", "routes", "events"]) $(id).replaceChildren();
+  for (const id of ["cards", "chart", "errors", "routes", "events", "detail"]) $(id).replaceChildren();
+  $("detail").hidden = true;
   showLogin("Signed out.");
 });
-for (const id of ["window", "f-status", "f-route", "f-reason"]) $(id).addEventListener("change", refresh);
+for (const id of ["f-status", "f-route", "f-reason"]) $(id).addEventListener("change", () => { cursor = null; refresh(); });
+$("window").addEventListener("change", refresh);
 document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
 refresh();
 `;

@@ -96,7 +96,9 @@ function renderErrors(s) {
 function renderRoutes(s, act) {
   const rows = s.routes.map((r) => el("tr", { "data-testid": "route-" + r.name },
     el("td", {}, r.name),
-    el("td", {}, el("span", { class: "badge " + r.state, "data-testid": "route-state" }, r.state)),
+    el("td", {}, el("span", { class: "badge " + r.state, "data-testid": "route-state",
+      title: r.throttle ? r.throttle.why + (r.throttle.until ? " until " + r.throttle.until : "") : "" },
+      r.state === "throttled" && r.throttle && r.throttle.until ? "throttled until " + time(r.throttle.until) : r.state)),
     el("td", { title: r.disabled ? r.disabled.message : "" }, r.disabled ? r.disabled.code + " " + r.disabled.sub_type : "–"),
     el("td", { class: "num" }, fmt(r.pending)),
     el("td", { class: "num" }, r.state === "paused" || r.state === "open"
@@ -106,10 +108,10 @@ function renderRoutes(s, act) {
     el("th", { class: "num" }, "Pending"), el("th", {})), rows));
 }
 
-function renderEvents(list, redeliver) {
+function renderEvents(list, redeliver, show) {
   const rows = list.events.map((e) => el("tr", { "data-testid": "event-row", "data-id": e.id, "data-status": e.status, "data-route": e.route },
     el("td", {}, time(e.received_at)),
-    el("td", { class: "mono", title: e.id }, e.id.slice(-10)),
+    el("td", { class: "mono", title: e.id }, el("a", { href: "#" + e.id, "data-testid": "open-event", onclick: (ev) => { ev.preventDefault(); show(e.id); } }, e.id.slice(-10))),
     el("td", {}, e.route),
     el("td", {}, el("span", { class: "badge " + e.status, "data-testid": "event-status" }, e.status)),
     el("td", { class: "mono" }, e.method + " " + e.path),
@@ -119,6 +121,50 @@ function renderEvents(list, redeliver) {
       ? el("button", { onclick: () => redeliver(e.id), "data-testid": "redeliver" }, "Redeliver") : null)));
   $("events").replaceChildren(rows.length ? el("table", {}, el("tr", {}, ["Received", "Id", "Route", "Status", "Request", "Attempts", "Last error", ""]
     .map((h) => el("th", { class: h === "Attempts" ? "num" : null }, h))), rows) : el("div", { class: "empty" }, "No events match."));
+  // How the search ran: an index, or a scan (and whether it stopped at its budget).
+  const x = list.explain;
+  $("explain").textContent = x && x.scan ? "Search " + x.hint : x && x.index ? "Search " + x.hint : "";
+  $("explain").dataset.scan = x ? String(x.scan) : "";
+  $("events-more").hidden = list.next_cursor === null;
+}
+
+const size = (n) => (n === null || n === undefined ? "–" : n < 1024 ? n + " B" : (n / 1024).toFixed(1) + " KiB");
+
+/** A body as the API shows it: pretty JSON, text or hex, with its size. */
+function bodyBlock(b, testid) {
+  if (!b) return el("div", { class: "empty" }, "(none)");
+  const note = b.encoding + ", " + size(b.size) + (b.truncated ? ", first bytes only" : "");
+  return el("div", {}, el("div", { class: "muted" }, note), el("pre", { "data-testid": testid, "data-encoding": b.encoding }, b.content));
+}
+
+function renderDetail(d, actions) {
+  const headers = el("table", { "data-testid": "detail-headers" }, d.headers.map(([k, v]) => el("tr", {}, el("td", { class: "mono" }, k), el("td", { class: "mono" }, v))));
+  const attempts = d.attempts.length ? el("table", { "data-testid": "detail-attempts" },
+    el("tr", {}, ["#", "Started", "Duration", "Outcome", "Reason / detail", "Response"].map((h) => el("th", {}, h))),
+    d.attempts.flatMap((a) => [
+      el("tr", { "data-testid": "attempt-row", "data-n": a.n },
+        el("td", { class: "num" }, a.n), el("td", {}, time(a.started_at)), el("td", { class: "num" }, a.duration_ms + " ms"),
+        el("td", {}, el("span", { class: "badge " + (a.outcome === "delivered" ? "delivered" : "dead") }, a.outcome)),
+        el("td", {}, a.reason ? a.reason + " / " + a.detail : "–", a.error ? el("div", { class: "muted" }, a.error) : null),
+        el("td", { "data-testid": "attempt-status" }, a.response ? String(a.response.status) + " (" + size(a.response.size) + ")" : "no response")),
+      a.response && a.response.body ? el("tr", { class: "sub" }, el("td", {}), el("td", { colspan: 5 }, bodyBlock(a.response.body, "attempt-body"))) : null,
+    ])) : el("div", { class: "empty" }, "No attempts yet.");
+  const history = d.history.length ? el("ul", { "data-testid": "detail-history" }, d.history.map((h) =>
+    el("li", {}, time(h.at) + ": " + h.action + (h.request_id ? " (request " + h.request_id + ")" : "")))) : null;
+  const finished = d.status === "dead" || d.status === "delivered";
+  $("detail").replaceChildren(
+    el("h2", {}, "Event ", el("span", { class: "mono", "data-testid": "detail-id" }, d.id),
+      el("span", { class: "badge " + d.status, "data-testid": "detail-status" }, d.status), el("span", { class: "spacer" }),
+      finished || d.status === "pending" ? el("button", { "data-testid": "detail-redeliver", onclick: () => actions.redeliver(d.id) }, "Redeliver") : null,
+      d.status !== "delivering" ? el("button", { class: "danger", "data-testid": "detail-discard", onclick: () => actions.discard(d.id) }, "Discard") : null,
+      el("button", { "data-testid": "detail-close", onclick: actions.close }, "Close")),
+    el("div", { class: "muted" }, d.route + " · " + d.method + " " + d.path + (d.query ? "?" + d.query : "") + " · received " + time(d.received_at) +
+      " · " + d.attempt_count + " attempt" + (d.attempt_count === 1 ? "" : "s")),
+    el("h3", {}, "Headers"), headers,
+    el("h3", {}, "Body"), bodyBlock(d.body, "detail-body"),
+    el("h3", {}, "Attempts"), attempts,
+    history ? el("h3", {}, "Operator history") : null, history);
+  $("detail").hidden = false;
 }
 
 function fillRouteFilter(names) {

@@ -97,11 +97,31 @@ export const DashboardPage: FC<{ nonce: string }> = ({ nonce }) => (
             </span>
             <span class="spacer" />
             <button id="redeliver-dead" class="danger" type="button">
-              Redeliver all dead
+              Redeliver dead matching
             </button>
           </h2>
+          <form id="search" class="search">
+            <input
+              id="f-search"
+              type="search"
+              aria-label="Search"
+              placeholder="json=/events/0/source/userId:U123  header=x-github-event:push  path=/line/*  last_status=503"
+            />
+            <button type="submit">Search</button>
+          </form>
           <div id="events" />
+          <div class="pager">
+            <span id="explain" class="muted" data-testid="explain" />
+            <span class="spacer" />
+            <button id="events-first" type="button">
+              First page
+            </button>
+            <button id="events-more" type="button" hidden>
+              Next page
+            </button>
+          </div>
         </section>
+        <section id="detail" data-testid="detail" hidden />
       </main>
       <div id="toast" role="status" />
       <script

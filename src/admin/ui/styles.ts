@@ -33,7 +33,7 @@ td.mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 500; background: var(--line); }
 .badge.delivered, .badge.active { background: #dcfce7; color: #166534; }
 .badge.dead, .badge.open { background: #fee2e2; color: #991b1b; }
-.badge.pending, .badge.delivering, .badge.paused { background: #fef3c7; color: #92400e; }
+.badge.pending, .badge.delivering, .badge.paused, .badge.throttled { background: #fef3c7; color: #92400e; }
 .dot { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
 button, select, input { font: inherit; color: inherit; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 5px 10px; }
 button { cursor: pointer; }
@@ -50,5 +50,14 @@ svg.chart line { stroke: var(--line); }
 #login .error { color: var(--bad); min-height: 1.2em; }
 #toast { position: fixed; bottom: 20px; right: 20px; background: var(--text); color: var(--bg); padding: 8px 14px; border-radius: 8px; opacity: 0; transition: opacity .2s; }
 #toast.show { opacity: .95; }
+.search { display: flex; gap: 8px; margin-bottom: 8px; }
+.search input { flex: 1; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
+.pager { display: flex; align-items: center; gap: 8px; margin-top: 8px; }
+.pager .spacer { flex: 1; }
+.muted { color: var(--muted); font-size: 12px; }
+#detail h3 { font-size: 13px; margin: 16px 0 6px; }
+#detail pre { margin: 4px 0 0; padding: 8px 10px; background: var(--bg); border: 1px solid var(--line); border-radius: 6px;
+  max-height: 320px; overflow: auto; white-space: pre-wrap; word-break: break-all; font-size: 12px; }
+#detail tr.sub td { border-bottom: 1px solid var(--line); padding-top: 0; }
 [hidden] { display: none !important; }
 `;
