@@ -108,6 +108,7 @@ export const passthroughSchema = z
       .optional(),
     path: pathPrefix.optional(),
     json: z.strictObject({ pointer: jsonPointer, equals: z.string() }).optional(),
+    header: z.strictObject({ name: headerName, equals: z.string() }).optional(),
     verify: z.boolean().optional(),
   })
   .transform((match, ctx): PassthroughMatch => {
@@ -115,9 +116,10 @@ export const passthroughSchema = z
     if (match.method !== undefined) resolved.method = match.method;
     if (match.path !== undefined) resolved.path = match.path;
     if (match.json !== undefined) resolved.json = match.json;
+    if (match.header !== undefined) resolved.header = match.header;
     // An empty match would pass every request through unbuffered, which is never what was meant.
     if (Object.keys(resolved).length === 0) {
-      ctx.addIssue({ code: "custom", message: "set at least one of method, path or json" });
+      ctx.addIssue({ code: "custom", message: "set at least one of method, path, json or header" });
     }
     if (match.verify === false) resolved.verify = false;
     return resolved;

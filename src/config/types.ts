@@ -85,6 +85,8 @@ export interface PassthroughMatch {
   path?: string;
   /** A JSON pointer into the body and the string value it must equal. */
   json?: { pointer: string; equals: string };
+  /** A request header (lower-case name) and the value it must equal, e.g. GitHub's `x-github-event: ping`. */
+  header?: { name: string; equals: string };
   /**
    * false: proxied without the route's signature check, for a provider that does not sign its
    * handshake. Otherwise a route with `verify:` checks a matched request like any webhook.

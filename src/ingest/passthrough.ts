@@ -6,7 +6,7 @@ import { requestTarget } from "../deliver/send.js";
 import type { Upstream } from "../deliver/upstream.js";
 import { resolvePointer } from "../json-pointer.js";
 import type { CapturedRequest } from "../model.js";
-import { lazyJson } from "./keys.js";
+import { headerGetter, lazyJson } from "./keys.js";
 import type { SignatureCheck } from "./service.js";
 
 /**
@@ -46,12 +46,14 @@ export function matchHandshake(route: RouteConfig, req: CapturedRequest): Handsh
   }
   if (route.passthrough.length === 0) return null;
   const json = lazyJson(req.body);
+  const header = headerGetter(req.headers);
   const rel = relativePath(route, req.path);
   const match = route.passthrough.find(
     (m) =>
       (m.method === undefined || m.method === req.method) &&
       (m.path === undefined || under(rel, m.path)) &&
-      (m.json === undefined || resolvePointer(json(), m.json.pointer) === m.json.equals),
+      (m.json === undefined || resolvePointer(json(), m.json.pointer) === m.json.equals) &&
+      (m.header === undefined || header(m.header.name) === m.header.equals),
   );
   if (!match) return null;
   return match.verify === false ? UNSIGNED : SIGNED;

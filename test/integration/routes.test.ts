@@ -202,6 +202,49 @@ routes:
     expect(other.status).toBe(401);
   });
 
+  test("a header match passes GitHub's signed ping through, whatever its zen; other events are buffered", async () => {
+    const secret = "It's a Secret to Everybody";
+    const up = await recorder();
+    up.reply((req) => ({ status: header(req, "x-github-event") === "ping" ? 204 : 200 }));
+    hb = await startHookbuffer({
+      yaml: `
+routes:
+  - name: github
+    path: /github
+    upstream: ${up.url}
+    verify: {scheme: github, secret: "${secret}"}
+    passthrough: [{header: {name: X-GitHub-Event, equals: ping}}]
+`,
+    });
+    const signed = (body: string, event: string) => ({
+      "X-GitHub-Event": event,
+      "X-Hub-Signature-256": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`,
+    });
+    // zen is a random phrase, so only the header tells a ping.
+    const ping = JSON.stringify({ zen: "Design for failure.", hook_id: 1 });
+    const res = await request(`${hb.ingestUrl}/github/hooks`, {
+      method: "POST",
+      body: ping,
+      headers: { "content-type": "application/json", ...signed(ping, "ping") },
+    });
+    expect(res.statusCode).toBe(204);
+    await res.body.dump();
+    expect(up.requests).toHaveLength(1);
+    expect(up.requests[0] && header(up.requests[0], "x-hookbuffer-verified")).toBe("github");
+    // A forged ping is refused like any webhook.
+    const forged = await post(`${hb.ingestUrl}/github/hooks`, ping, { "X-GitHub-Event": "ping" });
+    expect(forged.status).toBe(401);
+
+    const push = JSON.stringify({ ref: "refs/heads/main", zen: "ping" });
+    const buffered = await post(`${hb.ingestUrl}/github/hooks`, push, signed(push, "push"));
+    expect(buffered.json.status).toBe("accepted");
+    // Values are compared exactly.
+    const upper = await post(`${hb.ingestUrl}/github/hooks`, ping, signed(ping, "PING"));
+    expect(upper.json.status).toBe("accepted");
+    const stats = await getJson(`${hb.adminUrl}/stats`);
+    expect(stats.totals.received).toBe(2);
+  });
+
   test("an unreachable upstream answers the handshake with 502 JSON", async () => {
     hb = await startHookbuffer({ yaml: "upstream: http://127.0.0.1:1\ndelivery: {timeout: 1s}\n" });
     const res = await request(`${hb.ingestUrl}/webhook`);

@@ -415,9 +415,19 @@ passthrough: [{method: post, path: /ping}, {json: {pointer: /type, equals: url_v
     const [empty] = passthrough("[{verify: false}]");
     expect(empty).toMatchObject({
       path: "passthrough[0]",
-      message: "set at least one of method, path or json",
+      message: "set at least one of method, path, json or header",
     });
     expect(paths(passthrough("[{path: /v, verify: maybe}]"))).toEqual(["passthrough[0].verify"]);
+    expect(
+      load(`upstream: ${UPSTREAM}\npassthrough: [{header: {name: X-GitHub-Event, equals: ping}}]`).routes[0]
+        ?.passthrough,
+    ).toEqual([{ header: { name: "x-github-event", equals: "ping" } }]);
+    expect(paths(passthrough('[{header: {name: "X Event", equals: ping}}]'))).toEqual([
+      "passthrough[0].header.name",
+    ]);
+    expect(paths(passthrough("[{header: {name: X-GitHub-Event}}]"))).toEqual([
+      "passthrough[0].header.equals",
+    ]);
   });
 
   test("requires header for hmac, one of secret or secrets, and hmac keys only on hmac", () => {
@@ -572,6 +582,7 @@ describe("config.example.yaml", () => {
     expect(config.routes[0]?.verify?.secrets).toEqual(["line-secret"]);
     expect(config.routes[0]?.dedup).toEqual({ source: { kind: "line" }, windowMs: 86_400_000 });
     expect(config.routes[2]?.verify?.secrets).toEqual(["change-me"]);
+    expect(config.routes[1]?.passthrough).toEqual([{ header: { name: "x-github-event", equals: "ping" } }]);
     expect(config.alerts).toHaveLength(1);
   });
 });
