@@ -393,7 +393,8 @@ export function createDeliverer(deps: DelivererDeps) {
       const r = runners.get(name);
       if (!r) return null;
       const status = r.limiter.status();
-      const holding = r.limiter.waiting() || status.until !== null;
+      // Due events not started while a rate or a pause applies are what it holds back.
+      const holding = r.limiter.limited();
       const due = holding ? store.events.countDue(name, clock.now(), THROTTLED_COUNT_CAP) : 0;
       return { ...status, held: Math.max(0, due - r.inflight) };
     },
