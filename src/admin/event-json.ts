@@ -1,6 +1,7 @@
 import { redactHeaders } from "../log.js";
 import type { QueueCounts } from "../stats/gauges.js";
 import type { AttemptRecord, EventDetail, EventSummary, HistoryEntry } from "../store/index.js";
+import { isSampled, parseTraceparent } from "../tracing/trace-context.js";
 import { bodyView } from "./body-view.js";
 import type { SearchExplain } from "./event-search.js";
 import type { RouteView } from "./events-service.js";
@@ -73,8 +74,16 @@ export function eventDetailJson(
     body: e.body === null ? null : bodyView(e.body, e.body.length),
     attempts: attempts.map(attemptJson),
     history: history.map((h) => ({ at: iso(h.at), action: h.action, request_id: h.requestId })),
+    trace: traceJson(e.traceParent),
     ...(e.body === null || !withBase64 ? {} : { body_base64: e.body.toString("base64") }),
   };
+}
+
+/** The event's trace (README, Tracing): its id, to look it up in the tracing backend; null when untraced. */
+function traceJson(traceParent: string | null) {
+  const ref = traceParent === null ? null : parseTraceparent(traceParent);
+  if (ref === null) return null;
+  return { trace_id: ref.traceId, ingest_span_id: ref.spanId, sampled: isSampled(ref) };
 }
 
 /** How a search ran: the index SQLite used, or how much it scanned and whether it stopped short. */

@@ -30,6 +30,8 @@ export interface EventSummary {
 export interface EventDetail extends EventSummary {
   headers: Array<[string, string]>;
   body: Buffer | null;
+  /** The ingest span as a `traceparent`, when stored with tracing on (README, Tracing). */
+  traceParent: string | null;
 }
 
 /** What an admin change needs to move gauges: the event's route, size and status before it. */
@@ -159,9 +161,9 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
   // Search SQL varies with the filter (JSON pointers are part of it), so statements are cached.
   const prepare = statementCache(db);
 
-  const byId = db.prepare(`SELECT ${SUMMARY}, headers FROM events WHERE id = ?`) as Statement<
+  const byId = db.prepare(`SELECT ${SUMMARY}, headers, trace_parent FROM events WHERE id = ?`) as Statement<
     [string],
-    SummaryRow & { headers: string }
+    SummaryRow & { headers: string; trace_parent: string | null }
   >;
   const bodyById = db.prepare("SELECT body FROM events WHERE id = ?").pluck() as Statement<[string], Buffer>;
   const refById = db.prepare(`SELECT ${REF} FROM events WHERE id = ?`) as Statement<[string], RefRow>;
@@ -253,7 +255,8 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
       const row = byId.get(id);
       if (!row) return null;
       const headers = JSON.parse(row.headers) as Array<[string, string]>;
-      return { ...toSummary(row), headers, body: withBody ? (bodyById.get(id) ?? null) : null };
+      const body = withBody ? (bodyById.get(id) ?? null) : null;
+      return { ...toSummary(row), headers, body, traceParent: row.trace_parent };
     },
     history(id: string): HistoryEntry[] {
       return historyOf.all(id);

@@ -45,35 +45,54 @@ interface Scheme {
   signed: string[];
 }
 
+/** Stripe's scheme, the bot checking with `constructEvent` or `constructEventAsync`. */
+function stripeScheme(name: string, construct: (body: Buffer, header: string) => unknown): Scheme {
+  return {
+    name,
+    verify: `{scheme: stripe, secret: ${STRIPE_SECRET}}`,
+    sign: (payload, timestamp) => ({
+      "Stripe-Signature": stripe.webhooks.generateTestHeaderString({
+        payload,
+        secret: STRIPE_SECRET,
+        timestamp,
+      }),
+    }),
+    check: (req, body) => construct(body, headerOf(req, "stripe-signature")),
+    signed: ["Stripe-Signature"],
+  };
+}
+
+/** One scheme under Svix's header names or the specification's, signed and checked by that SDK. */
+function standardWebhooksScheme(
+  name: string,
+  prefix: "svix-" | "webhook-",
+  Sdk: new (
+    secret: string,
+  ) => {
+    sign(id: string, at: Date, body: string): string;
+    verify(body: string, headers: Record<string, string>): unknown;
+  },
+): Scheme {
+  const sdk = new Sdk(SW_SECRET);
+  const id = `msg_${name}_p5jXN8AQM9LWM0D4loKWxJek`;
+  return {
+    name,
+    verify: `{scheme: standard-webhooks, secret: "${SW_SECRET}"}`,
+    sign: (body, seconds) => ({
+      [`${prefix}id`]: id,
+      [`${prefix}timestamp`]: String(seconds),
+      [`${prefix}signature`]: sdk.sign(id, new Date(seconds * 1000), body),
+    }),
+    check: (req, body) => sdk.verify(body.toString(), req.headers as Record<string, string>),
+    signed: [`${prefix}timestamp`, `${prefix}signature`],
+  };
+}
+
 const SCHEMES: Scheme[] = [
-  {
-    name: "stripe",
-    verify: `{scheme: stripe, secret: ${STRIPE_SECRET}}`,
-    sign: (payload, timestamp) => ({
-      "Stripe-Signature": stripe.webhooks.generateTestHeaderString({
-        payload,
-        secret: STRIPE_SECRET,
-        timestamp,
-      }),
-    }),
-    check: (req, body) =>
-      stripe.webhooks.constructEvent(body, headerOf(req, "stripe-signature"), STRIPE_SECRET),
-    signed: ["Stripe-Signature"],
-  },
-  {
-    name: "stripe-async",
-    verify: `{scheme: stripe, secret: ${STRIPE_SECRET}}`,
-    sign: (payload, timestamp) => ({
-      "Stripe-Signature": stripe.webhooks.generateTestHeaderString({
-        payload,
-        secret: STRIPE_SECRET,
-        timestamp,
-      }),
-    }),
-    check: (req, body) =>
-      stripe.webhooks.constructEventAsync(body, headerOf(req, "stripe-signature"), STRIPE_SECRET),
-    signed: ["Stripe-Signature"],
-  },
+  stripeScheme("stripe", (body, header) => stripe.webhooks.constructEvent(body, header, STRIPE_SECRET)),
+  stripeScheme("stripe-async", (body, header) =>
+    stripe.webhooks.constructEventAsync(body, header, STRIPE_SECRET),
+  ),
   {
     name: "slack",
     verify: `{scheme: slack, secret: ${SLACK_SECRET}}`,
@@ -85,38 +104,8 @@ const SCHEMES: Scheme[] = [
     check: (req) => HTTPModuleFunctions.parseAndVerifyHTTPRequest({ signingSecret: SLACK_SECRET }, req),
     signed: ["X-Slack-Request-Timestamp", "X-Slack-Signature"],
   },
-  {
-    name: "svix",
-    verify: `{scheme: standard-webhooks, secret: "${SW_SECRET}"}`,
-    sign: (body, seconds) => ({
-      "svix-id": "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W",
-      "svix-timestamp": String(seconds),
-      "svix-signature": new SvixWebhook(SW_SECRET).sign(
-        "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W",
-        new Date(seconds * 1000),
-        body,
-      ),
-    }),
-    check: (req, body) =>
-      new SvixWebhook(SW_SECRET).verify(body.toString(), req.headers as Record<string, string>),
-    signed: ["svix-timestamp", "svix-signature"],
-  },
-  {
-    name: "standard-webhooks",
-    verify: `{scheme: standard-webhooks, secret: "${SW_SECRET}"}`,
-    sign: (body, seconds) => ({
-      "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
-      "webhook-timestamp": String(seconds),
-      "webhook-signature": new StandardWebhook(SW_SECRET).sign(
-        "msg_p5jXN8AQM9LWM0D4loKWxJek",
-        new Date(seconds * 1000),
-        body,
-      ),
-    }),
-    check: (req, body) =>
-      new StandardWebhook(SW_SECRET).verify(body.toString(), req.headers as Record<string, string>),
-    signed: ["webhook-timestamp", "webhook-signature"],
-  },
+  standardWebhooksScheme("svix", "svix-", SvixWebhook),
+  standardWebhooksScheme("standard-webhooks", "webhook-", StandardWebhook),
   {
     // A Zoom-style signature through the generic scheme; no SDK, so the bot checks by the docs.
     name: "hmac",

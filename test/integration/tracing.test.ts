@@ -66,6 +66,7 @@ describe("tracing", () => {
     });
     expect(ack.status).toBe(200);
     await waitFor(() => up?.requests.length === 1, 10_000, "the replay");
+    const detail = await (await request(`${hb.adminUrl}/events/${ack.json.id}`)).body.json();
     await hb.stop();
     hb = undefined;
 
@@ -101,6 +102,11 @@ describe("tracing", () => {
       resource: { "service.name": "hookbuffer-test" },
     });
     expect(ingest.status.code).not.toBe(STATUS_ERROR);
+    // The event detail names its trace, and keeps the provider's traceparent among the headers.
+    expect(detail).toMatchObject({
+      trace: { trace_id: TRACE_ID, ingest_span_id: ingest.spanId, sampled: true },
+      headers: expect.arrayContaining([["traceparent", `00-${TRACE_ID}-${CALLER_SPAN}-01`]]),
+    });
 
     expect(attempt).toMatchObject({
       traceId: TRACE_ID,
@@ -259,6 +265,11 @@ describe("tracing", () => {
     await post(hb.ingestUrl, Buffer.from("a"), { traceparent: incoming, tracestate: "vendor=abc" });
     await post(hb.ingestUrl, Buffer.from("b"));
     await waitFor(() => up?.requests.length === 2, 10_000, "the replays");
+    const listed = (await (await request(`${hb.adminUrl}/events?limit=1`)).body.json()) as {
+      events: Array<{ id: string }>;
+    };
+    const detail = await (await request(`${hb.adminUrl}/events/${listed.events[0]?.id}`)).body.json();
+    expect(detail).toMatchObject({ trace: null });
     await hb.stop();
     hb = undefined;
     const [a, b] = [...up.requests].sort((x, y) => x.body.compare(y.body)) as [Recorded, Recorded];
