@@ -70,8 +70,9 @@ alerts: [{url: ${alerts.url}, events: [throttled]}]
     // Nothing of the route reached the upstream while it was paused.
     expect(at(4) - at(3)).toBeGreaterThanOrEqual(1_950);
     expect(at(5) - at(4)).toBeGreaterThanOrEqual(950);
-    // Resumed at 10/s with one token, not with a burst of 5: ten more attempts take about 0.9 s.
-    expect(at(15) - at(5)).toBeGreaterThanOrEqual(850);
+    // Resumed at 10/s with one token, not with a burst of 5: ten more attempts take about 0.9 s
+    // (a full burst would make it about 0.5 s; arrival jitter on a busy machine is allowed for).
+    expect(at(15) - at(5)).toBeGreaterThanOrEqual(700);
     const after = await waitFor(async () => {
       const s = await getJson(`${hb!.adminUrl}/stats`);
       return s.totals.delivered === 30 ? s : undefined;
