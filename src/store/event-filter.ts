@@ -47,7 +47,7 @@ export interface EventFilter {
   lastStatus?: number | null;
 }
 
-export type Bound = Record<string, string | number>;
+export type Bound = Record<string, string | number | Buffer>;
 
 /** A SQL string literal. */
 export const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -91,6 +91,13 @@ export const JSON_INDEX_PREFIX = "events_json_";
 
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
+/**
+ * Characters JSON never needs to escape (no quotes, backslashes, slashes or non-ASCII): a string
+ * value made only of these appears in the raw body byte for byte. Senders may still escape them
+ * as \uXXXX; none of the providers hookbuffer fronts does.
+ */
+const VERBATIM = /^[A-Za-z0-9 _.:@+-]{3,}$/;
+
 /** `substr` compares characters, as the operator typed them, not bytes. */
 const startsWith = (expr: string, p: string) => `substr(${expr}, 1, length(@${p})) = @${p}`;
 
@@ -124,14 +131,22 @@ export function filterTerms(f: EventFilter): { terms: string[]; params: Bound } 
     const expr = jsonExpr(j.pointer);
     const p = `j${i}`;
     const m = j.match;
+    // A byte search first: a row whose body lacks the value is skipped without parsing its JSON.
+    const prefilter = (value: string) => {
+      if (!VERBATIM.test(value) || NUMBER.test(value)) return;
+      params[`${p}raw`] = Buffer.from(value);
+      terms.push(`instr(body, @${p}raw) > 0`);
+    };
     if (m.op === "exists") {
       terms.push(`${expr} IS NOT NULL`);
     } else if (m.op === "prefix") {
+      prefilter(m.value);
       // The range lets an expression index seek; substr makes the match exact.
       params[p] = m.value;
       params[`${p}hi`] = `${m.value}\u{10ffff}`;
       terms.push(`${expr} >= @${p} AND ${expr} < @${p}hi AND ${startsWith(expr, p)}`);
     } else {
+      prefilter(m.value);
       params[p] = m.value;
       // ->> gives numbers as numbers and booleans as 1/0: `:42` or `:true` must find those too.
       const alt = NUMBER.test(m.value)

@@ -133,15 +133,10 @@ function walk<R>(q: ReturnType<typeof claimRanges<R>>, p: ClaimParams, after: Cl
 
 /** Prepared statements for the events table; every statement is prepared once. */
 export function createEventQueries(db: Database) {
-  // An ordered event is blocked while its key has an open event: decided in the INSERT itself, one
-  // statement per webhook on the ingest path.
   const insert = db.prepare(
     `INSERT INTO events (id, route, received_at, method, path, query, headers, body, body_size,
        dedup_key, order_key, blocked, status, next_attempt_at, schedule_start, trace_parent, trace_state)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-       ? IS NOT NULL AND EXISTS (SELECT 1 FROM events
-         WHERE route = ? AND order_key = ? AND status = 'pending'),
-       'pending', ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
   );
   // Claiming is a read: leases live in the deliverer's memory (one process holds the database, see
   // open.ts), so a claim writes nothing and a crash leaves nothing to recover. Leased seqs to skip
@@ -192,6 +187,7 @@ export function createEventQueries(db: Database) {
   return {
     /** Stores one event; an ordered event queues behind open events of its key. Returns its seq. */
     insert(e: NewEvent): number {
+      const blocked = e.orderKey !== null && openInKey.get(e.route, e.orderKey) !== undefined ? 1 : 0;
       return Number(
         insert.run(
           e.id,
@@ -205,9 +201,7 @@ export function createEventQueries(db: Database) {
           e.body.length,
           e.dedupKey,
           e.orderKey,
-          e.orderKey,
-          e.route,
-          e.orderKey,
+          blocked,
           e.nextAttemptAt,
           e.receivedAt,
           e.trace?.parent ?? null,

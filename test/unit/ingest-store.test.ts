@@ -39,7 +39,7 @@ describe("dedup claim (one statement on the ingest path)", () => {
   });
 });
 
-describe("events insert decides `blocked` in the same statement", () => {
+describe("events insert: an ordered event is blocked behind its key", () => {
   let n = 0;
   const insert = (orderKey: string | null, route = "r") => {
     const seq = store.events.insert({
