@@ -26,6 +26,7 @@ import { createMetrics, type MetricsDeps } from "./stats/metrics.js";
 import { buildStats } from "./stats/report.js";
 import { routeStatus } from "./stats/route-status.js";
 import { createFilesystemSpace } from "./store/fs-space.js";
+import { createDatabaseIdentity } from "./store/identity.js";
 import { createCheckpointer, createStore, createWriter, openDatabase } from "./store/index.js";
 import { syncJsonIndexes } from "./store/json-indexes.js";
 import { createPruner } from "./store/pruner.js";
@@ -138,6 +139,11 @@ export async function start(options: StartOptions): Promise<Running> {
   let routeThrottle: MetricsDeps["throttle"] = () => null;
   let unrecordedOutcomes = () => 0;
   const fsSpace = createFilesystemSpace({ dbPath: config.storage.path });
+  let onDatabaseIdentity = (_problem: string | null) => {};
+  const identity = createDatabaseIdentity({
+    path: config.storage.path,
+    onChange: (problem) => onDatabaseIdentity(problem),
+  });
   const metrics = createMetrics({
     routes: config.routes.map((r) => r.name),
     queue: (name) => gauges.get(name),
@@ -157,6 +163,13 @@ export async function start(options: StartOptions): Promise<Running> {
       return q.pending + q.delivering;
     },
   });
+  onDatabaseIdentity = (problem) => {
+    // The checkpointer's own connection opens the path anew: it would create a fresh, empty file there.
+    if (problem !== null) checkpointer.stop();
+    if (problem !== null) log.error({ problem }, "database file removed or replaced: refusing new webhooks");
+    else log.info("database file back in place: accepting webhooks");
+    alerter.storage("database_missing", problem);
+  };
   const hooks = fanOutHooks(log, metrics.hooks, alerter.hooks, {
     outcomesStalled: (stall) => stall && fsSpace.check(),
   });
@@ -203,6 +216,7 @@ export async function start(options: StartOptions): Promise<Running> {
       limits: config.storage,
       verifiers,
       onStored: deliverer.wakeForNew,
+      storageLost: identity.problem,
       noticeTimestamps: createTimestampNotice(log),
       // A real disk full is refused like the size cap (see README, Storage faults).
       storageRefusal: (incoming) =>
@@ -234,6 +248,7 @@ export async function start(options: StartOptions): Promise<Running> {
     now: clock.now,
     routeNames: config.routes.map((r) => r.name),
     ready: () => ready,
+    unready: identity.problem,
     mount: [
       createMetricsApp({ registry: metrics.registry }),
       createEventsApp(
@@ -287,6 +302,7 @@ export async function start(options: StartOptions): Promise<Running> {
       await pruner.stop();
       checkpointer.stop();
       fsSpace.stop();
+      identity.stop();
       await writer.drain();
       // After delivery stopped, so the last attempts' spans are in the export.
       await tracing?.shutdown();
@@ -312,6 +328,7 @@ export async function start(options: StartOptions): Promise<Running> {
   deliverer.start();
   alerter.start();
   pruner.start();
+  identity.start();
   listening = true;
   ready = true;
   log.info(

@@ -16,6 +16,8 @@ export interface AdminAppDeps {
   routeNames: string[];
   /** False while starting or stopping. */
   ready: () => boolean;
+  /** Why the instance is unready although running (e.g. its database file was removed), or null. */
+  unready?: () => string | null;
   /** Further sub-apps mounted at the root (events API, metrics, dashboard). */
   mount?: Array<Hono>;
 }
@@ -70,9 +72,11 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
   app.use("*", adminBodyLimit());
   app.use("*", bearerAuth(deps.token));
   app.use("*", crossSiteGuard());
-  app.get("/readyz", (c) =>
-    deps.ready() ? c.json({ status: "ready" }) : c.json({ status: "not ready" }, 503),
-  );
+  app.get("/readyz", (c) => {
+    if (!deps.ready()) return c.json({ status: "not ready" }, 503);
+    const reason = deps.unready?.() ?? null;
+    return reason === null ? c.json({ status: "ready" }) : c.json({ status: "not ready", reason }, 503);
+  });
 
   app.get("/stats", async (c) => {
     const now = deps.now();

@@ -79,7 +79,7 @@ interface RouteRunner extends RouteQueue {
 }
 
 /** The most due events /stats counts as held back by a route's limiter. */
-const THROTTLED_COUNT_CAP = 100_000;
+const THROTTLED_COUNT_CAP = 10_000;
 
 /** Events claimed ahead of free slots per route (leased, released if the route stops). */
 const PREFETCH = 64;
@@ -321,7 +321,14 @@ export function createDeliverer(deps: DelivererDeps) {
         earliest = Math.min(earliest, r.breaker.probeAt);
       // A route waiting for a token is pumped by its limiter's own timer.
       if (handover(r, gate.slots) - r.inflight <= 0 || r.limiter.waiting()) continue;
-      const due = claims.nextDueAt(r);
+      let due: number | null;
+      try {
+        due = claims.nextDueAt(r);
+      } catch (err) {
+        // A failed read must not end the loop: look again in a second.
+        log.error({ err, route: r.route.name }, "reading the next due time failed; retrying in 1s");
+        due = now + 1000;
+      }
       if (due !== null) earliest = Math.min(earliest, due);
     }
     if (timer) clearTimeout(timer);

@@ -41,6 +41,11 @@ export interface IngestDeps {
   onStored: () => void;
   /** Size cap (`storage.max_db_size`): why `incoming` more bytes must be refused, or null. */
   storageRefusal?: (incoming: number) => string | null;
+  /**
+   * Why the database file can no longer be trusted (removed or replaced while running), or null.
+   * Checked before and after the commit: an ack must never point into a file no restart will see.
+   */
+  storageLost?: () => string | null;
   /** Called when a webhook is refused because the database is full (starts early pruning). */
   onStorageFull?: () => void;
   /** Sees each accepted request's headers (warns once about timestamped signatures on unverified routes). */
@@ -150,6 +155,9 @@ export function createIngestor(deps: IngestDeps) {
     if (backpressureEpisode) log.info("backpressure over: accepting webhooks again");
     backpressureEpisode = false;
 
+    const lostBefore = deps.storageLost?.() ?? null;
+    if (lostBefore !== null) return { kind: "unavailable", message: `${lostBefore}; retry later` };
+
     const noRoom = deps.storageRefusal?.(req.body.length) ?? null;
     if (noRoom !== null) {
       if (!storageFullEpisode) log.warn({ reason: noRoom }, "database full: refusing new webhooks");
@@ -166,7 +174,7 @@ export function createIngestor(deps: IngestDeps) {
     inflightEvents += 1;
     inflightBytes += req.body.length;
     try {
-      return await writer.run((ctx) => {
+      const stored = await writer.run((ctx) => {
         const now = clock.now();
         const id = deps.ids(now);
         if (dedup !== null && route.dedup) {
@@ -197,6 +205,8 @@ export function createIngestor(deps: IngestDeps) {
         });
         return { kind: "accepted", id } as const;
       });
+      const lost = deps.storageLost?.() ?? null;
+      return lost === null ? stored : { kind: "unavailable", message: `${lost}; retry later` };
     } catch (err) {
       log.error({ err, route: route.name }, "could not store webhook; answering 503");
       if ((err as { code?: unknown } | null)?.code === "SQLITE_FULL") deps.onStorageFull?.();

@@ -166,7 +166,7 @@ export function createMetrics(deps: MetricsDeps) {
   });
   new Gauge({
     name: "hookbuffer_throttled_events",
-    help: "Due events held back by the route's rate limit or throttle right now (capped at 100000).",
+    help: "Due events held back by the route's rate limit or throttle right now (capped at 10000).",
     labelNames: route,
     registers,
     collect() {
