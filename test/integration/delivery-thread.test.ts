@@ -25,6 +25,9 @@ afterEach(async () => {
 
 const quiet = pino({ level: "silent" });
 
+/** A new thread loads its modules first: over a second on a loaded two-core machine. */
+const THREAD_START_MS = 10_000;
+
 /** A thread sender with one route "r" toward `origin`. */
 function threadSender(origin: string, overrides: Partial<UpstreamRoute> = {}, script: URL = SEND_THREAD) {
   return createThreadSender({
@@ -68,7 +71,7 @@ describe("delivery thread", () => {
     });
     const sender = threadSender(server.origin);
     const pending = sender.send("r", request(`${server.origin}/hook`), 5000);
-    await expect.poll(() => seen).toBe(1);
+    await expect.poll(() => seen, { timeout: THREAD_START_MS }).toBe(1);
     sender.abort(new ShutdownError());
     expect(await pending).toMatchObject({ ok: false, aborted: true, failure: null });
     await sender.close();
@@ -89,11 +92,11 @@ describe("delivery thread", () => {
     });
     const sender = threadSender(server.origin, { concurrency: 2 });
     const results = Array.from({ length: 6 }, () => sender.send("r", request(`${server.origin}/hook`), 5000));
-    await expect.poll(() => held.length).toBe(2);
+    await expect.poll(() => held.length, { timeout: THREAD_START_MS }).toBe(2);
     await new Promise((r) => setTimeout(r, 100));
     expect(held.length).toBe(2); // two at a time
     for (let answered = 0; answered < 6; answered++) {
-      await expect.poll(() => held.length).toBeGreaterThan(answered);
+      await expect.poll(() => held.length, { timeout: THREAD_START_MS }).toBeGreaterThan(answered);
       held[answered]?.();
     }
     for (const result of await Promise.all(results))
@@ -110,7 +113,7 @@ describe("delivery thread", () => {
     });
     const sender = threadSender(server.origin, { concurrency: 2 });
     const results = Array.from({ length: 5 }, () => sender.send("r", request(`${server.origin}/hook`), 5000));
-    await expect.poll(() => held.length).toBe(2);
+    await expect.poll(() => held.length, { timeout: THREAD_START_MS }).toBe(2);
     sender.release("r");
     for (const result of await Promise.all(results.slice(2))) {
       expect(result).toMatchObject({ ok: false, aborted: true, failure: null, statusCode: null });
