@@ -161,7 +161,7 @@ async function jsonBody(req: { json(): Promise<unknown> }): Promise<Raw> {
   return body as Raw;
 }
 
-/** The events and routes admin API (DESIGN §6), mounted into the admin app behind its bearer auth. */
+/** The events and routes admin API (README, Admin API), mounted into the admin app behind its bearer auth. */
 export function createEventsApp(admin: EventAdmin): Hono {
   const app = new Hono();
 

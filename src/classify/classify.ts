@@ -1,5 +1,5 @@
 /**
- * Turns a failed attempt into exactly one LINE reason and detail (DESIGN §4). Pure: the same error
+ * Turns a failed attempt into exactly one LINE reason and detail (README, Error taxonomy). Pure: the same error
  * and context always give the same answer, so the table can be tested without sockets.
  */
 import type { Classification } from "../model.js";

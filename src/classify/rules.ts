@@ -1,5 +1,5 @@
 /**
- * DESIGN §4 as data. Rules are tried in order and the first one that matches any error in the
+ * The README's error taxonomy as data. Rules are tried in order and the first one that matches any error in the
  * chain wins, so more specific rows come first (ALPN before other ERR_SSL_*, GOAWAY before other
  * socket errors, request timeouts before everything).
  */

@@ -1,13 +1,13 @@
 /**
  * One delivery attempt: dispatch the stored request once, wait for the whole response, and say
- * what happened as data. Never throws and never rejects (STYLE: the deliverer alone decides).
+ * what happened as data. Never throws and never rejects (the deliverer alone decides).
  *
  * requestWritten: undici 7 calls a dispatch handler's onRequestStart (legacy onConnect) from
  * writeH1/writeH2 only once the request has a connected socket or HTTP/2 session, immediately
  * before it writes the headers and, for a Buffer body, the body in the same synchronous step
  * (client-h1.js writeH1 -> request.onConnect -> writeBuffer). Connect, DNS and TLS failures all
  * happen before it. So "onRequestStart was called" is exactly the could_not_connect/unclassified
- * boundary of DESIGN §4, with no global diagnostics-channel subscription needed.
+ * boundary of the README's error taxonomy, with no global diagnostics-channel subscription needed.
  */
 import { setMaxListeners } from "node:events";
 import type { Dispatcher } from "undici";
@@ -63,7 +63,7 @@ export function shutdownController(): AbortController {
   return controller;
 }
 
-/** Statuses whose Retry-After the backoff honours (DESIGN §3). */
+/** Statuses whose Retry-After the backoff honours (README, Delivery policy). */
 const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 
 /** The raw request-target after the authority, so the path reaches the upstream unnormalised. */

@@ -57,7 +57,7 @@ export function lookupWithDeadline(lookup: LookupFunction, timeoutMs: number): L
 /**
  * Creates the pool. Throws on an upstream that is not an absolute http(s) URL (config validation
  * rejects those first). Redirects are never followed: a bare Pool has no redirect interceptor, so
- * a 3xx is just a response (DESIGN §3).
+ * a 3xx is just a response (README, Delivery policy).
  */
 export function createUpstream(route: UpstreamRoute, options: UpstreamOptions = {}): Upstream {
   const url = new URL(route.upstream);
