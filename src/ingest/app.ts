@@ -13,6 +13,7 @@ import type { Handshake } from "./passthrough.js";
 import { pathProblem } from "./path-form.js";
 import { createRouteMatcher } from "./routes.js";
 import type { Ingestor } from "./service.js";
+import { ingestStatus } from "./status.js";
 
 /** Proxies a handshake request to the upstream synchronously and returns its response. */
 export type Passthrough = (
@@ -83,17 +84,17 @@ export function createIngestApp(deps: IngestAppDeps): Hono<Env> {
     const result = await deps.accept(route, req);
     switch (result.kind) {
       case "accepted":
-        return c.json({ status: "accepted", id: result.id }, 200);
+        return c.json({ status: "accepted", id: result.id }, ingestStatus(result));
       case "duplicate":
-        return c.json({ status: "duplicate", id: result.id }, 200);
+        return c.json({ status: "duplicate", id: result.id }, ingestStatus(result));
       case "rejected":
-        return c.json(error(result.code, result.message), result.status ?? 401);
+        return c.json(error(result.code, result.message), ingestStatus(result));
       case "backpressure":
         c.header("Retry-After", retryAfter);
-        return c.json(error("backpressure", result.message), 503);
+        return c.json(error("backpressure", result.message), ingestStatus(result));
       case "unavailable":
         c.header("Retry-After", retryAfter);
-        return c.json(error("storage_unavailable", result.message), 503);
+        return c.json(error("storage_unavailable", result.message), ingestStatus(result));
     }
   });
 

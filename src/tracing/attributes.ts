@@ -4,19 +4,11 @@
  */
 import type { RouteConfig } from "../config/types.js";
 import type { IngestResult } from "../ingest/service.js";
+import { ingestStatus } from "../ingest/status.js";
 import type { AttemptResult, CapturedRequest, DueEvent } from "../model.js";
 import type { EventUpdate } from "../store/index.js";
 
 export type Attributes = Record<string, string | number>;
-
-/** The status the ingest listener answers for each result (ingest/app.ts maps them the same way). */
-export const INGEST_STATUS: Readonly<Record<IngestResult["kind"], number>> = {
-  accepted: 200,
-  duplicate: 200,
-  rejected: 401,
-  backpressure: 503,
-  unavailable: 503,
-};
 
 export const ingestSpanName = (route: RouteConfig): string => `ingest ${route.name}`;
 export const attemptSpanName = (route: RouteConfig): string => `deliver ${route.name}`;
@@ -35,7 +27,7 @@ export function ingestStartAttributes(route: RouteConfig, req: CapturedRequest):
 /** Known once the request is answered: the event id, the status, and what happened. */
 export function ingestEndAttributes(result: IngestResult): Attributes {
   const attributes: Attributes = {
-    "http.response.status_code": INGEST_STATUS[result.kind],
+    "http.response.status_code": ingestStatus(result),
     "hookbuffer.result": result.kind,
   };
   if (result.kind === "accepted" || result.kind === "duplicate")
