@@ -1,5 +1,6 @@
-// Fails when src/ has an import cycle: imports must run one way (main -> server pieces ->
-// store/deliver -> classify/model). A small DFS over relative imports, no dependencies.
+// Fails when src/ has an import cycle, or when a folder imports one it must not: imports run one
+// way (main -> listeners/admin -> deliver/ingest -> store/transport -> classify/model), as
+// docs/architecture.md draws it. A small DFS over relative imports, no dependencies.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
@@ -40,8 +41,32 @@ function visit(file, stack) {
 }
 for (const file of files) if (!state.has(file)) visit(file, []);
 
-if (cycles.length > 0) {
+// Folder rules: which top-level folders of src/ each folder may import (besides itself and the
+// single-file modules at the top of src/, which import no folder but config).
+const mayImport = {
+  // The transport runs on the delivery thread: no SQLite, no delivery policy.
+  transport: ["classify", "config", "verify"],
+  store: ["config"],
+  classify: [],
+  verify: ["config"],
+  config: [],
+};
+const violations = [];
+for (const [file, deps] of graph) {
+  const from = relative(root, file).split("/");
+  if (from.length < 2 || !(from[0] in mayImport)) continue;
+  for (const dep of deps) {
+    const to = relative(root, dep).split("/");
+    if (to.length < 2 || to[0] === from[0] || mayImport[from[0]].includes(to[0])) continue;
+    violations.push(
+      `${relative(root, file)} imports ${relative(root, dep)} (${from[0]}/ may import: ${mayImport[from[0]].join(", ") || "no folder"})`,
+    );
+  }
+}
+for (const v of violations) console.error(`layering: ${v}`);
+
+if (cycles.length > 0 || violations.length > 0) {
   for (const c of cycles) console.error(`import cycle: ${c.map((f) => relative(root, f)).join(" -> ")}`);
   process.exit(1);
 }
-console.log(`no import cycles in ${files.length} modules`);
+console.log(`no import cycles, no layering violations in ${files.length} modules`);

@@ -1,5 +1,5 @@
 /**
- * The delivery thread runs compiled code (dist/deliver/send-thread.js) even when the tests run
+ * The delivery thread runs compiled code (dist/transport/send-thread.js) even when the tests run
  * from src/, so dist/ must not be older than src/: rebuild it first when it is.
  */
 import { execFileSync } from "node:child_process";
@@ -17,7 +17,7 @@ function newestMtime(dir: string): number {
 }
 
 export default function setup(): void {
-  const built = join(root, "dist/deliver/send-thread.js");
+  const built = join(root, "dist/transport/send-thread.js");
   let builtAt = 0;
   try {
     builtAt = statSync(built).mtimeMs;

@@ -5,6 +5,8 @@ import type { RouteConfig } from "../config/types.js";
 import type { AttemptResult, DueEvent } from "../model.js";
 import type { QueueGauges } from "../stats/gauges.js";
 import type { EventUpdate, Store, Writer } from "../store/index.js";
+import { forwardHeaders, targetFor } from "../transport/headers.js";
+import type { Sender } from "../transport/sender.js";
 import {
   afterAttempt,
   allowance,
@@ -14,11 +16,9 @@ import {
 } from "./breaker.js";
 import { createClaims, type RouteQueue, routeQueue } from "./claims.js";
 import { decide } from "./decide.js";
-import { forwardHeaders, targetFor } from "./headers.js";
 import { replayHeaderExtras, writeOutcome } from "./outcome.js";
 import { createOutcomeCommits, OutcomeNotRecordedError, type OutcomeStall } from "./outcome-commits.js";
 import { createRouteLimiter, type RouteLimiter, type ThrottleStatus } from "./route-limiter.js";
-import type { Sender } from "./sender.js";
 
 /** Observers of delivery (metrics, alerts); called after the outcome is committed. */
 export interface DeliveryHooks {

@@ -1,11 +1,11 @@
 import { Readable } from "node:stream";
 import type { Logger } from "pino";
 import type { RouteConfig } from "../config/types.js";
-import { forwardHeaders, targetUrl } from "../deliver/headers.js";
-import { requestTarget } from "../deliver/send.js";
-import type { Upstream } from "../deliver/upstream.js";
 import { resolvePointer } from "../json-pointer.js";
 import type { CapturedRequest } from "../model.js";
+import { forwardHeaders, targetUrl } from "../transport/headers.js";
+import { requestTarget } from "../transport/send.js";
+import type { Upstream } from "../transport/upstream.js";
 import { headerGetter, lazyJson } from "./keys.js";
 import type { SignatureCheck } from "./service.js";
 

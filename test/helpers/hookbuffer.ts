@@ -9,7 +9,7 @@ import type { StatsReport } from "../../src/stats/report.js";
 import { tempDir } from "./temp.js";
 
 /** The compiled delivery thread (test/global-setup.ts keeps dist/ current). */
-export const SEND_THREAD = new URL("../../dist/deliver/send-thread.js", import.meta.url);
+export const SEND_THREAD = new URL("../../dist/transport/send-thread.js", import.meta.url);
 
 export interface TestHookbuffer {
   running: Running;

@@ -13,7 +13,7 @@ import {
   type Upstream,
   type UpstreamOptions,
   type UpstreamRoute,
-} from "../../src/deliver/upstream.js";
+} from "../../src/transport/upstream.js";
 
 export interface RunningServer {
   port: number;

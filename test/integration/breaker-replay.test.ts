@@ -4,8 +4,6 @@ import pino from "pino";
 import { afterEach, describe, expect, test } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { createDeliverer } from "../../src/deliver/deliverer.js";
-import { createInlineSender } from "../../src/deliver/sender.js";
-import { createUpstream } from "../../src/deliver/upstream.js";
 import { createQueueGauges } from "../../src/stats/gauges.js";
 import {
   createStore,
@@ -14,6 +12,8 @@ import {
   openDatabase,
   type Writer,
 } from "../../src/store/index.js";
+import { createInlineSender } from "../../src/transport/sender.js";
+import { createUpstream } from "../../src/transport/upstream.js";
 import { waitFor } from "../helpers/hookbuffer.js";
 import { type Recorder, startRecorder } from "../helpers/recorder.js";
 import { tempDir } from "../helpers/temp.js";

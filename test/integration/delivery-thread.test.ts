@@ -1,9 +1,9 @@
 import pino from "pino";
 import { afterEach, describe, expect, test } from "vitest";
 import { ShutdownError } from "../../src/classify/errors.js";
-import type { OutgoingRequest } from "../../src/deliver/send.js";
-import { createThreadSender } from "../../src/deliver/thread-sender.js";
-import type { UpstreamRoute } from "../../src/deliver/upstream.js";
+import type { OutgoingRequest } from "../../src/transport/send.js";
+import { createThreadSender } from "../../src/transport/thread-sender.js";
+import type { UpstreamRoute } from "../../src/transport/upstream.js";
 import {
   getJson,
   SEND_THREAD,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { ShutdownError } from "../../src/classify/errors.js";
-import { type OutgoingRequest, send, shutdownController } from "../../src/deliver/send.js";
+import { type OutgoingRequest, send, shutdownController } from "../../src/transport/send.js";
 import { serverScope, testRoute } from "../helpers/servers.js";
 
 const servers = serverScope();

@@ -1,7 +1,7 @@
 import type { LookupFunction } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
-import { type OutgoingRequest, send } from "../../src/deliver/send.js";
-import type { Upstream } from "../../src/deliver/upstream.js";
+import { type OutgoingRequest, send } from "../../src/transport/send.js";
+import type { Upstream } from "../../src/transport/upstream.js";
 import { serverScope, testRoute } from "../helpers/servers.js";
 
 const servers = serverScope();

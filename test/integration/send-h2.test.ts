@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import http2 from "node:http2";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
-import { type OutgoingRequest, send } from "../../src/deliver/send.js";
-import type { Upstream } from "../../src/deliver/upstream.js";
+import { type OutgoingRequest, send } from "../../src/transport/send.js";
+import type { Upstream } from "../../src/transport/upstream.js";
 import { serverScope, testRoute } from "../helpers/servers.js";
 import { generateCert, type TestCert } from "../helpers/tls.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { forwardHeaders, targetUrl } from "../../src/deliver/headers.js";
+import { forwardHeaders, targetUrl } from "../../src/transport/headers.js";
 
 describe("forwardHeaders", () => {
   test("keeps end-to-end headers in order, with their case and duplicates", () => {

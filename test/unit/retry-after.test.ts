@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { parseRetryAfter } from "../../src/deliver/retry-after.js";
+import { parseRetryAfter } from "../../src/transport/retry-after.js";
 
 const now = Date.UTC(1994, 10, 6, 8, 49, 0); // 37 s before the RFC's example date
 
