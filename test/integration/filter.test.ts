@@ -142,7 +142,11 @@ describe("routes[].filter", () => {
       expect(got).toHaveLength(1);
       expect(got[0]?.body.equals(body)).toBe(true);
     }
-    await waitFor(async () => (await getJson(`${child!.adminUrl}/stats`)).queue.filtered === 0, 5_000, "gauges");
+    await waitFor(
+      async () => (await getJson(`${child!.adminUrl}/stats`)).queue.filtered === 0,
+      5_000,
+      "gauges",
+    );
     expect((await getJson(`${child.adminUrl}/stats`)).totals.filtered).toBe(3);
     const history = await getJson<{ status: string; history: Array<{ action: string }> }>(
       `${child.adminUrl}/events/${firstId}`,
@@ -165,7 +169,9 @@ routes:
     });
     const send = async (event: string, delivery: string, sign = true) => {
       const body = Buffer.from(`{"event":"${event}"}`);
-      const sig = `sha256=${createHmac("sha256", sign ? secret : "wrong").update(body).digest("hex")}`;
+      const sig = `sha256=${createHmac("sha256", sign ? secret : "wrong")
+        .update(body)
+        .digest("hex")}`;
       const res = await request(`${hb!.ingestUrl}/gh`, {
         method: "POST",
         body,

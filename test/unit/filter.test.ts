@@ -110,18 +110,18 @@ describe("delivery filter", () => {
   test("a list and all: need every match; any: needs one; not: negates", () => {
     const h: Array<[string, string]> = [["X-GitHub-Event", "push"]];
     const body = '{"ref":"refs/heads/main"}';
-    expect(delivers("[{header: x-github-event, equals: push}, {json: /ref, prefix: refs/heads/}]", body, h)).toBe(
-      true,
-    );
-    expect(delivers("{all: [{header: x-github-event, equals: push}, {json: /ref, equals: x}]}", body, h)).toBe(
-      false,
-    );
-    expect(delivers("{any: [{header: x-github-event, equals: issues}, {json: /ref, exists: true}]}", body, h)).toBe(
-      true,
-    );
-    expect(delivers("{any: [{header: x-github-event, equals: issues}, {json: /nope, exists: true}]}", body, h)).toBe(
-      false,
-    );
+    expect(
+      delivers("[{header: x-github-event, equals: push}, {json: /ref, prefix: refs/heads/}]", body, h),
+    ).toBe(true);
+    expect(
+      delivers("{all: [{header: x-github-event, equals: push}, {json: /ref, equals: x}]}", body, h),
+    ).toBe(false);
+    expect(
+      delivers("{any: [{header: x-github-event, equals: issues}, {json: /ref, exists: true}]}", body, h),
+    ).toBe(true);
+    expect(
+      delivers("{any: [{header: x-github-event, equals: issues}, {json: /nope, exists: true}]}", body, h),
+    ).toBe(false);
     expect(delivers("{not: {header: x-github-event, equals: push}}", body, h)).toBe(false);
     expect(delivers("{not: {any: [{json: /ref, prefix: refs/tags/}]}}", body, h)).toBe(true);
     // A single match needs no list around it.
@@ -133,7 +133,15 @@ describe("filter config", () => {
   test("resolves to data on the route (header names lower-cased); absent or null is no filter", () => {
     expect(filterOf("[{header: X-GitHub-Event, equals: push}]")).toEqual({
       kind: "all",
-      of: [{ kind: "match", match: { source: { kind: "header", name: "x-github-event" }, test: { op: "equals", value: "push" } } }],
+      of: [
+        {
+          kind: "match",
+          match: {
+            source: { kind: "header", name: "x-github-event" },
+            test: { op: "equals", value: "push" },
+          },
+        },
+      ],
     });
     expect(filterOf("null")).toBeNull();
     expect(load(`upstream: ${UPSTREAM}\n`).routes[0]?.filter).toBeNull();
@@ -190,7 +198,10 @@ describe("filter config", () => {
 
   test("several problems are reported together", () => {
     const found = routeProblems("{any: [{json: /a, in: []}, {header: x-a, prefix: 1}]}");
-    expect(found.map((p) => p.path)).toEqual(["routes[0].filter.any[0].in", "routes[0].filter.any[1].prefix"]);
+    expect(found.map((p) => p.path)).toEqual([
+      "routes[0].filter.any[0].in",
+      "routes[0].filter.any[1].prefix",
+    ]);
   });
 
   test("a top-level filter with routes: listed is refused (it belongs to each route)", () => {
