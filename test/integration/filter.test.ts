@@ -154,6 +154,26 @@ describe("routes[].filter", () => {
     expect(history).toMatchObject({ status: "delivered", history: [{ action: "redeliver" }] });
   });
 
+  test("a filtered webhook adds nothing to the backlog: it is stored while backpressure refuses deliverable ones", async () => {
+    hb = await startHookbuffer({
+      // Port 9 refuses connections, so the first deliverable webhook stays pending.
+      yaml: `upstream: http://127.0.0.1:9
+storage: {max_pending: 1}
+filter: [{json: /type, equals: message}]
+`,
+    });
+    const send = async (type: string) => {
+      const res = await request(`${hb!.ingestUrl}/hook`, { method: "POST", body: `{"type":"${type}"}` });
+      return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };
+    };
+    expect(await send("message")).toMatchObject({ status: 200, json: { status: "accepted" } });
+    expect(await send("message")).toMatchObject({ status: 503, json: { error: { code: "backpressure" } } });
+    expect(await send("follow")).toMatchObject({ status: 200, json: { status: "filtered" } });
+    const stats = await getJson(`${hb.adminUrl}/stats`);
+    expect(stats.queue.pending + stats.queue.delivering).toBe(1);
+    expect(stats.queue).toMatchObject({ filtered: 1, open_bytes: '{"type":"message"}'.length });
+  });
+
   test("a bad signature is refused (401), not filtered; a duplicate of a filtered webhook is a duplicate", async () => {
     up = await startRecorder();
     const secret = "s3cret";
