@@ -5,8 +5,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { createIdFactory } from "../../src/ids.js";
 import { createIngestor } from "../../src/ingest/service.js";
-import { createQueueGauges } from "../../src/stats/gauges.js";
-import { createStore, createWriter, openDatabase } from "../../src/store/index.js";
+import { createQueueCounts, createStore, createWriter, openDatabase } from "../../src/store/index.js";
 import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
 import { type Recorder, startRecorder } from "../helpers/recorder.js";
 import { tempDir } from "../helpers/temp.js";
@@ -80,10 +79,11 @@ describe("backpressure", () => {
     try {
       const store = createStore(opened.db);
       const config = loadConfig({ env: {}, flags: { upstream: "http://127.0.0.1:9" } });
+      const writer = createWriter({ db: opened.db });
       const accept = createIngestor({
         store,
-        writer: createWriter({ db: opened.db }),
-        gauges: createQueueGauges([]),
+        writer,
+        queue: createQueueCounts({ initial: [], writer }),
         clock: { now: () => Date.now() },
         ids: createIdFactory(),
         log: pino({ level: "silent" }),

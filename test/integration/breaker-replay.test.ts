@@ -4,7 +4,6 @@ import pino from "pino";
 import { afterEach, describe, expect, test } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { createDeliverer } from "../../src/deliver/deliverer.js";
-import { createQueueGauges } from "../../src/stats/gauges.js";
 import {
   createStore,
   createWriter,
@@ -41,6 +40,7 @@ function poisoned(writer: Writer): Writer {
     },
     flush: () => writer.flush(),
     drain: () => writer.drain(),
+    subscribe: (fn) => writer.subscribe(fn),
     get queued() {
       return writer.queued;
     },
@@ -63,7 +63,6 @@ async function setUp(up: Recorder) {
   const deliverer = createDeliverer({
     store,
     writer: poisoned(writer),
-    gauges: createQueueGauges(store.events.countByStatus()),
     routes: config.routes,
     sender: createInlineSender(new Map([[route.name, upstream]]), Date.now),
     clock: { now: Date.now },
@@ -103,18 +102,18 @@ describe("breaker state through a replayed write batch", () => {
     await insert("e1");
     deliverer.start();
     await waitFor(() => store.attempts.forEvent("e1").length === 1, 5_000, "the attempt recorded");
-    expect(deliverer.routeState("default")?.consecutiveFailures).toBe(1);
-    expect(store.routes.all()[0]?.consecutiveFailures).toBe(1);
+    expect(deliverer.gate("default")?.consecutiveFailures).toBe(1);
+    expect(store.gates.all()[0]?.consecutiveFailures).toBe(1);
 
     // Two more failures open the breaker at exactly 3, not earlier.
     await insert("e2");
     deliverer.wakeForNew();
     await waitFor(() => store.attempts.forEvent("e2").length === 1, 5_000, "the second attempt");
-    expect(deliverer.routeState("default")).toMatchObject({ state: "active", consecutiveFailures: 2 });
+    expect(deliverer.gate("default")).toMatchObject({ state: "active", consecutiveFailures: 2 });
     await insert("e3");
     deliverer.wakeForNew();
     await waitFor(() => store.attempts.forEvent("e3").length === 1, 5_000, "the third attempt");
-    expect(deliverer.routeState("default")).toMatchObject({ state: "open", consecutiveFailures: 3 });
+    expect(deliverer.gate("default")).toMatchObject({ state: "open", consecutiveFailures: 3 });
     expect(up.requests).toHaveLength(3);
   });
 });
