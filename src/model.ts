@@ -6,6 +6,8 @@ export const EventStatuses = {
   delivering: "delivering",
   delivered: "delivered",
   dead: "dead",
+  /** Stored and acknowledged, but left undelivered by the route's `filter` (README, Routes). */
+  filtered: "filtered",
 } as const;
 export type EventStatus = keyof typeof EventStatuses;
 
@@ -28,6 +30,8 @@ export const Counters = {
   received: "received",
   /** A webhook acknowledged but not stored again (dedup key seen). */
   duplicate: "duplicate",
+  /** A webhook stored (so also received) but left undelivered by the route's filter. */
+  filtered: "filtered",
   delivered: "delivered",
   dead: "dead",
   /** Refused for its signature (401, or 400 for a hop-by-hop signature header). */

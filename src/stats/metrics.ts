@@ -73,6 +73,12 @@ export function createMetrics(deps: MetricsDeps) {
     labelNames: route,
     registers,
   });
+  const filtered = new Counter({
+    name: "hookbuffer_filtered_total",
+    help: "Webhooks stored and acknowledged but left undelivered by the route's filter (also in received).",
+    labelNames: route,
+    registers,
+  });
   const dead = new Counter({
     name: "hookbuffer_dead_total",
     help: "Events dead-lettered (retries exhausted or a permanent status).",
@@ -187,7 +193,7 @@ export function createMetrics(deps: MetricsDeps) {
   });
 
   for (const name of deps.routes) {
-    for (const c of [received, delivered, duplicates, dead]) c.inc({ route: name }, 0);
+    for (const c of [received, delivered, duplicates, filtered, dead]) c.inc({ route: name }, 0);
     for (const kind of REJECT_KINDS) rejected.inc({ route: name, kind }, 0);
     for (const h of [ack, attempt, lag]) h.zero({ route: name });
   }
@@ -198,6 +204,7 @@ export function createMetrics(deps: MetricsDeps) {
   const counters: Record<StatCounter, ((route: string, n: number) => void) | null> = {
     received: (route, n) => received.inc({ route }, n),
     duplicate: (route, n) => duplicates.inc({ route }, n),
+    filtered: (route, n) => filtered.inc({ route }, n),
     delivered: (route, n) => delivered.inc({ route }, n),
     dead: (route, n) => dead.inc({ route }, n),
     rejected: (route, n) => rejected.inc({ route, kind: "signature" }, n),

@@ -146,6 +146,7 @@ export async function buildStats(deps: StatsDeps, q: StatsQuery) {
       delivered: p.delivered ?? 0,
       failed_attempts: REASONS.reduce((sum, r) => sum + byReason[r], 0),
       dead: p.dead ?? 0,
+      filtered: p.filtered ?? 0,
       reasons: byReason,
     };
   });
@@ -156,7 +157,7 @@ export async function buildStats(deps: StatsDeps, q: StatsQuery) {
   const routes = deps
     .routes()
     .filter((r) => q.route === null || r.name === q.route)
-    .map((r) => routeStatus(r, deps.queue(r.name).pending));
+    .map((r) => routeStatus(r, deps.queue(r.name)));
   return {
     generated_at: new Date(now).toISOString(),
     window: { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString(), bucket_ms: q.bucketMs },
@@ -167,6 +168,8 @@ export async function buildStats(deps: StatsDeps, q: StatsQuery) {
       failed_attempts: failed,
       dead: counters.dead ?? 0,
       duplicates: counters.duplicate ?? 0,
+      // Stored and acknowledged (so also in `received`), left undelivered by the route's filter.
+      filtered: counters.filtered ?? 0,
       rejected: counters.rejected ?? 0,
       rejected_backpressure: counters.rejected_backpressure ?? 0,
       rejected_storage: counters.rejected_storage ?? 0,
@@ -177,6 +180,7 @@ export async function buildStats(deps: StatsDeps, q: StatsQuery) {
       delivering: queue.delivering,
       delivered: queue.delivered,
       dead: queue.dead,
+      filtered: queue.filtered,
       open_bytes: queue.openBytes,
       // Across routes: the oldest open event is found through an index, not a scan.
       oldest_pending_age_ms: oldest === null ? 0 : Math.max(0, now - oldest),

@@ -3,15 +3,18 @@
  * `throttled` while its upstream asked to slow down), its rate limit and what that holds back.
  */
 import type { RouteDelivery } from "../model.js";
+import type { QueueCounts } from "../store/index.js";
 
-export function routeStatus(route: RouteDelivery, pending: number) {
+export function routeStatus(route: RouteDelivery, queue: Pick<QueueCounts, "pending" | "filtered">) {
   const t = route.throttle;
   return {
     name: route.name,
     // A closed gate says more than a throttle: paused or open wins.
     state: route.state === "active" && t.throttled ? ("throttled" as const) : route.state,
     disabled: route.disabled,
-    pending,
+    pending: queue.pending,
+    /** Events of the route stored as `filtered` now. */
+    filtered: queue.filtered,
     throttle: t.throttled ? { since: t.since, until: t.until, why: t.why } : null,
     rate_limit: {
       rate: t.rate,

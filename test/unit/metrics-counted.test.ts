@@ -15,7 +15,7 @@ describe("metrics fed from committed stat increments", () => {
   test("every stat counter lands on its Prometheus counter; histogram buckets do not", async () => {
     const metrics = createMetrics({
       routes: ["r"],
-      queue: () => ({ pending: 0, delivering: 0, delivered: 0, dead: 0, openBytes: 0 }),
+      queue: () => ({ pending: 0, delivering: 0, delivered: 0, dead: 0, filtered: 0, openBytes: 0 }),
       oldestOpenReceivedAt: () => null,
       route: () => null,
       now: () => 0,

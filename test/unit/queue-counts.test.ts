@@ -5,7 +5,12 @@ import type { Committed } from "../../src/store/writer.js";
 /** Queue counts fed by hand-made commits, as the writer would feed them. */
 function counts(initial: Parameters<typeof createQueueCounts>[0]["initial"] = []) {
   let feed: (c: Committed) => void = () => undefined;
-  const q = createQueueCounts({ initial, writer: { subscribe: (fn) => void (feed = fn) } });
+  const writer = {
+    subscribe(fn: (c: Committed) => void) {
+      feed = fn;
+    },
+  };
+  const q = createQueueCounts({ initial, writer });
   const commit = (moves: Committed["moves"]) => feed({ counts: [], moves, gates: [] });
   return { q, commit };
 }
