@@ -10,6 +10,9 @@ export type GateState = "active" | "paused" | "open";
 
 export const GateStates: readonly GateState[] = ["active", "paused", "open"];
 
+/** What an operator may set: pause, or resume (which also closes an open breaker). */
+export type OperatorGateState = Exclude<GateState, "open">;
+
 /** Why a route was disabled, in Method's shape (codes 25001-25004). */
 export interface DisabledRecord {
   type: "WEBHOOK_DISABLED";

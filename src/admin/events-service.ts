@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.js";
 import type { Deliverer } from "../deliver/deliverer.js";
+import type { OperatorGateState } from "../gate.js";
 import type { RouteDelivery } from "../model.js";
 import type {
   AttemptRecord,
@@ -213,7 +214,7 @@ export function createEventAdmin(deps: EventAdminDeps) {
     /** Pauses or resumes a route; the answer is its gate as /routes shows it (no queue). */
     async setGate(
       name: string,
-      state: "active" | "paused",
+      state: OperatorGateState,
     ): Promise<Pick<RouteDelivery, "name" | "state" | "disabled"> | null> {
       if (!routeSet.has(name)) return null;
       const gate = await deliverer.setGate(name, state);

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { ShutdownError } from "../classify/errors.js";
 import type { Clock } from "../clock.js";
 import type { RouteConfig } from "../config/types.js";
-import { activeGate, type Gate } from "../gate.js";
+import { activeGate, type Gate, type OperatorGateState } from "../gate.js";
 import type { AttemptResult, DueEvent, RouteDelivery, ThrottleStatus } from "../model.js";
 import type { EventUpdate, Store, Writer } from "../store/index.js";
 import { forwardHeaders, targetFor } from "../transport/headers.js";
@@ -91,7 +91,7 @@ const MAX_SLEEP_MS = 60_000;
 
 /**
  * Claims due events per route (leased, `next_attempt_at, seq` order, up to the route's free
- * slots), sends each once, decides its fate and commits attempt, status, stats and breaker state
+ * slots), sends each once, decides its fate and commits attempt, status, stats and gate
  * together. Woken by ingest; otherwise sleeps until the earliest due event.
  */
 export function createDeliverer(deps: DelivererDeps) {
@@ -353,7 +353,7 @@ export function createDeliverer(deps: DelivererDeps) {
   }
 
   /** Pauses or resumes a route by operator request (resume also closes an open breaker); persisted at once. */
-  async function setGate(name: string, state: "active" | "paused"): Promise<Gate | null> {
+  async function setGate(name: string, state: OperatorGateState): Promise<Gate | null> {
     const r = runners.get(name);
     if (!r) return null;
     const after: Gate = state === "active" ? activeGate() : { ...activeGate(), state: "paused" };

@@ -235,14 +235,14 @@ export function createMetrics(deps: MetricsDeps) {
       },
     },
     /** Times acks: from the received body to the answer of a stored or duplicate webhook. */
-    observeIngest<A extends [{ name: string }, ...unknown[]], T extends { kind: string }>(
-      accept: (...args: A) => Promise<T>,
-    ): (...args: A) => Promise<T> {
-      return async function observedAccept(...args: A): Promise<T> {
+    observeIngest<R extends { name: string }, Q, T extends { kind: string }>(
+      accept: (route: R, req: Q) => Promise<T>,
+    ): (route: R, req: Q) => Promise<T> {
+      return async function observedAccept(route: R, req: Q): Promise<T> {
         const started = process.hrtime.bigint();
-        const result = await accept(...args);
+        const result = await accept(route, req);
         if (result.kind === "accepted" || result.kind === "duplicate")
-          ack.observe({ route: args[0].name }, Number(process.hrtime.bigint() - started) / 1e9);
+          ack.observe({ route: route.name }, Number(process.hrtime.bigint() - started) / 1e9);
         return result;
       };
     },
