@@ -201,6 +201,7 @@ export async function start(options: StartOptions): Promise<Running> {
     breaker: (name: string) => deliverer.routeState(name),
     throttle: (name: string) => deliverer.throttle(name),
     pending: (name: string) => gauges.get(name).pending,
+    filtered: (name: string) => gauges.get(name).filtered,
   };
   unrecordedOutcomes = deliverer.unrecordedOutcomes;
   // The ingest span sits inside the metrics wrapper: the ingestor needs the span's context to store.

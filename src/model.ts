@@ -5,6 +5,8 @@ export const EventStatuses = {
   delivering: "delivering",
   delivered: "delivered",
   dead: "dead",
+  /** Stored and acknowledged, but left undelivered by the route's `filter` (README, Routes). */
+  filtered: "filtered",
 } as const;
 export type EventStatus = keyof typeof EventStatuses;
 

@@ -12,7 +12,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 export function eventJson(e: EventSummary) {
-  const finished = e.status === "delivered" || e.status === "dead";
+  const finished = e.status === "delivered" || e.status === "dead" || e.status === "filtered";
   return {
     id: e.id,
     route: e.route,
@@ -105,12 +105,12 @@ export function explainJson(x: SearchExplain) {
 }
 
 export function routeJson(r: RouteView & { queue: QueueCounts }) {
-  const { pending, delivering, delivered, dead, openBytes } = r.queue;
+  const { pending, delivering, delivered, dead, filtered, openBytes } = r.queue;
   return {
     name: r.name,
     state: r.state,
     disabled: r.disabled,
-    queue: { pending, delivering, delivered, dead, open_bytes: openBytes },
+    queue: { pending, delivering, delivered, dead, filtered, open_bytes: openBytes },
   };
 }
 

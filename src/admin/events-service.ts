@@ -150,7 +150,7 @@ export function createEventAdmin(deps: EventAdminDeps) {
         history: store.admin.history(id),
       };
     },
-    /** Dead or delivered -> pending and due now; pending -> due now; delivering is a conflict. */
+    /** Dead, delivered or filtered -> pending and due now; pending -> due now; delivering is a conflict. */
     async redeliver(id: string): Promise<ChangeResult> {
       const change = await writer.run((ctx) => {
         const c = store.admin.redeliver(id, clock.now(), deliverer.isLeased);
@@ -161,7 +161,7 @@ export function createEventAdmin(deps: EventAdminDeps) {
       return change.result;
     },
     /**
-     * Redelivers every event matching the filter (dead or delivered ones become pending and due
+     * Redelivers every event matching the filter (dead, delivered or filtered ones become pending and due
      * now, pending ones due now, ones being delivered are skipped), each recorded in its history.
      * Refused beyond `redeliverMax` matches; a dry run only counts and lists the first ids.
      */

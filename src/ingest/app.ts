@@ -80,7 +80,10 @@ export function createIngestApp(deps: IngestAppDeps): Hono<Env> {
     const result = await deps.accept(route, req);
     switch (result.kind) {
       case "accepted":
-        return c.json({ status: "accepted", id: result.id }, ingestStatus(result));
+        return c.json(
+          { status: result.filtered ? "filtered" : "accepted", id: result.id },
+          ingestStatus(result),
+        );
       case "duplicate":
         return c.json({ status: "duplicate", id: result.id }, ingestStatus(result));
       case "rejected":

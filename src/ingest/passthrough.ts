@@ -1,13 +1,12 @@
 import { Readable } from "node:stream";
 import type { Logger } from "pino";
-import type { RouteConfig } from "../config/types.js";
+import type { FilterMatch, RouteConfig } from "../config/types.js";
 import { errorResponse } from "../http/errors.js";
-import { resolvePointer } from "../json-pointer.js";
 import type { CapturedRequest } from "../model.js";
 import { forwardHeaders, targetUrl } from "../transport/headers.js";
 import { requestTarget } from "../transport/send.js";
 import type { Upstream } from "../transport/upstream.js";
-import { headerGetter, lazyJson } from "./keys.js";
+import { matches, requestView } from "./match.js";
 import type { SignatureCheck } from "./service.js";
 
 /**
@@ -36,6 +35,16 @@ const under = (rel: string, path: string) =>
 const relativePath = (route: RouteConfig, path: string) =>
   route.pathPrefix === "/" ? path : path.slice(route.pathPrefix.replace(/\/$/, "").length) || "/";
 
+/** A passthrough `json:` or `header:` match as the condition shared with delivery filters. */
+const jsonEquals = (m: { pointer: string; equals: string }): FilterMatch => ({
+  source: { kind: "json", pointer: m.pointer },
+  test: { op: "equals", value: m.equals },
+});
+const headerEquals = (m: { name: string; equals: string }): FilterMatch => ({
+  source: { kind: "header", name: m.name },
+  test: { op: "equals", value: m.equals },
+});
+
 /** Whether a request is a handshake to proxy synchronously rather than buffer, and how. */
 export function matchHandshake(route: RouteConfig, req: CapturedRequest): Handshake | null {
   if (ALWAYS.has(req.method)) {
@@ -46,15 +55,14 @@ export function matchHandshake(route: RouteConfig, req: CapturedRequest): Handsh
     return handshakes.some((p) => under(rel, p)) ? UNSIGNED : NOT_PROXIED;
   }
   if (route.passthrough.length === 0) return null;
-  const json = lazyJson(req.body);
-  const header = headerGetter(req.headers);
+  const view = requestView(req);
   const rel = relativePath(route, req.path);
   const match = route.passthrough.find(
     (m) =>
       (m.method === undefined || m.method === req.method) &&
       (m.path === undefined || under(rel, m.path)) &&
-      (m.json === undefined || resolvePointer(json(), m.json.pointer) === m.json.equals) &&
-      (m.header === undefined || header(m.header.name) === m.header.equals),
+      (m.json === undefined || matches(jsonEquals(m.json), view)) &&
+      (m.header === undefined || matches(headerEquals(m.header), view)),
   );
   if (!match) return null;
   return match.verify === false ? UNSIGNED : SIGNED;

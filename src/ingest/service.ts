@@ -7,8 +7,10 @@ import type { CapturedRequest, StoredTrace } from "../model.js";
 import type { QueueGauges } from "../stats/gauges.js";
 import type { Store, Writer } from "../store/index.js";
 import type { Verifier } from "../verify/index.js";
+import { compileFilter, type FilterPredicate } from "./filter.js";
 import { nominatedFields } from "./hop-by-hop.js";
-import { dedupKey, headerGetter, lazyJson, orderKey } from "./keys.js";
+import { dedupKey, headerGetter, orderKey } from "./keys.js";
+import { requestView } from "./match.js";
 import { createRejectionLog } from "./rejection-log.js";
 
 /** A request refused for its signature. */
@@ -21,7 +23,8 @@ export interface Rejection {
 }
 
 export type IngestResult =
-  | { kind: "accepted"; id: string }
+  /** Stored; `filtered`: the route's filter leaves it undelivered (README, Routes). */
+  | { kind: "accepted"; id: string; filtered?: true }
   | { kind: "duplicate"; id: string }
   | Rejection
   | { kind: "backpressure"; message: string }
@@ -107,12 +110,23 @@ export function createSignatureCheck(
 }
 
 /**
- * Turns a captured request into a stored event: verify, backpressure, dedup, then one op on the
- * group-commit writer. Resolves only after the commit, so "accepted" means durable.
+ * Turns a captured request into a stored event: verify, filter, backpressure, dedup, then one op
+ * on the group-commit writer. Resolves only after the commit, so "accepted" means durable. A
+ * webhook the route's filter leaves out is stored and acknowledged the same way, as `filtered`.
  */
 export function createIngestor(deps: IngestDeps) {
   const { store, writer, gauges, clock, log } = deps;
   const checkSignature = createSignatureCheck(deps);
+  // Compiled once per route, on its first webhook.
+  const filters = new WeakMap<RouteConfig, FilterPredicate>();
+  const filterOf = (route: RouteConfig): FilterPredicate => {
+    let predicate = filters.get(route);
+    if (!predicate) {
+      predicate = compileFilter(route.filter);
+      filters.set(route, predicate);
+    }
+    return predicate;
+  };
   let backpressureEpisode = false;
   let storageFullEpisode = false;
   // Accepted but not yet committed: gauges move only after the commit, so without these a burst
@@ -144,7 +158,11 @@ export function createIngestor(deps: IngestDeps) {
     if (rejection) return rejection;
     deps.noticeTimestamps?.(route, req.headers);
 
-    const full = overLimit(req.body.length);
+    // After verification (a bad signature is refused, never filtered), before backpressure: a
+    // filtered webhook adds nothing to the backlog the limits protect.
+    const view = requestView(req);
+    const filtered = !filterOf(route)(view);
+    const full = filtered ? null : overLimit(req.body.length);
     if (full !== null) {
       if (!backpressureEpisode)
         log.warn({ route: route.name, reason: full }, "backpressure: refusing new webhooks");
@@ -168,11 +186,11 @@ export function createIngestor(deps: IngestDeps) {
     if (storageFullEpisode) log.info("database has room again: accepting webhooks");
     storageFullEpisode = false;
 
-    const json = lazyJson(req.body);
-    const dedup = route.dedup ? dedupKey(route.dedup.source, headerGetter(req.headers), json) : null;
-    const order = orderKey(route.ordering, json);
-    inflightEvents += 1;
-    inflightBytes += req.body.length;
+    const dedup = route.dedup ? dedupKey(route.dedup.source, view.header, view.json) : null;
+    const order = orderKey(route.ordering, view.json);
+    const open = filtered ? 0 : 1;
+    inflightEvents += open;
+    inflightBytes += open * req.body.length;
     try {
       const stored = await writer.run((ctx) => {
         const now = clock.now();
@@ -195,10 +213,16 @@ export function createIngestor(deps: IngestDeps) {
           body: req.body,
           dedupKey: dedup,
           orderKey: order,
-          nextAttemptAt: firstAttemptAt(route.retry, now),
+          nextAttemptAt: filtered ? now : firstAttemptAt(route.retry, now),
           trace,
+          filtered,
         });
         ctx.count(now, route.name, "received");
+        if (filtered) {
+          ctx.count(now, route.name, "filtered");
+          ctx.afterCommit(() => gauges.add(route.name, "filtered", req.body.length));
+          return { kind: "accepted", id, filtered: true } as const;
+        }
         ctx.afterCommit(() => {
           gauges.add(route.name, "pending", req.body.length);
           deps.onStored();
@@ -212,8 +236,8 @@ export function createIngestor(deps: IngestDeps) {
       if ((err as { code?: unknown } | null)?.code === "SQLITE_FULL") deps.onStorageFull?.();
       return { kind: "unavailable", message: "the webhook could not be stored; retry later" };
     } finally {
-      inflightEvents -= 1;
-      inflightBytes -= req.body.length;
+      inflightEvents -= open;
+      inflightBytes -= open * req.body.length;
     }
   };
 }

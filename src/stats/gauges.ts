@@ -5,6 +5,8 @@ export interface QueueCounts {
   delivering: number;
   delivered: number;
   dead: number;
+  /** Stored but left undelivered by the route's filter. */
+  filtered: number;
   /** Bytes held by events not yet finished (pending + delivering): bodies and stored responses. */
   openBytes: number;
 }
@@ -17,11 +19,11 @@ export function createQueueGauges(
   initial: Array<{ route: string; status: EventStatus; n: number; bytes: number }>,
 ) {
   const byRoute = new Map<string, QueueCounts>();
-  const totals: QueueCounts = { pending: 0, delivering: 0, delivered: 0, dead: 0, openBytes: 0 };
+  const totals: QueueCounts = { pending: 0, delivering: 0, delivered: 0, dead: 0, filtered: 0, openBytes: 0 };
   const of = (route: string): QueueCounts => {
     let counts = byRoute.get(route);
     if (!counts) {
-      counts = { pending: 0, delivering: 0, delivered: 0, dead: 0, openBytes: 0 };
+      counts = { pending: 0, delivering: 0, delivered: 0, dead: 0, filtered: 0, openBytes: 0 };
       byRoute.set(route, counts);
     }
     return counts;

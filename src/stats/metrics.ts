@@ -68,6 +68,12 @@ export function createMetrics(deps: MetricsDeps) {
     labelNames: route,
     registers,
   });
+  const filtered = new Counter({
+    name: "hookbuffer_filtered_total",
+    help: "Webhooks stored and acknowledged but left undelivered by the route's filter (also in received).",
+    labelNames: route,
+    registers,
+  });
   const dead = new Counter({
     name: "hookbuffer_dead_total",
     help: "Events dead-lettered (retries exhausted or a permanent status).",
@@ -183,7 +189,7 @@ export function createMetrics(deps: MetricsDeps) {
   });
 
   for (const name of deps.routes) {
-    for (const c of [received, delivered, duplicates, dead]) c.inc({ route: name }, 0);
+    for (const c of [received, delivered, duplicates, filtered, dead]) c.inc({ route: name }, 0);
     for (const kind of REJECT_KINDS) rejected.inc({ route: name, kind }, 0);
     for (const h of [ack, attempt, lag]) h.zero({ route: name });
   }
@@ -193,6 +199,7 @@ export function createMetrics(deps: MetricsDeps) {
     switch (result.kind) {
       case "accepted":
         received.inc({ route: name });
+        if (result.filtered) filtered.inc({ route: name });
         ack.observe({ route: name }, seconds);
         return;
       case "duplicate":

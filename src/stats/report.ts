@@ -147,6 +147,7 @@ export async function buildStats(deps: StatsDeps, q: StatsQuery) {
       delivered: p.delivered ?? 0,
       failed_attempts: REASONS.reduce((sum, r) => sum + byReason[r], 0),
       dead: p.dead ?? 0,
+      filtered: p.filtered ?? 0,
       reasons: byReason,
     };
   });
@@ -165,6 +166,8 @@ export async function buildStats(deps: StatsDeps, q: StatsQuery) {
       failed_attempts: failed,
       dead: counters.dead ?? 0,
       duplicates: counters.duplicate ?? 0,
+      // Stored and acknowledged (so also in `received`), left undelivered by the route's filter.
+      filtered: counters.filtered ?? 0,
       rejected: counters.rejected ?? 0,
       rejected_backpressure: counters.rejected_backpressure ?? 0,
     },
@@ -174,6 +177,7 @@ export async function buildStats(deps: StatsDeps, q: StatsQuery) {
       delivering: queue.delivering,
       delivered: queue.delivered,
       dead: queue.dead,
+      filtered: queue.filtered,
       open_bytes: queue.openBytes,
       // Across routes: the oldest open event is found through an index, not a scan.
       oldest_pending_age_ms: oldest === null ? 0 : Math.max(0, now - oldest),

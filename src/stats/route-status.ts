@@ -10,6 +10,8 @@ export interface RouteStatusSources {
   breaker(name: string): BreakerState | null;
   throttle(name: string): (ThrottleStatus & { held: number }) | null;
   pending(name: string): number;
+  /** Events of the route stored as `filtered` now. */
+  filtered(name: string): number;
 }
 
 export function routeStatus(route: RouteConfig, src: RouteStatusSources) {
@@ -22,6 +24,7 @@ export function routeStatus(route: RouteConfig, src: RouteStatusSources) {
     state: gate === "active" && t?.throttled ? ("throttled" as const) : gate,
     disabled: b?.disabled ?? null,
     pending: src.pending(route.name),
+    filtered: src.filtered(route.name),
     throttle: t?.throttled ? { since: t.since, until: t.until, why: t.why } : null,
     rate_limit: {
       rate: t?.rate ?? null,
