@@ -49,6 +49,8 @@ const mayImport = {
   store: ["config"],
   // Stats read what the store committed and views handed in: never delivery or ingest.
   stats: ["config", "store"],
+  // What both listeners share (the error body and its renderer): plain HTTP, no domain.
+  http: [],
   classify: [],
   verify: ["config"],
   config: [],

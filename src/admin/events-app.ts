@@ -1,7 +1,7 @@
 import { Hono } from "hono";
+import { apiError } from "../http/errors.js";
 import { type EventStatus, EventStatuses, type Reason, Reasons } from "../model.js";
 import type { EventFilter } from "../store/index.js";
-import { apiError } from "./app.js";
 import { eventDetailJson, eventJson, explainJson, routeJson } from "./event-json.js";
 import { type ChangeResult, DEFAULT_SCAN_BUDGET, type EventAdmin } from "./events-service.js";
 import { parseHeaderTerm, parseJsonTerm, parsePathTerm, TermError } from "./search-terms.js";
