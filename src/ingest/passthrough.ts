@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import type { Logger } from "pino";
 import type { FilterMatch, RouteConfig } from "../config/types.js";
+import { errorResponse } from "../http/errors.js";
 import type { CapturedRequest } from "../model.js";
 import { forwardHeaders, targetUrl } from "../transport/headers.js";
 import { requestTarget } from "../transport/send.js";
@@ -78,9 +79,6 @@ export interface PassthroughDeps {
   checkSignature: SignatureCheck;
 }
 
-const gatewayError = (status: 502 | 504, code: string, message: string) =>
-  Response.json({ error: { code, message } }, { status });
-
 /**
  * Proxies a handshake to the route's upstream and relays status, headers and body. Not stored and
  * not counted as a webhook. The response body is streamed, never held whole, so a large download
@@ -96,19 +94,17 @@ export function createPassthrough(deps: PassthroughDeps) {
     handshake: Handshake,
   ): Promise<Response> {
     if (handshake.proxy === false) {
-      const message = `${req.method} requests are not passed through on this path`;
-      return Response.json(
-        { error: { code: "method_not_allowed", message } },
-        { status: 405, headers: { Allow: "POST, PUT, PATCH, DELETE" } },
+      return errorResponse(
+        405,
+        "method_not_allowed",
+        `${req.method} requests are not passed through on this path`,
+        { Allow: "POST, PUT, PATCH, DELETE" },
       );
     }
     const verified: Array<[string, string]> = [];
     if (handshake.verify && route.verify) {
       const rejection = deps.checkSignature(route, req);
-      if (rejection) {
-        const { code, message } = rejection;
-        return Response.json({ error: { code, message } }, { status: rejection.status ?? 401 });
-      }
+      if (rejection) return errorResponse(rejection.status ?? 401, rejection.code, rejection.message);
       // Same promise as for a replayed webhook: only hookbuffer sets this header.
       verified.push(["X-Hookbuffer-Verified", route.verify.scheme]);
     }
@@ -144,9 +140,9 @@ export function createPassthrough(deps: PassthroughDeps) {
     } catch (err) {
       deps.log.warn({ route: route.name, err }, "passthrough request to the upstream failed");
       if (signal.aborted || (err as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT") {
-        return gatewayError(504, "gateway_timeout", "the upstream did not answer in time");
+        return errorResponse(504, "gateway_timeout", "the upstream did not answer in time");
       }
-      return gatewayError(502, "bad_gateway", "the upstream could not be reached");
+      return errorResponse(502, "bad_gateway", "the upstream could not be reached");
     }
   };
 }

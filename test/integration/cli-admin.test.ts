@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { runAdminCommand } from "../../src/cli/admin-commands.js";
+import { USAGE } from "../../src/cli/usage.js";
 import { type Start, test } from "../helpers/harness.js";
 import { waitFor } from "../helpers/hookbuffer.js";
 import { post } from "../helpers/post.js";
@@ -235,5 +236,21 @@ describe("built admin CLI", () => {
       },
     }).catch((err: { code: number; stderr: string }) => err);
     expect(failed).toMatchObject({ code: 1, stderr: expect.stringContaining("no route named nope") });
+  });
+
+  test("--help, help and every usage mistake print the one help text", async () => {
+    const run = (...args: string[]) =>
+      exec(process.execPath, [join(build.dir, "cli.js"), ...args], { env: { PATH: process.env.PATH ?? "" } })
+        .then((r) => ({ code: 0, ...r }))
+        .catch((err: { code: number; stdout: string; stderr: string }) => err);
+    expect(await run("--help")).toMatchObject({ code: 0, stdout: `${USAGE}\n` });
+    expect(await run("help")).toMatchObject({ code: 0, stdout: `${USAGE}\n` });
+    expect(await run("serve", "--help")).toMatchObject({ code: 0, stdout: `${USAGE}\n` });
+    for (const args of [["--bogus"], ["serve", "--port"], ["frobnicate"], ["events", "--bogus"]]) {
+      const res = await run(...args);
+      expect({ args, code: res.code, stdout: res.stdout }).toEqual({ args, code: 2, stdout: "" });
+      expect(res.stderr).toMatch(/^hookbuffer[ :]/);
+      expect(res.stderr.endsWith(`\n\n${USAGE}\n`)).toBe(true);
+    }
   });
 });

@@ -7,7 +7,7 @@ import { post } from "../helpers/post.js";
 
 const MINUTE = 60_000;
 const DAYS = 7;
-const METRICS = ["received", "delivered", "duplicate", "attempt_ms", "lag_ms"];
+const METRICS = ["received", "delivered", "duplicate", "attempt_ms", "lag_ms"] as const;
 const DETAILS = ["", "a", "b", "c"];
 
 /**
