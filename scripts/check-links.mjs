@@ -81,4 +81,6 @@ for (const page of pages) {
 
 for (const p of problems) console.error(`link: ${p}`);
 if (problems.length > 0) process.exit(1);
-console.log(`${checked} relative links in ${pages.length} Markdown files point at existing files and headings`);
+console.log(
+  `${checked} relative links in ${pages.length} Markdown files point at existing files and headings`,
+);
