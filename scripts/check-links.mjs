@@ -1,7 +1,9 @@
 // Fails when a relative link in README.md or docs/*.md points at a file that does not exist, or
-// at an anchor (#...) that no heading of the target Markdown file produces. Anchors follow
-// GitHub's rule: lower-case, punctuation dropped, spaces to hyphens, -1, -2... for repeats.
-// Links inside code blocks and inline code are not links; external URLs are not checked.
+// at an anchor (#...) that no heading of the target Markdown file produces; and when a comment in
+// src/, test/, bench/, scripts/ or demo/ cites `README.md#...` or `docs/x.md#...` that way and the
+// heading is gone. Anchors follow GitHub's rule: lower-case, punctuation dropped, spaces to
+// hyphens, -1, -2... for repeats. Links inside code blocks and inline code are not links;
+// external URLs are not checked.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
@@ -79,8 +81,35 @@ for (const page of pages) {
   });
 }
 
+// Citations from code: `docs/architecture.md#flow` or `README.md#routes`, as written in comments.
+const codeFiles = [];
+function walk(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) walk(path);
+    else if (/\.(ts|tsx|mjs|js|cjs)$/.test(entry.name)) codeFiles.push(path);
+  }
+}
+for (const dir of ["src", "test", "bench", "scripts", "demo"])
+  if (existsSync(join(root, dir))) walk(join(root, dir));
+let cited = 0;
+for (const file of codeFiles) {
+  readFileSync(file, "utf8")
+    .split("\n")
+    .forEach((line, i) => {
+      for (const m of line.matchAll(/\b((?:docs\/[\w-]+|README)\.md)#([\w-]+)/g)) {
+        cited++;
+        const target = join(root, m[1]);
+        const where = `${relative(root, file)}:${i + 1}`;
+        if (!existsSync(target)) problems.push(`${where}: ${m[1]}: no such file`);
+        else if (!anchors(target).has(m[2]))
+          problems.push(`${where}: ${m[1]}#${m[2]}: no heading with that anchor`);
+      }
+    });
+}
+
 for (const p of problems) console.error(`link: ${p}`);
 if (problems.length > 0) process.exit(1);
 console.log(
-  `${checked} relative links in ${pages.length} Markdown files point at existing files and headings`,
+  `${checked} relative links in ${pages.length} Markdown files and ${cited} citations in code point at existing headings`,
 );

@@ -220,7 +220,7 @@ export async function start(options: StartOptions): Promise<Running> {
       onStored: deliverer.wakeForNew,
       storageLost: identity.problem,
       noticeTimestamps: createTimestampNotice(log),
-      // A real disk full is refused like the size cap (see README, Storage faults).
+      // A real disk full is refused like the size cap (docs/reliability.md#storage-faults).
       storageRefusal: (incoming) =>
         fsSpace.refusal() ??
         (config.storage.maxDbSize !== null ? storageRefusal(store.space.usage(), incoming) : null),
