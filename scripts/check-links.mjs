@@ -81,7 +81,7 @@ for (const page of pages) {
   });
 }
 
-// Citations from code: `docs/architecture.md#flow` or `README.md#routes`, as written in comments.
+// Citations from code: `docs/architecture.md#glossary` or `README.md#routes`, as written in comments.
 const codeFiles = [];
 function walk(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -1,7 +1,7 @@
 /**
  * The claim side of delivery: each route's buffer of leased, not yet sent events, read from the
  * due index past a cursor, and every way a lease ends. The queue gauges follow each event from
- * pending to delivering, and back or on to its outcome.
+ * pending to delivering, and back or on to its outcome. The words: docs/architecture.md#glossary.
  */
 import type { Clock } from "../clock.js";
 import type { DueEvent, EventStatus } from "../model.js";

@@ -79,7 +79,8 @@ export interface WriterOptions {
  * them all (what makes `synchronous=FULL` affordable); each caller resolves only after the commit.
  * If an op throws, the batch is rolled back and replayed with a savepoint per op, so one bad op
  * fails alone. Ops must therefore keep their side effects to SQL and the context: in-memory state
- * they move is staged in the context and applied by an afterCommit effect, once.
+ * they move is staged in the context and applied by an afterCommit effect, once
+ * (docs/architecture.md#group-commit).
  */
 export function createWriter(options: WriterOptions): Writer {
   const { db } = options;
