@@ -47,6 +47,8 @@ const mayImport = {
   // The transport runs on the delivery thread: no SQLite, no delivery policy.
   transport: ["classify", "config", "verify"],
   store: ["config"],
+  // Stats read what the store committed and views handed in: never delivery or ingest.
+  stats: ["config", "store"],
   // What both listeners share (the error body and its renderer): plain HTTP, no domain.
   http: [],
   classify: [],

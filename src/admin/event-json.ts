@@ -1,10 +1,9 @@
 import { redactHeaders } from "../log.js";
-import type { QueueCounts } from "../stats/gauges.js";
-import type { AttemptRecord, EventDetail, EventSummary, HistoryEntry } from "../store/index.js";
+import type { RouteDelivery } from "../model.js";
+import type { AttemptRecord, EventDetail, EventSummary, HistoryEntry, QueueCounts } from "../store/index.js";
 import { isSampled, parseTraceparent } from "../tracing/trace-context.js";
 import { bodyView } from "./body-view.js";
 import type { SearchExplain } from "./event-search.js";
-import type { RouteView } from "./events-service.js";
 
 /** Wire shapes of the events API: ISO times, snake_case keys. */
 
@@ -104,7 +103,7 @@ export function explainJson(x: SearchExplain) {
   };
 }
 
-export function routeJson(r: RouteView & { queue: QueueCounts }) {
+export function routeJson(r: Pick<RouteDelivery, "name" | "state" | "disabled"> & { queue: QueueCounts }) {
   const { pending, delivering, delivered, dead, filtered, openBytes } = r.queue;
   return {
     name: r.name,

@@ -249,7 +249,7 @@ export function createEventsApp(admin: EventAdmin): Hono {
   ] as const) {
     app.post(`/routes/:name/${action}`, async (c) => {
       const name = c.req.param("name");
-      const route = await admin.setRouteState(name, state);
+      const route = await admin.setGate(name, state);
       if (!route) throw apiError(404, "no_route", `no route named ${name}`);
       return c.json(route);
     });

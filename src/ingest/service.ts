@@ -4,13 +4,13 @@ import type { Config, RouteConfig } from "../config/types.js";
 import { firstAttemptAt } from "../deliver/backoff.js";
 import type { IdFactory } from "../ids.js";
 import type { CapturedRequest, StoredTrace } from "../model.js";
-import type { QueueGauges } from "../stats/gauges.js";
-import type { Store, Writer } from "../store/index.js";
+import type { QueueCountsTracker, Store, Writer } from "../store/index.js";
 import type { Verifier } from "../verify/index.js";
 import { compileFilter, type FilterPredicate } from "./filter.js";
 import { nominatedFields } from "./hop-by-hop.js";
 import { dedupKey, headerGetter, orderKey } from "./keys.js";
 import { requestView } from "./match.js";
+import { type CountRefusal, createRefusalCount } from "./refusal-count.js";
 import { createRejectionLog } from "./rejection-log.js";
 
 /** A request refused for its signature. */
@@ -33,7 +33,8 @@ export type IngestResult =
 export interface IngestDeps {
   store: Store;
   writer: Writer;
-  gauges: QueueGauges;
+  /** Stored queue depth, for backpressure. */
+  queue: Pick<QueueCountsTracker, "open">;
   clock: Clock;
   ids: IdFactory;
   log: Logger;
@@ -55,15 +56,6 @@ export interface IngestDeps {
   noticeTimestamps?: (route: RouteConfig, headers: Array<[string, string]>) => void;
 }
 
-/**
- * Counts a refused request in the route's stats. Nobody waits for it: a failed write loses only
- * the count, never a webhook.
- */
-function countRefusal(deps: Pick<IngestDeps, "writer" | "clock">, route: string, metric: string): void {
-  const at = deps.clock.now();
-  void deps.writer.run((ctx) => ctx.count(at, route, metric)).catch(() => undefined);
-}
-
 /** Checks a request against its route's signature scheme, if it has one. */
 export type SignatureCheck = (route: RouteConfig, req: CapturedRequest) => Rejection | null;
 
@@ -72,11 +64,12 @@ export type SignatureCheck = (route: RouteConfig, req: CapturedRequest) => Rejec
  * refusal is counted as `rejected` in the route's stats.
  */
 export function createSignatureCheck(
-  deps: Pick<IngestDeps, "verifiers" | "writer" | "clock"> & { log?: Logger },
+  deps: Pick<IngestDeps, "verifiers" | "writer" | "clock"> & { log?: Logger; countRefusal?: CountRefusal },
 ): SignatureCheck {
+  const countRefusal = deps.countRefusal ?? createRefusalCount(deps);
   const logRejection = deps.log ? createRejectionLog(deps.log, deps.clock.now) : () => undefined;
   const refuse = (route: string, rejection: Rejection): Rejection => {
-    countRefusal(deps, route, "rejected");
+    countRefusal(route, "rejected");
     logRejection(route, rejection.code, rejection.message);
     return rejection;
   };
@@ -115,8 +108,9 @@ export function createSignatureCheck(
  * webhook the route's filter leaves out is stored and acknowledged the same way, as `filtered`.
  */
 export function createIngestor(deps: IngestDeps) {
-  const { store, writer, gauges, clock, log } = deps;
-  const checkSignature = createSignatureCheck(deps);
+  const { store, writer, clock, log } = deps;
+  const countRefusal = createRefusalCount(deps);
+  const checkSignature = createSignatureCheck({ ...deps, countRefusal });
   // Compiled once per route, on its first webhook.
   const filters = new WeakMap<RouteConfig, FilterPredicate>();
   const filterOf = (route: RouteConfig): FilterPredicate => {
@@ -129,16 +123,16 @@ export function createIngestor(deps: IngestDeps) {
   };
   let backpressureEpisode = false;
   let storageFullEpisode = false;
-  // Accepted but not yet committed: gauges move only after the commit, so without these a burst
+  // Accepted but not yet committed: queue counts move only after the commit, so without these a burst
   // arriving in one event-loop turn would all pass the limit check together.
   let inflightEvents = 0;
   let inflightBytes = 0;
 
   function overLimit(incomingBytes: number): string | null {
-    const open = gauges.get(null);
+    const open = deps.queue.open();
     const { maxPending, maxBytes } = deps.limits;
-    const events = open.pending + open.delivering + inflightEvents;
-    const bytes = open.openBytes + inflightBytes;
+    const events = open.events + inflightEvents;
+    const bytes = open.bytes + inflightBytes;
     if (maxPending !== null && events >= maxPending) {
       return `queue holds ${events} undelivered events (storage.max_pending ${maxPending})`;
     }
@@ -146,6 +140,12 @@ export function createIngestor(deps: IngestDeps) {
       return `queue holds ${bytes} bytes of undelivered bodies (storage.max_bytes ${maxBytes})`;
     }
     return null;
+  }
+
+  /** A 503 because the database cannot take the webhook: counted like every refusal. */
+  function unavailable(route: RouteConfig, message: string): IngestResult {
+    countRefusal(route.name, "rejected_storage");
+    return { kind: "unavailable", message };
   }
 
   /** `trace`: the context stored with the event when tracing is on (README, Tracing). */
@@ -167,21 +167,21 @@ export function createIngestor(deps: IngestDeps) {
       if (!backpressureEpisode)
         log.warn({ route: route.name, reason: full }, "backpressure: refusing new webhooks");
       backpressureEpisode = true;
-      countRefusal(deps, route.name, "rejected_backpressure");
+      countRefusal(route.name, "rejected_backpressure");
       return { kind: "backpressure", message: full };
     }
     if (backpressureEpisode) log.info("backpressure over: accepting webhooks again");
     backpressureEpisode = false;
 
     const lostBefore = deps.storageLost?.() ?? null;
-    if (lostBefore !== null) return { kind: "unavailable", message: `${lostBefore}; retry later` };
+    if (lostBefore !== null) return unavailable(route, `${lostBefore}; retry later`);
 
     const noRoom = deps.storageRefusal?.(req.body.length) ?? null;
     if (noRoom !== null) {
       if (!storageFullEpisode) log.warn({ reason: noRoom }, "database full: refusing new webhooks");
       storageFullEpisode = true;
       deps.onStorageFull?.();
-      return { kind: "unavailable", message: `storage full: ${noRoom}; retry later` };
+      return unavailable(route, `storage full: ${noRoom}; retry later`);
     }
     if (storageFullEpisode) log.info("database has room again: accepting webhooks");
     storageFullEpisode = false;
@@ -220,21 +220,19 @@ export function createIngestor(deps: IngestDeps) {
         ctx.count(now, route.name, "received");
         if (filtered) {
           ctx.count(now, route.name, "filtered");
-          ctx.afterCommit(() => gauges.add(route.name, "filtered", req.body.length));
+          ctx.moved(route.name, null, "filtered", req.body.length);
           return { kind: "accepted", id, filtered: true } as const;
         }
-        ctx.afterCommit(() => {
-          gauges.add(route.name, "pending", req.body.length);
-          deps.onStored();
-        });
+        ctx.moved(route.name, null, "pending", req.body.length);
+        ctx.afterCommit(deps.onStored);
         return { kind: "accepted", id } as const;
       });
       const lost = deps.storageLost?.() ?? null;
-      return lost === null ? stored : { kind: "unavailable", message: `${lost}; retry later` };
+      return lost === null ? stored : unavailable(route, `${lost}; retry later`);
     } catch (err) {
       log.error({ err, route: route.name }, "could not store webhook; answering 503");
       if ((err as { code?: unknown } | null)?.code === "SQLITE_FULL") deps.onStorageFull?.();
-      return { kind: "unavailable", message: "the webhook could not be stored; retry later" };
+      return unavailable(route, "the webhook could not be stored; retry later");
     } finally {
       inflightEvents -= open;
       inflightBytes -= open * req.body.length;

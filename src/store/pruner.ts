@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/types.js";
 import type { Store } from "./index.js";
-import type { FinishedStatus, PrunedGroup } from "./retention.js";
+import type { FinishedStatus } from "./retention.js";
 import { reserveBytes } from "./space.js";
 import type { Writer } from "./writer.js";
 
@@ -11,8 +11,6 @@ export interface PrunerOptions {
   retention: Config["storage"]["retention"];
   now: () => number;
   log: Logger;
-  /** Called after each committed batch for the events it removed (in-memory gauges). */
-  onRemoved: (group: PrunedGroup) => void;
   /** Rows per writer op (ms of work inside a shared ingest transaction). */
   batch?: number;
   /** Pause between scheduled runs (ms). */
@@ -55,9 +53,8 @@ export function createPruner(options: PrunerOptions) {
     while (!stopped) {
       const groups = await writer.run((ctx) => {
         const removed = store.retention.pruneFinished(status, before, batch);
-        ctx.afterCommit(() => {
-          for (const g of removed) options.onRemoved(g);
-        });
+        // Finished events hold no open bytes, so only the counts move.
+        for (const g of removed) ctx.moved(g.route, g.status, null, 0, g.n);
         return removed;
       });
       const n = groups.reduce((sum, g) => sum + g.n, 0);
@@ -91,9 +88,8 @@ export function createPruner(options: PrunerOptions) {
         const removed = store.retention.pruneFinished("delivered", Number.MAX_SAFE_INTEGER, batch);
         if (removed.length === 0)
           removed.push(...store.retention.pruneFinished("filtered", Number.MAX_SAFE_INTEGER, batch));
-        ctx.afterCommit(() => {
-          for (const g of removed) options.onRemoved(g);
-        });
+        // Finished events hold no open bytes, so only the counts move.
+        for (const g of removed) ctx.moved(g.route, g.status, null, 0, g.n);
         return removed;
       });
       const n = groups.reduce((sum, g) => sum + g.n, 0);

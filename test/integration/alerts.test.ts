@@ -133,7 +133,7 @@ describe("alert posting", () => {
     probeAt: 0,
   };
   const active = { ...opened, state: "active" as const, consecutiveFailures: 0 };
-  const route = { name: "r" } as Parameters<ReturnType<typeof createAlerter>["hooks"]["breaker"]>[0];
+  const route = { name: "r" } as Parameters<ReturnType<typeof createAlerter>["hooks"]["gate"]>[0];
 
   test("retries a failing receiver with backoff and stops after the third try", async ({ start }) => {
     const rx = await startReceiver(start);
@@ -143,12 +143,12 @@ describe("alert posting", () => {
       alerts: [{ url: rx.url, events: ["breaker_open"], backlogAgeMs: 60_000 }],
       post: { backoffMs: 50 },
     });
-    alerter.hooks.breaker(route, active, opened);
+    alerter.hooks.gate(route, active, opened);
     await waitFor(() => rx.alerts.length === 1, 3_000, "the third try");
     expect(rx.hits).toBe(3);
 
     rx.answer = () => 500;
-    alerter.hooks.breaker(route, active, opened);
+    alerter.hooks.gate(route, active, opened);
     await waitFor(() => rx.hits === 6, 3_000, "three more tries");
     await sleep(300);
     expect(rx.hits).toBe(6);
@@ -163,13 +163,13 @@ describe("alert posting", () => {
       alerts: [{ url: rx.url, events: ["breaker_open", "breaker_closed"], backlogAgeMs: 60_000 }],
     });
     const t0 = performance.now();
-    alerter.hooks.breaker(route, active, opened);
+    alerter.hooks.gate(route, active, opened);
     expect(performance.now() - t0).toBeLessThan(50);
     await waitFor(() => rx.hits === 1, 3_000, "the post to arrive");
     const t1 = performance.now();
     await alerter.stop();
     expect(performance.now() - t1).toBeLessThan(1_000);
-    alerter.hooks.breaker(route, opened, active); // after stop: nothing is sent
+    alerter.hooks.gate(route, opened, active); // after stop: nothing is sent
     await sleep(100);
     expect(rx.hits).toBe(1);
   });
@@ -180,8 +180,8 @@ describe("alert posting", () => {
       ...baseDeps,
       alerts: [{ url: rx.url, events: ["breaker_closed"], backlogAgeMs: 60_000 }],
     });
-    alerter.hooks.breaker(route, active, opened);
-    alerter.hooks.breaker(route, opened, active);
+    alerter.hooks.gate(route, active, opened);
+    alerter.hooks.gate(route, opened, active);
     await waitFor(() => rx.alerts.length === 1, 3_000, "one alert");
     await sleep(100);
     expect(rx.alerts.map((a) => a.event)).toEqual(["breaker_closed"]);

@@ -4,8 +4,7 @@ import { describe, expect } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { createIdFactory } from "../../src/ids.js";
 import { createIngestor } from "../../src/ingest/service.js";
-import { createQueueGauges } from "../../src/stats/gauges.js";
-import { createStore, createWriter, openDatabase } from "../../src/store/index.js";
+import { createQueueCounts, createStore, createWriter, openDatabase } from "../../src/store/index.js";
 import { test } from "../helpers/harness.js";
 import { getJson, waitFor } from "../helpers/hookbuffer.js";
 import { post } from "../helpers/post.js";
@@ -72,10 +71,11 @@ describe("backpressure", () => {
     try {
       const store = createStore(opened.db);
       const config = loadConfig({ env: {}, flags: { upstream: "http://127.0.0.1:9" } });
+      const writer = createWriter({ db: opened.db });
       const accept = createIngestor({
         store,
-        writer: createWriter({ db: opened.db }),
-        gauges: createQueueGauges([]),
+        writer,
+        queue: createQueueCounts({ initial: [], writer }),
         clock: { now: () => Date.now() },
         ids: createIdFactory(),
         log: pino({ level: "silent" }),

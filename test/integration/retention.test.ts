@@ -4,8 +4,13 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { createIdFactory } from "../../src/ids.js";
 import { createIngestor } from "../../src/ingest/service.js";
-import { createQueueGauges } from "../../src/stats/gauges.js";
-import { createStore, createWriter, type OpenedDatabase, openDatabase } from "../../src/store/index.js";
+import {
+  createQueueCounts,
+  createStore,
+  createWriter,
+  type OpenedDatabase,
+  openDatabase,
+} from "../../src/store/index.js";
 import { createPruner } from "../../src/store/pruner.js";
 import { tempDir } from "../helpers/temp.js";
 
@@ -51,14 +56,13 @@ const count = (sql: string) => opened.db.prepare(sql).pluck().get() as number;
 function setup() {
   const store = createStore(opened.db);
   const writer = createWriter({ db: opened.db });
-  const gauges = createQueueGauges(store.events.countByStatus());
+  const gauges = createQueueCounts({ initial: store.events.countByStatus(), writer });
   const pruner = createPruner({
     store,
     writer,
     retention,
     now: () => NOW,
     log,
-    onRemoved: (g) => gauges.remove(g.route, g.status, 0, g.n),
   });
   return { store, writer, gauges, pruner };
 }
@@ -92,7 +96,7 @@ describe("retention pruner", () => {
     const accept = createIngestor({
       store,
       writer,
-      gauges,
+      queue: gauges,
       clock: { now: () => NOW },
       ids: createIdFactory(),
       log,

@@ -20,7 +20,7 @@ afterEach(async () => {
 
 const MINUTE = 60_000;
 const DAYS = 7;
-const METRICS = ["received", "delivered", "duplicate", "attempt_ms", "lag_ms"];
+const METRICS = ["received", "delivered", "duplicate", "attempt_ms", "lag_ms"] as const;
 const DETAILS = ["", "a", "b", "c"];
 
 /**
