@@ -136,9 +136,9 @@ describe("group-commit writer", () => {
     writer.subscribe((c) => batches.push(c));
     const stored = (id: string) =>
       writer.run((ctx) => {
-        insert(store, id);
         ctx.count(60_000, "default", "received");
         ctx.moved("default", null, "pending", 1);
+        insert(store, id); // recorded first: a failing insert must take its records with it
       });
     await Promise.allSettled([stored("a"), stored("a"), stored("b")]); // the second "a" violates UNIQUE
     expect(batches).toHaveLength(1);
