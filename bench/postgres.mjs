@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pg from "pg";
 
-/** The driver the PostgreSQL store uses at run time (README, Several replicas). */
+/** The driver the PostgreSQL store uses at run time (docs/replicas.md). */
 export const RUNTIME_DRIVER = "pg";
 
 const url = process.env.HOOKBUFFER_BENCH_PG_URL || "postgres://postgres@127.0.0.1:5432/hookbuffer_bench";

@@ -1,5 +1,5 @@
-import type { DisabledRecord } from "../deliver/breaker.js";
-import type { ThrottleStatus } from "../deliver/route-limiter.js";
+import type { DisabledRecord } from "../gate.js";
+import type { ThrottleStatus } from "../model.js";
 
 /** The alert events, as named in the `alerts[].events` config. */
 export type AlertEvent =

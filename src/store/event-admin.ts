@@ -173,7 +173,7 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
   const reopen = db.prepare(
     `UPDATE events SET status = 'pending', next_attempt_at = @now, schedule_base = attempts, schedule_start = @now,
        blocked = @blocked, delivered_at = NULL, finished_at = NULL
-     WHERE seq = @seq AND status IN ('dead', 'delivered')`,
+     WHERE seq = @seq AND status IN ('dead', 'delivered', 'filtered')`,
   );
   const makeDue = db.prepare("UPDATE events SET next_attempt_at = ? WHERE seq = ? AND status = 'pending'");
   const deleteEvent = db.prepare("DELETE FROM events WHERE seq = ?");
@@ -186,7 +186,11 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
     "SELECT at, action, request_id AS requestId FROM event_history WHERE event_id = ? ORDER BY at, rowid",
   ) as Statement<[string], HistoryEntry>;
 
-  /** Makes a finished event pending and due now, restarting its retry schedule; history stays. */
+  /**
+   * Makes a finished event (dead, delivered or filtered) pending and due now, restarting its retry
+   * schedule; history stays. A filtered event is then delivered like any other: the filter decides
+   * only at ingest.
+   */
   function redeliverRef(ref: EventRef, now: number, requestId: string | null): void {
     addHistory.run(ref.id, now, "redeliver", requestId);
     if (ref.status === "pending") {

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL store's pieces (README, Several replicas): every SQL statement of that store lives
+ * The PostgreSQL store's pieces (docs/replicas.md): every SQL statement of that store lives
  * in this folder. Nothing here is loaded in SQLite mode: src/store/index.ts does not import it.
  */
 export {
