@@ -2,6 +2,7 @@
  * The PostgreSQL store's pieces (docs/replicas.md): every SQL statement of that store lives
  * in this folder. Nothing here is loaded in SQLite mode: src/store/index.ts does not import it.
  */
+export { createPgAttemptQueries, type PgAttemptQueries } from "./attempts.js";
 export {
   createPgEventQueries,
   EVENTS_CHANNEL,
@@ -19,6 +20,7 @@ export {
   type PostgresTarget,
   type Queryable,
 } from "./pool.js";
+export { createPgRetentionQueries, type PgPrunedGroup, type PgRetentionQueries } from "./retention.js";
 export {
   createPgRouteStateQueries,
   type PgRouteStateQueries,
