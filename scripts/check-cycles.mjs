@@ -1,6 +1,6 @@
 // Fails when src/ has an import cycle, or when a folder imports one it must not: imports run one
-// way (main -> listeners/admin -> deliver/ingest -> store/transport -> classify/model), as
-// docs/architecture.md draws it. A small DFS over relative imports, no dependencies.
+// way (main -> admin/ingest -> deliver -> store/transport -> classify/model), as
+// docs/architecture.md#import-direction draws it. A small DFS over relative imports, no dependencies.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 

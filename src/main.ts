@@ -32,8 +32,9 @@ export interface Running {
 }
 
 /**
- * The composition root, in the README diagram's order: storage (database, writer, queue counts),
- * what watches it, delivery, the observers (alerts, metrics), then the listeners. Stops in reverse.
+ * The composition root, in the order of docs/architecture.md#source-map: storage (database,
+ * writer, queue counts), what watches it, delivery, the observers (alerts, metrics), then the
+ * listeners. Stops in reverse.
  */
 export async function start(options: StartOptions): Promise<Running> {
   const { config, log, clock = systemClock } = options;

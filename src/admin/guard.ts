@@ -30,7 +30,7 @@ function hostName(host: string): string {
  * DNS rebinding: a page whose name now resolves to 127.0.0.1 reads the API as same-origin. Only
  * loopback and configured `Host` names pass, so a foreign name is refused. Without
  * `allowed_hosts` and with a token, any Host passes: the browser never holds the token for the
- * rebound origin, and probes or scrapers address the listener by pod IP (README "Admin listener").
+ * rebound origin, and probes or scrapers address the listener by pod IP (docs/security.md#admin-listener).
  */
 export function hostGuard(options: AdminGuardOptions): MiddlewareHandler {
   const allowed = new Set(options.allowedHosts.map((h) => h.toLowerCase().replace(/^\[(.*)\]$/, "$1")));

@@ -57,7 +57,7 @@ export function createListeners(deps: ListenersDeps) {
     onStored: delivery.deliverer.wakeForNew,
     storageLost: watch.identity.problem,
     noticeTimestamps: createTimestampNotice(log),
-    // A real disk full is refused like the size cap (see README, Storage faults).
+    // A real disk full is refused like the size cap (docs/reliability.md#storage-faults).
     storageRefusal: (incoming) =>
       watch.fsSpace.refusal() ??
       (config.storage.maxDbSize !== null ? storageRefusal(store.space.usage(), incoming) : null),

@@ -1,7 +1,7 @@
 /**
  * The claim side of delivery: each route's buffer of leased, not yet sent events, read from the
  * due index past a cursor, and every way a lease ends. A leased row stays pending in the database;
- * the queue counts show the leases as delivering (`leased`).
+ * the queue counts show the leases as delivering (`leased`). The words: docs/architecture.md#glossary.
  */
 import type { Clock } from "../clock.js";
 import type { DueEvent, EventStatus } from "../model.js";

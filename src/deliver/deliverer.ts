@@ -80,7 +80,7 @@ const THROTTLED_COUNT_CAP = 10_000;
 const PREFETCH = 64;
 
 /**
- * Attempts a route may hand to a queueing sender per free slot (see handover). At 4 the
+ * Attempts a route may hand to a queueing sender per free slot (docs/architecture.md#handover). At 4 the
  * delivery thread always has the next attempt at hand; at 2 its lanes still ran dry at
  * concurrency 8 while this thread was busy committing.
  */

@@ -17,7 +17,7 @@ export function rewound(after: ClaimCursor | null, at: number, seq: number): Cla
 
 /**
  * Leases live in memory: the process lock (store/open.ts) makes this process the only deliverer,
- * so a crash simply leaves the rows pending.
+ * so a crash simply leaves the rows pending (docs/architecture.md#lease).
  */
 export function createLeases() {
   const bySeq = new Map<number, DueEvent>();

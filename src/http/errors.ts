@@ -4,10 +4,11 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
- * Every refusal on both listeners answers `{error: {code, message}}` with its status (README
- * "Admin API"). This module is the one place that body is written: handlers throw `apiError(...)`,
- * the apps' shared `onError` renders it, and code that must hand back a Response itself (the
- * passthrough, a middleware's own error hook, the adapter's parse failures) calls `errorResponse`.
+ * Every refusal on both listeners answers `{error: {code, message}}` with its status
+ * (docs/architecture.md#errors). This module is the one place that body is written: handlers
+ * throw `apiError(...)`, the apps' shared `onError` renders it, and code that must hand back a
+ * Response itself (the passthrough, a middleware's own error hook, the adapter's parse failures)
+ * calls `errorResponse`.
  */
 export function errorResponse(
   status: ContentfulStatusCode,

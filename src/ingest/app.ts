@@ -69,7 +69,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono<Env> {
       throw err;
     }
     // The route is matched on the path as received, which is also what is replayed; a path the
-    // upstream could read differently is refused rather than matched (README "Security").
+    // upstream could read differently is refused rather than matched (docs/security.md#paths-are-matched-as-replayed).
     const problem = pathProblem(req.path);
     if (problem !== null) throw apiError(400, "bad_path", `request path is not in normal form: ${problem}`);
     const route = matchRoute(req.path);

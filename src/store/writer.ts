@@ -117,7 +117,8 @@ export interface WriterOptions {
  * them all (what makes `synchronous=FULL` affordable); each caller resolves only after the commit.
  * If an op throws, the batch is rolled back and replayed with a savepoint per op, so one bad op
  * fails alone. Ops must therefore keep their side effects to SQL and the context: the changes they
- * record are handed to the subscribers once the batch has committed, and only those of ops that did.
+ * record are handed to the subscribers once the batch has committed, and only those of ops that did
+ * (docs/architecture.md#group-commit).
  */
 export function createWriter(options: WriterOptions): Writer {
   const { db } = options;
