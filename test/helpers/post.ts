@@ -36,3 +36,12 @@ export async function post<T = IngestReply>(
     },
   };
 }
+
+/** post() with `content-type: application/json`, as providers send their webhooks. */
+export function postJson<T = IngestReply>(
+  url: string,
+  body: Buffer | string = "{}",
+  headers: Record<string, string> = {},
+): Promise<Posted<T>> {
+  return post<T>(url, body, { "content-type": "application/json", ...headers });
+}

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { createDeliverer } from "../../src/deliver/deliverer.js";
 import {
@@ -15,15 +15,9 @@ import {
 } from "../../src/store/index.js";
 import { createInlineSender } from "../../src/transport/sender.js";
 import { createUpstream } from "../../src/transport/upstream.js";
+import { type Start, test } from "../helpers/harness.js";
 import { waitFor } from "../helpers/hookbuffer.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
-import { tempDir } from "../helpers/temp.js";
-
-let cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const fn of cleanup.reverse()) await fn();
-  cleanup = [];
-});
+import type { Recorder } from "../helpers/recorder.js";
 
 /**
  * A real group-commit writer where every op the deliverer queues shares its batch with an op that
@@ -49,8 +43,8 @@ function poisoned(writer: Writer): Writer {
   };
 }
 
-async function setUp(up: Recorder) {
-  const { dir, remove } = tempDir();
+async function setUp(start: Start, up: Recorder) {
+  const dir = start.dir();
   const file = join(dir, "config.yaml");
   writeFileSync(
     file,
@@ -70,11 +64,10 @@ async function setUp(up: Recorder) {
     clock: { now: Date.now },
     log: pino({ level: "silent" }),
   });
-  cleanup.push(async () => {
+  start.cleanup(async () => {
     await deliverer.stop(1_000);
     await upstream.close();
     opened.close();
-    remove();
   });
   const insert = (id: string) =>
     writer.run(() =>
@@ -96,11 +89,12 @@ async function setUp(up: Recorder) {
 }
 
 describe("breaker state through a replayed write batch", () => {
-  test("a failed attempt whose outcome batch is replayed op by op counts once toward the breaker", async () => {
-    const up = await startRecorder();
-    cleanup.push(() => up.close());
+  test("a failed attempt whose outcome batch is replayed op by op counts once toward the breaker", async ({
+    start,
+    up,
+  }) => {
     up.reply(() => ({ status: 500 }));
-    const { store, deliverer, insert } = await setUp(up);
+    const { store, deliverer, insert } = await setUp(start, up);
     await insert("e1");
     deliverer.start();
     await waitFor(() => store.attempts.forEvent("e1").length === 1, 5_000, "the attempt recorded");
@@ -119,11 +113,12 @@ describe("breaker state through a replayed write batch", () => {
     expect(up.requests).toHaveLength(3);
   });
 
-  test("every record of a replayed outcome batch is applied once: failures counted, queue moved, gate moved", async () => {
-    const up = await startRecorder();
-    cleanup.push(() => up.close());
+  test("every record of a replayed outcome batch is applied once: failures counted, queue moved, gate moved", async ({
+    start,
+    up,
+  }) => {
     up.reply(() => ({ status: 500 }));
-    const { store, writer, deliverer, insert } = await setUp(up);
+    const { store, writer, deliverer, insert } = await setUp(start, up);
     await insert("e1");
     await insert("e2");
     const queue = createQueueCounts({ initial: store.events.countByStatus(), writer });

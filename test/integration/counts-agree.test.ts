@@ -1,24 +1,16 @@
 import { renameSync } from "node:fs";
-import { afterEach, describe, expect, test } from "vitest";
-import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { describe, expect } from "vitest";
+import { test } from "../helpers/harness.js";
+import { getJson, waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
 import { parseExposition } from "../helpers/prom-text.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
-
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  hb = undefined;
-  up = undefined;
-});
 
 /** Refusals seen, by error code. */
 let seen: Record<string, number> = {};
-async function post(url: string, headers: Record<string, string> = {}): Promise<number> {
-  const res = await fetch(url, { method: "POST", body: "{}", headers });
-  const json = (await res.json()) as { error?: { code: string } };
-  if (json.error) seen[json.error.code] = (seen[json.error.code] ?? 0) + 1;
+async function ingest(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const res = await post(url, "{}", headers);
+  const { error } = res.json;
+  if (error) seen[error.code] = (seen[error.code] ?? 0) + 1;
   return res.status;
 }
 
@@ -32,10 +24,12 @@ async function rejectedTotals(adminUrl: string): Promise<Record<string, number>>
 }
 
 describe("/stats and /metrics count from the same commits", () => {
-  test("signature, backpressure and storage refusals are counted once each, the same in both", async () => {
-    up = await startRecorder();
+  test("signature, backpressure and storage refusals are counted once each, the same in both", async ({
+    start,
+    up,
+  }) => {
     up.reply(() => ({ status: 503 })); // nothing leaves the queue
-    hb = await startHookbuffer({
+    const hb = await start.hookbuffer({
       yaml: `
 upstream: ${up.url}
 verify: {scheme: hmac, secret: s3cret, header: X-Signature, algorithm: sha256, encoding: hex}
@@ -47,13 +41,13 @@ delivery: {retry: {schedule: [1h]}, breaker: {failures: 0}}
     seen = {};
     const { createHmac } = await import("node:crypto");
     const signed = { "X-Signature": createHmac("sha256", "s3cret").update("{}").digest("hex") };
-    for (let i = 0; i < 2; i++) expect(await post(url, { "X-Signature": "00" })).toBe(401);
+    for (let i = 0; i < 2; i++) expect(await ingest(url, { "X-Signature": "00" })).toBe(401);
     // The database file is moved away: webhooks are refused as storage_unavailable until it is back.
     renameSync(hb.dbPath, `${hb.dbPath}.moved`);
-    for (let i = 0; i < 4; i++) expect(await post(url, signed)).toBe(503);
+    for (let i = 0; i < 4; i++) expect(await ingest(url, signed)).toBe(503);
     renameSync(`${hb.dbPath}.moved`, hb.dbPath);
-    await waitFor(async () => (await post(url, signed)) === 200, 10_000, "ingest to accept again");
-    for (let i = 0; i < 3; i++) expect(await post(url, signed)).toBe(503); // over max_pending
+    await waitFor(async () => (await ingest(url, signed)) === 200, 10_000, "ingest to accept again");
+    for (let i = 0; i < 3; i++) expect(await ingest(url, signed)).toBe(503); // over max_pending
     const storage = seen.storage_unavailable ?? 0;
     expect(storage).toBeGreaterThanOrEqual(4);
     expect(seen).toEqual({ malformed_signature: 2, storage_unavailable: storage, backpressure: 3 });

@@ -1,51 +1,33 @@
 import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { request } from "undici";
-import { afterEach, describe, expect, test } from "vitest";
-import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { describe, expect } from "vitest";
+import { type Start, test } from "../helpers/harness.js";
+import { getJson, waitFor } from "../helpers/hookbuffer.js";
+import { post, postJson } from "../helpers/post.js";
 import { type Child, spawnHookbuffer } from "../helpers/process.js";
 import { parseExposition } from "../helpers/prom-text.js";
-import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
-import { tempDir } from "../helpers/temp.js";
+import { header, type Recorder } from "../helpers/recorder.js";
 
-let up: Recorder | undefined;
-let child: Child | undefined;
-let hb: TestHookbuffer | undefined;
-let dir: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  child?.proc.kill("SIGKILL");
-  if (child) await child.exited;
-  await hb?.stop();
-  await up?.close();
-  dir?.remove();
-  child = undefined;
-  hb = undefined;
-  up = undefined;
-  dir = undefined;
-});
+/** The built CLI as a child process, killed (-9) after the test if it still runs. */
+async function spawn(start: Start, args: string[]): Promise<Child> {
+  const child = await spawnHookbuffer(args);
+  start.cleanup(async () => {
+    child.proc.kill("SIGKILL");
+    await child.exited;
+  });
+  return child;
+}
 
 /** A LINE-like body: bytes that are replayed exactly, spacing and key order included. */
 const lineBody = (type: string, n: number) =>
   Buffer.from(`{"destination":"U0",  "events":[{"type":"${type}","n":${n},"note":"caf\u00e9 \\u00e9"}]}\n`);
 
-async function post(base: string, body: Buffer, headers: Record<string, string> = {}) {
-  const res = await request(`${base}/line/callback`, {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/json", ...headers },
-  });
-  return { status: res.statusCode, json: (await res.body.json()) as { status?: string; id?: string } };
-}
+const toLine = (base: string, body: Buffer, headers: Record<string, string> = {}) =>
+  postJson(`${base}/line/callback`, body, headers);
 
-async function adminPost(base: string, path: string, body?: unknown) {
-  const res = await request(`${base}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? "" : JSON.stringify(body),
-  });
-  return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };
-}
+const adminPost = (base: string, path: string, body?: unknown) =>
+  postJson<Record<string, unknown>>(`${base}${path}`, body === undefined ? "" : JSON.stringify(body));
 
 const CONFIG = (upstream: string) => `upstream: ${upstream}
 routes:
@@ -63,13 +45,15 @@ routes:
 const arrived = (r: Recorder) => r.requests.map((q) => q.body.toString("latin1"));
 
 describe("routes[].filter", () => {
-  test("only matching webhooks are delivered, byte-exact; the rest are stored as filtered, counted, redeliverable, and a restart does not deliver them", async () => {
-    dir = tempDir();
-    const db = join(dir.dir, "hb.db");
-    const file = join(dir.dir, "hookbuffer.yaml");
-    up = await startRecorder();
+  test("only matching webhooks are delivered, byte-exact; the rest are stored as filtered, counted, redeliverable, and a restart does not deliver them", async ({
+    start,
+    up,
+  }) => {
+    const dir = start.dir();
+    const db = join(dir, "hb.db");
+    const file = join(dir, "hookbuffer.yaml");
     writeFileSync(file, CONFIG(up.url));
-    child = await spawnHookbuffer(["--config", file, "--db", db]);
+    let child = await spawn(start, ["--config", file, "--db", db]);
 
     const matching = [lineBody("message", 1), lineBody("postback", 2), lineBody("message", 3)];
     const left = [
@@ -79,16 +63,16 @@ describe("routes[].filter", () => {
     ];
     const ids = new Map<string, Buffer>();
     for (const body of matching) {
-      const res = await post(child.ingestUrl, body);
+      const res = await toLine(child.ingestUrl, body);
       expect(res).toMatchObject({ status: 200, json: { status: "accepted" } });
     }
     for (const { body, headers } of left) {
-      const res = await post(child.ingestUrl, body, headers);
+      const res = await toLine(child.ingestUrl, body, headers);
       expect(res).toMatchObject({ status: 200, json: { status: "filtered" } });
       ids.set(res.json.id as string, body);
     }
 
-    await waitFor(() => up!.requests.length >= matching.length, 10_000, "matching webhooks to arrive");
+    await waitFor(() => up.requests.length >= matching.length, 10_000, "matching webhooks to arrive");
     // Give a filtered event every chance to be (wrongly) sent before looking.
     await new Promise((r) => setTimeout(r, 500));
     expect(arrived(up).sort()).toEqual(matching.map((b) => b.toString("latin1")).sort());
@@ -113,10 +97,10 @@ describe("routes[].filter", () => {
     // kill -9 and start again on the same file: filtered events stay filtered.
     child.proc.kill("SIGKILL");
     await child.exited;
-    child = await spawnHookbuffer(["--config", file, "--db", db]);
+    child = await spawn(start, ["--config", file, "--db", db]);
     const after = lineBody("postback", 6);
-    expect((await post(child.ingestUrl, after)).status).toBe(200);
-    await waitFor(() => up!.requests.length >= 4, 10_000, "the webhook sent after the restart");
+    expect((await toLine(child.ingestUrl, after)).status).toBe(200);
+    await waitFor(() => up.requests.length >= 4, 10_000, "the webhook sent after the restart");
     await new Promise((r) => setTimeout(r, 500));
     expect(arrived(up).sort()).toEqual([...matching, after].map((b) => b.toString("latin1")).sort());
     const restarted = await getJson(`${child.adminUrl}/stats`);
@@ -126,7 +110,7 @@ describe("routes[].filter", () => {
     const [firstId, firstBody] = [...ids.entries()][0] as [string, Buffer];
     expect((await adminPost(child.adminUrl, `/events/${firstId}/redeliver`)).status).toBe(202);
     const one = await waitFor(
-      () => up!.requests.find((q) => header(q, "x-hookbuffer-event-id") === firstId),
+      () => up.requests.find((q) => header(q, "x-hookbuffer-event-id") === firstId),
       10_000,
       "the redelivered event",
     );
@@ -136,14 +120,14 @@ describe("routes[].filter", () => {
     // The rest in bulk, by status.
     const bulk = await adminPost(child.adminUrl, "/events/redeliver", { status: "filtered", route: "line" });
     expect(bulk).toMatchObject({ status: 200, json: { count: 2 } });
-    await waitFor(() => up!.requests.length >= 7, 10_000, "the bulk-redelivered events");
+    await waitFor(() => up.requests.length >= 7, 10_000, "the bulk-redelivered events");
     for (const [id, body] of ids) {
       const got = up.requests.filter((q) => header(q, "x-hookbuffer-event-id") === id);
       expect(got).toHaveLength(1);
       expect(got[0]?.body.equals(body)).toBe(true);
     }
     await waitFor(
-      async () => (await getJson(`${child!.adminUrl}/stats`)).queue.filtered === 0,
+      async () => (await getJson(`${child.adminUrl}/stats`)).queue.filtered === 0,
       5_000,
       "gauges",
     );
@@ -154,18 +138,17 @@ describe("routes[].filter", () => {
     expect(history).toMatchObject({ status: "delivered", history: [{ action: "redeliver" }] });
   });
 
-  test("a filtered webhook adds nothing to the backlog: it is stored while backpressure refuses deliverable ones", async () => {
-    hb = await startHookbuffer({
+  test("a filtered webhook adds nothing to the backlog: it is stored while backpressure refuses deliverable ones", async ({
+    start,
+  }) => {
+    const hb = await start.hookbuffer({
       // Port 9 refuses connections, so the first deliverable webhook stays pending.
       yaml: `upstream: http://127.0.0.1:9
 storage: {max_pending: 1}
 filter: [{json: /type, equals: message}]
 `,
     });
-    const send = async (type: string) => {
-      const res = await request(`${hb!.ingestUrl}/hook`, { method: "POST", body: `{"type":"${type}"}` });
-      return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };
-    };
+    const send = (type: string) => post(`${hb.ingestUrl}/hook`, `{"type":"${type}"}`);
     expect(await send("message")).toMatchObject({ status: 200, json: { status: "accepted" } });
     expect(await send("message")).toMatchObject({ status: 503, json: { error: { code: "backpressure" } } });
     expect(await send("follow")).toMatchObject({ status: 200, json: { status: "filtered" } });
@@ -174,10 +157,12 @@ filter: [{json: /type, equals: message}]
     expect(stats.queue).toMatchObject({ filtered: 1, open_bytes: '{"type":"message"}'.length });
   });
 
-  test("a bad signature is refused (401), not filtered; a duplicate of a filtered webhook is a duplicate", async () => {
-    up = await startRecorder();
+  test("a bad signature is refused (401), not filtered; a duplicate of a filtered webhook is a duplicate", async ({
+    start,
+    up,
+  }) => {
     const secret = "s3cret";
-    hb = await startHookbuffer({
+    const hb = await start.hookbuffer({
       yaml: `upstream: ${up.url}
 routes:
   - name: gh
@@ -192,12 +177,11 @@ routes:
       const sig = `sha256=${createHmac("sha256", sign ? secret : "wrong")
         .update(body)
         .digest("hex")}`;
-      const res = await request(`${hb!.ingestUrl}/gh`, {
-        method: "POST",
-        body,
-        headers: { "x-github-event": event, "x-github-delivery": delivery, "x-hub-signature-256": sig },
+      return post(`${hb.ingestUrl}/gh`, body, {
+        "x-github-event": event,
+        "x-github-delivery": delivery,
+        "x-hub-signature-256": sig,
       });
-      return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };
     };
     expect(await send("issues", "d1", false)).toMatchObject({ status: 401 });
     const filtered = await send("issues", "d2");
@@ -207,7 +191,7 @@ routes:
       json: { status: "duplicate", id: filtered.json.id },
     });
     expect(await send("push", "d3")).toMatchObject({ status: 200, json: { status: "accepted" } });
-    await waitFor(() => up!.requests.length >= 1, 10_000, "the push webhook");
+    await waitFor(() => up.requests.length >= 1, 10_000, "the push webhook");
     const stats = await getJson(`${hb.adminUrl}/stats`);
     expect(stats.totals).toMatchObject({ received: 2, filtered: 1, duplicates: 1, rejected: 1 });
     expect(up.requests.map((r) => header(r, "x-github-event"))).toEqual(["push"]);
