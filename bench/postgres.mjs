@@ -3,15 +3,17 @@
 //           pg-boss send() behind the same Hono server, and the minimal SQLite group-commit server
 //           (synchronous=FULL), rounds interleaved; ratios round by round against the minimal
 //           PostgreSQL server (runtime driver) and the minimal SQLite one.
+//   driver: client CPU per event of the ingest statement through each driver (pg-driver-cost.mjs).
 //   claim:  a SKIP LOCKED drain of 64-row claims per driver, and single-claim latency with
-//           1,000,000 pending rows behind a partial index (bench/pg-claim.mjs).
+//           1,000,000 pending rows behind a partial index (bench/pg-claim.mjs), also through the
+//           PostgreSQL store's own claim (bench/pg-store-claim.mjs).
 // The database is HOOKBUFFER_BENCH_PG_URL (default: hookbuffer_bench on 127.0.0.1:5432, created
 // when missing); every server writes a schema of its own, dropped afterwards.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pg from "pg";
 
-/** The driver the PostgreSQL store uses at run time (README, Several replicas). */
+/** The driver the PostgreSQL store uses at run time (docs/replicas.md). */
 export const RUNTIME_DRIVER = "pg";
 
 const url = process.env.HOOKBUFFER_BENCH_PG_URL || "postgres://postgres@127.0.0.1:5432/hookbuffer_bench";
@@ -124,6 +126,16 @@ export async function postgresSection({
   });
 
   const claimArgs = { PG_URL: url };
+  const driverCost = await runJson(
+    join(here, "pg-driver-cost.mjs"),
+    [quick ? "2" : "6", "200", "50"],
+    claimArgs,
+  );
+  log(
+    `postgres driver CPU per stored event: ${Object.entries(driverCost.summary)
+      .map(([d, x]) => `${d} ${x.cpuUs.toFixed(1)} us`)
+      .join(", ")}`,
+  );
   const drainRows = quick ? 50_000 : 200_000;
   const drains = [];
   for (const driver of ["pg", "postgres"]) {
@@ -148,7 +160,16 @@ export async function postgresSection({
     );
     latency.push(l);
   }
-  return { url: url.replace(/:[^:@/]*@/, ":***@"), runs, ingest, drains, latency };
+  // The store's own claim (src/store/postgres/events.ts), per-key order check included.
+  const storeClaim = await runJson(
+    join(here, "pg-store-claim.mjs"),
+    [String(pending), quick ? "300" : "1000", "1,64"],
+    claimArgs,
+  );
+  for (const l of storeClaim.byLimit) {
+    log(`postgres store claim of ${l.limit} at ${pending} pending: p99 ${l.p99.toFixed(2)} ms`);
+  }
+  return { url: url.replace(/:[^:@/]*@/, ":***@"), runs, ingest, driverCost, drains, latency, storeClaim };
 }
 
 const f = (n, d = 0) => (n === null || n === undefined ? "-" : Number(n).toFixed(d));
@@ -163,6 +184,14 @@ export function postgresRows(p) {
     `p50 ${range(x.p50)} / p99 ${range(x.p99)} ms; CPU ${range(x.cpuUs)} us/req; acked, not stored: ${x.lost}${x.non2xx ? `; errors or not 2xx: ${x.non2xx}` : ""}`,
     `${range(x.ratios.pg, 2)}x of PG minimal (${RUNTIME_DRIVER}), ${range(x.ratios.sqlite, 2)}x of SQLite minimal`,
   ]);
+  for (const [driver, x] of Object.entries(p.driverCost?.summary ?? {})) {
+    rows.push([
+      `ingest statement without HTTP, ${p.driverCost.batch}-row batches, ${driver}`,
+      `${f(x.cpuUs, 1)} us/event`,
+      `client CPU, median of ${p.driverCost.rounds} alternating rounds; ${f(x.msPerBatch, 2)} ms per batch`,
+      `${f(x.cpuUs / p.driverCost.summary[RUNTIME_DRIVER].cpuUs, 2)}x`,
+    ]);
+  }
   const drainPg = p.drains.find((d) => d.driver === RUNTIME_DRIVER);
   for (const d of p.drains) {
     rows.push([
@@ -177,6 +206,14 @@ export function postgresRows(p) {
       `claim: ${l.limit}-row claim at ${l.pending} pending (partial index), ${l.driver}`,
       `p99 ${f(l.syncOff.p99, 2)} ms`,
       `p50 ${f(l.syncOff.p50, 2)} ms with synchronous_commit off for the lease; on: p50 ${f(l.syncOn.p50, 2)} / p99 ${f(l.syncOn.p99, 2)} ms; ${l.claims} claims`,
+      "",
+    ]);
+  }
+  for (const l of p.storeClaim?.byLimit ?? []) {
+    rows.push([
+      `claim: the store's claim of ${l.limit} at ${p.storeClaim.pending} pending, 100 ordering keys`,
+      `p99 ${f(l.p99, 2)} ms`,
+      `p50 ${f(l.p50, 2)} ms, synchronous_commit on; ${l.claims} claims, ${l.claimed} events`,
       "",
     ]);
   }

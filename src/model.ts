@@ -25,27 +25,25 @@ export type Reason = keyof typeof Reasons;
  * to the /metrics counters from the same committed increments. A failed attempt is counted under
  * its LINE reason (with the detail), so the full set of names is `StatMetric`.
  */
-export const Counters = {
+export type StatCounter =
   /** A webhook stored (acknowledged). */
-  received: "received",
+  | "received"
   /** A webhook acknowledged but not stored again (dedup key seen). */
-  duplicate: "duplicate",
+  | "duplicate"
   /** A webhook stored (so also received) but left undelivered by the route's filter. */
-  filtered: "filtered",
-  delivered: "delivered",
-  dead: "dead",
+  | "filtered"
+  | "delivered"
+  | "dead"
   /** Refused for its signature (401, or 400 for a hop-by-hop signature header). */
-  rejected: "rejected",
+  | "rejected"
   /** Refused with 503 over storage.max_pending or storage.max_bytes. */
-  rejected_backpressure: "rejected_backpressure",
+  | "rejected_backpressure"
   /** Refused with 503 because the database cannot take it (full, removed, failing writes). */
-  rejected_storage: "rejected_storage",
+  | "rejected_storage"
   /** Attempt durations by histogram bucket (detail: the bucket label). */
-  attempt_ms: "attempt_ms",
+  | "attempt_ms"
   /** Receipt-to-delivery lag by histogram bucket (detail: the bucket label). */
-  lag_ms: "lag_ms",
-} as const;
-export type StatCounter = keyof typeof Counters;
+  | "lag_ms";
 export type StatMetric = StatCounter | Reason;
 
 /** LINE's detail strings, verbatim. `error_status_code` uses the status code itself as detail. */

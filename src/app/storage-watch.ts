@@ -48,7 +48,6 @@ export function watchStorage(deps: {
     },
     async stop(): Promise<void> {
       await pruner.stop();
-      storage.checkpointer.stop();
       fsSpace.stop();
       identity.stop();
     },

@@ -51,7 +51,7 @@ export function openStorage(config: Config, log: Logger) {
     writer,
     queue,
     checkpointer,
-    /** Flushes the writer and waits until every committed batch is durable. */
+    /** Stops checkpointing, flushes the writer and waits until every committed batch is durable. */
     async drain(): Promise<void> {
       checkpointer.stop();
       await writer.drain();
