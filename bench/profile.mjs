@@ -4,6 +4,7 @@
 // fsync, a write syscall) counts for as long as it blocks; start-up (module loading) is left out.
 // Usage (after npm run build):
 //   node bench/profile.mjs [--server=hookbuffer|group-commit] [--synchronous=normal|full] [--seconds=6]
+//     [--cli=path/to/dist/cli.js]
 // Prints a table and, last, a JSON line.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,8 @@ const arg = (name, fallback) =>
 const server = arg("server", "hookbuffer");
 const synchronous = arg("synchronous", "normal");
 const seconds = arg("seconds", "6");
+// Another build's CLI, to compare two builds the same way.
+const cli = resolve(arg("cli", resolve(import.meta.dirname, "../dist/cli.js")));
 const here = import.meta.dirname;
 const work = mkdtempSync(join(tmpdir(), "hookbuffer-profile-"));
 const profiles = join(work, "profiles");
@@ -108,7 +111,7 @@ log: {level: warn}
   );
   const s = await startServer(prof[0], [
     prof[1],
-    resolve(here, "../dist/cli.js"),
+    cli,
     ...["--config", config, "--db", db, "--synchronous", synchronous],
     ...["--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--log-level", "info"],
   ]);
