@@ -11,8 +11,7 @@ import pino from "pino";
 import { loadConfig } from "../dist/config/load.js";
 import { createIdFactory } from "../dist/ids.js";
 import { createIngestor } from "../dist/ingest/service.js";
-import { createQueueGauges } from "../dist/stats/gauges.js";
-import { createStore, createWriter, openDatabase } from "../dist/store/index.js";
+import { createQueueCounts, createStore, createWriter, openDatabase } from "../dist/store/index.js";
 import { createVerifier } from "../dist/verify/index.js";
 import { CHANNEL_SECRET, lineBody, sign } from "./lib/line-body.mjs";
 
@@ -55,7 +54,7 @@ async function run(route, k, r) {
   const accept = createIngestor({
     store,
     writer,
-    gauges: createQueueGauges([]),
+    queue: createQueueCounts({ initial: [], writer }),
     clock,
     ids: createIdFactory(),
     log: pino({ level: "silent" }),

@@ -1,4 +1,5 @@
-// npm run bench [-- --quick] [--only=ingest,path,delivery,e2e,backlog,stats,tracing,search] [--delivery-thread=false]:
+// npm run bench [-- --quick] [--only=ingest,path,delivery,e2e,backlog,stats,tracing,search] [--delivery-thread=false]
+// npm run bench -- --store=postgres [--quick]: the PostgreSQL baselines (bench/postgres.mjs).
 // hookbuffer's figures side by side with baselines measured in the same
 // run, as ratios. Every server is its own process; the load generator is another. Writes a JSON
 // file to bench/results/ and prints a table.
@@ -8,6 +9,7 @@ import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { runJson, sleep, startServer } from "./lib/proc.mjs";
 import { seedEvents, seedStats } from "./lib/seed.mjs";
+import { postgresRows, postgresSection } from "./postgres.mjs";
 import { searchRows, searchSection } from "./search.mjs";
 import { tracingRows, tracingSection } from "./tracing.mjs";
 
@@ -37,6 +39,9 @@ const P = quick
       e2eConcurrency: 32,
       e2eSeconds: 8,
     };
+const store = process.argv.find((a) => a.startsWith("--store="))?.slice(8) ?? "sqlite";
+if (store !== "sqlite" && store !== "postgres")
+  throw new Error(`--store must be sqlite or postgres, not ${store}`);
 // --delivery-thread=false measures replay from the main thread instead of the delivery thread.
 const deliveryThread = !process.argv.includes("--delivery-thread=false");
 const here = import.meta.dirname;
@@ -45,6 +50,7 @@ const work = mkdtempSync(join(tmpdir(), "hookbuffer-bench-"));
 const results = {
   machine: machine(),
   mode: quick ? "quick" : "full",
+  store,
   deliveryThread,
   started: new Date().toISOString(),
 };
@@ -503,6 +509,7 @@ function table() {
   }
   rows.push(...tracingRows(results.tracing));
   rows.push(...searchRows(results.search));
+  rows.push(...postgresRows(results.postgres));
   const w = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => String(r[c]).length)));
   const line = (r) => `| ${r.map((x, c) => String(x).padEnd(w[c])).join(" | ")} |`;
   return [
@@ -535,13 +542,29 @@ const sections = [
   ],
 ];
 
+/** With --store=postgres: the PostgreSQL baselines, with the minimal SQLite server in the same run. */
+const postgresSections = [
+  [
+    "postgres",
+    async () => {
+      const deps = { P, work, here, quick, startServer, runJson, warm, load, log, sqliteRows: countRows };
+      results.postgres = await postgresSection(deps);
+    },
+  ],
+];
+
 try {
   const t = performance.now();
-  for (const [name, section] of sections) if (want(name)) await section();
+  for (const [name, section] of store === "postgres" ? postgresSections : sections) {
+    if (want(name)) await section();
+  }
   results.seconds = (performance.now() - t) / 1000;
   const dir = join(here, "results");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${results.started.replace(/[:.]/g, "-")}-${results.mode}.json`);
+  const file = join(
+    dir,
+    `${results.started.replace(/[:.]/g, "-")}-${results.mode}${store === "postgres" ? "-postgres" : ""}.json`,
+  );
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(
     `\nhookbuffer bench (${results.mode}, ${results.machine.cpus} cores, ${results.machine.node}, ${f(results.seconds)} s)\n\n${table()}\n\nwritten to ${file}\n`,

@@ -1,6 +1,6 @@
 // Fails when src/ has an import cycle, or when a folder imports one it must not: imports run one
-// way (main -> listeners/admin -> deliver/ingest -> store/transport -> classify/model), as
-// docs/architecture.md draws it. A small DFS over relative imports, no dependencies.
+// way (main -> admin/ingest -> deliver -> store/transport -> classify/model), as
+// docs/architecture.md#import-direction draws it. A small DFS over relative imports, no dependencies.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
@@ -47,6 +47,10 @@ const mayImport = {
   // The transport runs on the delivery thread: no SQLite, no delivery policy.
   transport: ["classify", "config", "verify"],
   store: ["config"],
+  // Stats read what the store committed and views handed in: never delivery or ingest.
+  stats: ["config", "store"],
+  // What both listeners share (the error body and its renderer): plain HTTP, no domain.
+  http: [],
   classify: [],
   verify: ["config"],
   config: [],

@@ -1,30 +1,16 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { runAdminCommand } from "./cli/admin-commands.js";
+import { isUsageMistake, runAdminCommand } from "./cli/admin-commands.js";
+import { USAGE } from "./cli/usage.js";
 import type { CliFlags } from "./config/index.js";
 import { isConfigError, loadConfig } from "./config/index.js";
 import { createLogger } from "./log.js";
 import { StartupError, start } from "./main.js";
 import { DatabaseLockedError } from "./store/index.js";
 
-const USAGE = `hookbuffer: a durable webhook buffer in front of a slow server
-
-Usage:
-  hookbuffer [serve] [--config FILE] [--upstream URL] [--host H] [--port N]
-             [--admin-host H] [--admin-port N] [--admin-token-file FILE] [--db PATH]
-             [--synchronous full|normal] [--log-level LEVEL]
-  hookbuffer stats [--from ISO] [--to ISO] [--route NAME] [--json]
-  hookbuffer events [--status S] [--route NAME] [--reason R] [--limit N] [--json]
-  hookbuffer redeliver <id> | --status dead [--route NAME]
-  hookbuffer pause <route> | resume <route>
-
-Admin commands talk to a running hookbuffer: --admin-url (default http://127.0.0.1:9090,
-env HOOKBUFFER_ADMIN_URL) and --token-file FILE (env HOOKBUFFER_ADMIN_TOKEN_FILE) or --token
-(env HOOKBUFFER_ADMIN_TOKEN). --admin-token / --token are visible in ps; prefer the file forms.
-Environment: HOOKBUFFER_CONFIG, HOOKBUFFER_UPSTREAM, HOOKBUFFER_PORT, ... (see README).`;
-
-async function serve(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+/** `serve`'s flags; a mistake in them prints the help and exits 2, like an admin command's. */
+function serveFlags(args: string[]) {
+  return parseArgs({
     args,
     options: {
       config: { type: "string", short: "c" },
@@ -42,6 +28,17 @@ async function serve(args: string[]): Promise<number> {
     },
     strict: true,
   });
+}
+
+async function serve(args: string[]): Promise<number> {
+  let values: ReturnType<typeof serveFlags>["values"];
+  try {
+    ({ values } = serveFlags(args));
+  } catch (err) {
+    if (!isUsageMistake(err)) throw err;
+    process.stderr.write(`hookbuffer: ${err.message}\n\n${USAGE}\n`);
+    return 2;
+  }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;

@@ -1,10 +1,13 @@
 /** Shared vocabulary: event states, the error taxonomy and the shapes passed between modules. */
+import type { DisabledRecord, GateState } from "./gate.js";
 
 export const EventStatuses = {
   pending: "pending",
   delivering: "delivering",
   delivered: "delivered",
   dead: "dead",
+  /** Stored and acknowledged, but left undelivered by the route's `filter` (README, Routes). */
+  filtered: "filtered",
 } as const;
 export type EventStatus = keyof typeof EventStatuses;
 
@@ -16,6 +19,32 @@ export const Reasons = {
   unclassified: "unclassified",
 } as const;
 export type Reason = keyof typeof Reasons;
+
+/**
+ * The per-minute counters: the `metric` of stats_minute and stats_hour, read back by /stats and fed
+ * to the /metrics counters from the same committed increments. A failed attempt is counted under
+ * its LINE reason (with the detail), so the full set of names is `StatMetric`.
+ */
+export type StatCounter =
+  /** A webhook stored (acknowledged). */
+  | "received"
+  /** A webhook acknowledged but not stored again (dedup key seen). */
+  | "duplicate"
+  /** A webhook stored (so also received) but left undelivered by the route's filter. */
+  | "filtered"
+  | "delivered"
+  | "dead"
+  /** Refused for its signature (401, or 400 for a hop-by-hop signature header). */
+  | "rejected"
+  /** Refused with 503 over storage.max_pending or storage.max_bytes. */
+  | "rejected_backpressure"
+  /** Refused with 503 because the database cannot take it (full, removed, failing writes). */
+  | "rejected_storage"
+  /** Attempt durations by histogram bucket (detail: the bucket label). */
+  | "attempt_ms"
+  /** Receipt-to-delivery lag by histogram bucket (detail: the bucket label). */
+  | "lag_ms";
+export type StatMetric = StatCounter | Reason;
 
 /** LINE's detail strings, verbatim. `error_status_code` uses the status code itself as detail. */
 export const Details = {
@@ -151,3 +180,35 @@ export interface AttemptResult {
 
 /** How much of each upstream response body is kept with its attempt. */
 export const RESPONSE_PREFIX_BYTES = 4096;
+
+/** What /stats, /metrics and alerts show of a route's limiter. */
+export interface ThrottleStatus {
+  /** The configured rate as written (e.g. "50/s"), or null without rate_limit. */
+  rate: string | null;
+  /** The configured rate per second, or null. */
+  ratePerSecond: number | null;
+  burst: number | null;
+  /** The rate in force now, per second (null: unlimited). */
+  currentPerSecond: number | null;
+  throttled: boolean;
+  /** ISO time a Retry-After pause ends, or null. */
+  until: string | null;
+  why: string | null;
+  /** ISO time the current episode started, or null. */
+  since: string | null;
+}
+
+/**
+ * A route's delivery as every view shows it (/stats `routes[]`, /routes, /metrics), read from the
+ * deliverer: its gate, and its rate limit and throttle with the due events they hold back now.
+ */
+export interface RouteDelivery {
+  name: string;
+  state: GateState;
+  /** Method-style record while the breaker holds the gate open, else null. */
+  disabled: DisabledRecord | null;
+  throttle: ThrottleStatus & {
+    /** Due events not started because a rate or a pause applies (counted on each read, capped). */
+    held: number;
+  };
+}

@@ -2,10 +2,11 @@ import type { Logger } from "pino";
 import type { DeliveryHooks } from "./deliver/deliverer.js";
 
 /**
- * Fans delivery hooks out to several observers (metrics, alerts). Hooks run inside the writer's
- * after-commit callbacks, so an observer's bug is logged here and never reaches delivery.
+ * Fans delivery hooks out to several observers (metrics, alerts), read at each call, so an observer
+ * may join after the deliverer exists. Hooks run inside the writer's after-commit callbacks, so an
+ * observer's bug is logged here and never reaches delivery.
  */
-export function fanOutHooks(log: Logger, ...observers: DeliveryHooks[]): DeliveryHooks {
+export function fanOutHooks(log: Logger, observers: readonly DeliveryHooks[]): DeliveryHooks {
   const guard = (what: string, fn: () => void) => {
     try {
       fn();
@@ -18,8 +19,8 @@ export function fanOutHooks(log: Logger, ...observers: DeliveryHooks[]): Deliver
       for (const o of observers)
         if (o.attempt) guard("attempt", () => o.attempt?.(route, event, result, update));
     },
-    breaker(route, before, after) {
-      for (const o of observers) if (o.breaker) guard("breaker", () => o.breaker?.(route, before, after));
+    gate(route, before, after) {
+      for (const o of observers) if (o.gate) guard("gate", () => o.gate?.(route, before, after));
     },
     throttle(route, status, started) {
       for (const o of observers)

@@ -66,8 +66,11 @@ export function startServer(script, args = [], env = {}, timeoutMs = 60_000) {
 }
 
 /** Runs a node script to completion and parses the last JSON line it prints. */
-export function runJson(script, args = []) {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+export function runJson(script, args = [], env = {}) {
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.add(child);
   let out = "";
   child.stdout.on("data", (c) => {

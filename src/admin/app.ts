@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { apiError, renderError, renderNotFound } from "../http/errors.js";
 import type { StatsQuery, StatsReport } from "../stats/report.js";
 import { defaultBucketMs, MAX_POINTS } from "../stats/report.js";
 import { bearerAuth } from "./auth.js";
@@ -21,9 +21,6 @@ export interface AdminAppDeps {
   /** Further sub-apps mounted at the root (events API, metrics, dashboard). */
   mount?: Array<Hono>;
 }
-
-export const apiError = (status: 400 | 401 | 404 | 409 | 422 | 500 | 503, code: string, message: string) =>
-  new HTTPException(status, { res: Response.json({ error: { code, message } }, { status }) });
 
 /** The range a JavaScript Date can hold (about 275,000 years either side of 1970). */
 const MAX_TIME_MS = 8.64e15;
@@ -92,12 +89,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
 
   for (const sub of deps.mount ?? []) app.route("/", sub);
 
-  app.notFound((c) =>
-    c.json({ error: { code: "not_found", message: `no such endpoint: ${c.req.path}` } }, 404),
-  );
-  app.onError((err, c) => {
-    if (err instanceof HTTPException) return err.getResponse();
-    return c.json({ error: { code: "internal", message: err.message } }, 500);
-  });
+  app.notFound(renderNotFound);
+  app.onError(renderError);
   return app;
 }

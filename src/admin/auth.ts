@@ -1,11 +1,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
+import { apiError } from "../http/errors.js";
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
 /**
  * Bearer-token check in constant time (both sides hashed first, so length leaks nothing).
- * With no token configured the listener is open; main refuses that unless bound to loopback.
+ * With no token configured the listener is open; the config schema refuses that unless `admin.host`
+ * is a loopback address.
  */
 export function bearerAuth(token: string | null, open: string[] = ["/healthz"]): MiddlewareHandler {
   const expected = token === null ? null : digest(token);
@@ -14,7 +16,8 @@ export function bearerAuth(token: string | null, open: string[] = ["/healthz"]):
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer[ ]+(.+)$/i.exec(header);
     if (match && timingSafeEqual(digest((match[1] as string).trim()), expected)) return next();
-    c.header("WWW-Authenticate", 'Bearer realm="hookbuffer"');
-    return c.json({ error: { code: "unauthorized", message: "missing or wrong bearer token" } }, 401);
+    throw apiError(401, "unauthorized", "missing or wrong bearer token", {
+      "WWW-Authenticate": 'Bearer realm="hookbuffer"',
+    });
   };
 }

@@ -1,10 +1,9 @@
 import { redactHeaders } from "../log.js";
-import type { QueueCounts } from "../stats/gauges.js";
-import type { AttemptRecord, EventDetail, EventSummary, HistoryEntry } from "../store/index.js";
+import type { RouteDelivery } from "../model.js";
+import type { AttemptRecord, EventDetail, EventSummary, HistoryEntry, QueueCounts } from "../store/index.js";
 import { isSampled, parseTraceparent } from "../tracing/trace-context.js";
 import { bodyView } from "./body-view.js";
 import type { SearchExplain } from "./event-search.js";
-import type { RouteView } from "./events-service.js";
 
 /** Wire shapes of the events API: ISO times, snake_case keys. */
 
@@ -12,7 +11,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 export function eventJson(e: EventSummary) {
-  const finished = e.status === "delivered" || e.status === "dead";
+  const finished = e.status === "delivered" || e.status === "dead" || e.status === "filtered";
   return {
     id: e.id,
     route: e.route,
@@ -104,13 +103,13 @@ export function explainJson(x: SearchExplain) {
   };
 }
 
-export function routeJson(r: RouteView & { queue: QueueCounts }) {
-  const { pending, delivering, delivered, dead, openBytes } = r.queue;
+export function routeJson(r: Pick<RouteDelivery, "name" | "state" | "disabled"> & { queue: QueueCounts }) {
+  const { pending, delivering, delivered, dead, filtered, openBytes } = r.queue;
   return {
     name: r.name,
     state: r.state,
     disabled: r.disabled,
-    queue: { pending, delivering, delivered, dead, open_bytes: openBytes },
+    queue: { pending, delivering, delivered, dead, filtered, open_bytes: openBytes },
   };
 }
 

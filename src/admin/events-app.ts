@@ -1,7 +1,7 @@
 import { Hono } from "hono";
+import { apiError } from "../http/errors.js";
 import { type EventStatus, EventStatuses, type Reason, Reasons } from "../model.js";
 import type { EventFilter } from "../store/index.js";
-import { apiError } from "./app.js";
 import { eventDetailJson, eventJson, explainJson, routeJson } from "./event-json.js";
 import { type ChangeResult, DEFAULT_SCAN_BUDGET, type EventAdmin } from "./events-service.js";
 import { parseHeaderTerm, parseJsonTerm, parsePathTerm, TermError } from "./search-terms.js";
@@ -249,7 +249,7 @@ export function createEventsApp(admin: EventAdmin): Hono {
   ] as const) {
     app.post(`/routes/:name/${action}`, async (c) => {
       const name = c.req.param("name");
-      const route = await admin.setRouteState(name, state);
+      const route = await admin.setGate(name, state);
       if (!route) throw apiError(404, "no_route", `no route named ${name}`);
       return c.json(route);
     });

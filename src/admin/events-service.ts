@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { Deliverer } from "../deliver/deliverer.js";
-import type { QueueCounts, QueueGauges } from "../stats/gauges.js";
+import type { OperatorGateState } from "../gate.js";
+import type { RouteDelivery } from "../model.js";
 import type {
   AttemptRecord,
   EventDetail,
@@ -8,7 +9,9 @@ import type {
   EventRef,
   EventSummary,
   HistoryEntry,
+  QueueCounts,
   Store,
+  WriteContext,
   Writer,
 } from "../store/index.js";
 import { createEventSearch, type SearchExplain } from "./event-search.js";
@@ -16,8 +19,9 @@ import { createEventSearch, type SearchExplain } from "./event-search.js";
 export interface EventAdminDeps {
   store: Store;
   writer: Writer;
-  gauges: QueueGauges;
-  deliverer: Pick<Deliverer, "wake" | "setRouteState" | "routeState" | "isLeased" | "leasedSeqs">;
+  /** Queue depth of a route, from the in-memory queue counts. */
+  queue: (route: string) => QueueCounts;
+  deliverer: Pick<Deliverer, "wake" | "setGate" | "route" | "isLeased" | "leasedSeqs">;
   clock: Clock;
   /** Configured route names, in config order. */
   routeNames: string[];
@@ -44,14 +48,6 @@ export type BulkResult =
 /** Idempotency keys are remembered this long. */
 const REQUEST_KEY_TTL_MS = 24 * 3_600_000;
 
-/** A route's delivery gate as operators see it. */
-export interface RouteView {
-  name: string;
-  state: "active" | "paused" | "open";
-  /** Method-style record while the breaker holds the route open, else null. */
-  disabled: unknown;
-}
-
 export type ChangeResult = "ok" | "not_found" | "delivering";
 
 /**
@@ -63,15 +59,15 @@ const CHUNK = 500;
 /** Most rows one search page may scan when no index serves the filter (`scan_budget` overrides). */
 export const DEFAULT_SCAN_BUDGET = 100_000;
 
-/** Operator actions on events and routes: every status change here also moves the gauges. */
+/** Operator actions on events and routes: every status change is recorded as a queue move. */
 export function createEventAdmin(deps: EventAdminDeps) {
-  const { store, writer, gauges, deliverer, clock } = deps;
+  const { store, writer, deliverer, clock } = deps;
   const routeSet = new Set(deps.routeNames);
   const search = createEventSearch(store);
   const inFlight = new Map<string, { fingerprint: string; done: Promise<BulkResult> }>();
 
-  const reopened = (refs: EventRef[]) => () => {
-    for (const r of refs) if (r.status !== "pending") gauges.move(r.route, r.status, "pending", r.bodySize);
+  const reopened = (ctx: WriteContext, refs: EventRef[]): void => {
+    for (const r of refs) if (r.status !== "pending") ctx.moved(r.route, r.status, "pending", r.bodySize);
   };
 
   /** Leases live in the deliverer's memory: a pending row it holds is being delivered. */
@@ -101,7 +97,7 @@ export function createEventAdmin(deps: EventAdminDeps) {
       const chunk = seqs.slice(i, i + CHUNK);
       const changed = await writer.run((ctx) => {
         const c = store.admin.redeliverSeqs(chunk, clock.now(), deliverer.isLeased, requestId);
-        ctx.afterCommit(reopened(c.changed));
+        reopened(ctx, c.changed);
         return c;
       });
       count += changed.changed.length;
@@ -109,11 +105,6 @@ export function createEventAdmin(deps: EventAdminDeps) {
       if (changed.changed.length > 0) deliverer.wake();
     }
     return { result: "done", count, skipped, requestId, replayed: false };
-  }
-
-  function view(name: string): RouteView | null {
-    const s = deliverer.routeState(name);
-    return s ? { name, state: s.state, disabled: s.disabled } : null;
   }
 
   return {
@@ -150,18 +141,18 @@ export function createEventAdmin(deps: EventAdminDeps) {
         history: store.admin.history(id),
       };
     },
-    /** Dead or delivered -> pending and due now; pending -> due now; delivering is a conflict. */
+    /** Dead, delivered or filtered -> pending and due now; pending -> due now; delivering is a conflict. */
     async redeliver(id: string): Promise<ChangeResult> {
       const change = await writer.run((ctx) => {
         const c = store.admin.redeliver(id, clock.now(), deliverer.isLeased);
-        if (c.result === "ok") ctx.afterCommit(reopened([c.ref]));
+        if (c.result === "ok") reopened(ctx, [c.ref]);
         return c;
       });
       if (change.result === "ok") deliverer.wake();
       return change.result;
     },
     /**
-     * Redelivers every event matching the filter (dead or delivered ones become pending and due
+     * Redelivers every event matching the filter (dead, delivered or filtered ones become pending and due
      * now, pending ones due now, ones being delivered are skipped), each recorded in its history.
      * Refused beyond `redeliverMax` matches; a dry run only counts and lists the first ids.
      */
@@ -212,7 +203,7 @@ export function createEventAdmin(deps: EventAdminDeps) {
         const c = store.admin.discard(id, deliverer.isLeased);
         if (c.result === "ok") {
           const { route, status, bodySize } = c.ref;
-          ctx.afterCommit(() => gauges.remove(route, status, bodySize));
+          ctx.moved(route, status, null, bodySize);
         }
         return c;
       });
@@ -220,16 +211,19 @@ export function createEventAdmin(deps: EventAdminDeps) {
       if (change.result === "ok") deliverer.wake();
       return change.result;
     },
-    /** Pauses or resumes a route (resume also closes an open breaker); null for an unknown route. */
-    async setRouteState(name: string, state: "active" | "paused"): Promise<RouteView | null> {
+    /** Pauses or resumes a route; the answer is its gate as /routes shows it (no queue). */
+    async setGate(
+      name: string,
+      state: OperatorGateState,
+    ): Promise<Pick<RouteDelivery, "name" | "state" | "disabled"> | null> {
       if (!routeSet.has(name)) return null;
-      const s = await deliverer.setRouteState(name, state);
-      return s ? { name, state: s.state, disabled: s.disabled } : null;
+      const gate = await deliverer.setGate(name, state);
+      return gate ? { name, state: gate.state, disabled: gate.disabled } : null;
     },
-    routes(): Array<RouteView & { queue: QueueCounts }> {
+    routes(): Array<RouteDelivery & { queue: QueueCounts }> {
       return deps.routeNames.flatMap((name) => {
-        const v = view(name);
-        return v ? [{ ...v, queue: gauges.get(name) }] : [];
+        const r = deliverer.route(name);
+        return r ? [{ ...r, queue: deps.queue(name) }] : [];
       });
     },
   };

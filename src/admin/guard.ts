@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { isLoopback } from "../config/index.js";
+import { apiError, errorResponse } from "../http/errors.js";
 
 /** Largest admin request body: the API takes small JSON filters, never uploads. */
 export const ADMIN_BODY_LIMIT = 64 * 1024;
@@ -16,9 +17,6 @@ export interface AdminGuardOptions {
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
-const refuse = (status: 403 | 413 | 415, code: string, message: string) =>
-  Response.json({ error: { code, message } }, { status });
-
 /** The host name of a `Host` value, without port or IPv6 brackets, lower-cased. */
 function hostName(host: string): string {
   const lower = host.trim().toLowerCase();
@@ -32,7 +30,7 @@ function hostName(host: string): string {
  * DNS rebinding: a page whose name now resolves to 127.0.0.1 reads the API as same-origin. Only
  * loopback and configured `Host` names pass, so a foreign name is refused. Without
  * `allowed_hosts` and with a token, any Host passes: the browser never holds the token for the
- * rebound origin, and probes or scrapers address the listener by pod IP (README "Admin listener").
+ * rebound origin, and probes or scrapers address the listener by pod IP (docs/security.md#admin-listener).
  */
 export function hostGuard(options: AdminGuardOptions): MiddlewareHandler {
   const allowed = new Set(options.allowedHosts.map((h) => h.toLowerCase().replace(/^\[(.*)\]$/, "$1")));
@@ -44,7 +42,7 @@ export function hostGuard(options: AdminGuardOptions): MiddlewareHandler {
     const host = c.req.header("host") ?? "";
     const name = hostName(host);
     if (isLoopback(name) || allowed.has(name)) return next();
-    return refuse(
+    throw apiError(
       403,
       "forbidden_host",
       `Host ${JSON.stringify(host.slice(0, 100))} is not allowed; list it in admin.allowed_hosts`,
@@ -67,11 +65,11 @@ export function crossSiteGuard(): MiddlewareHandler {
       (site !== undefined && site !== "same-origin" && site !== "none") ||
       !sameOrigin(c.req.header("origin"), host)
     ) {
-      return refuse(403, "cross_site", "cross-site requests may not change anything on the admin API");
+      throw apiError(403, "cross_site", "cross-site requests may not change anything on the admin API");
     }
     const media = (c.req.header("content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase();
     if (media !== "application/json") {
-      return refuse(
+      throw apiError(
         415,
         "unsupported_media_type",
         "requests that change something must send Content-Type: application/json",
@@ -95,14 +93,10 @@ function sameOrigin(origin: string | undefined, host: string): boolean {
 export function adminBodyLimit(maxSize = ADMIN_BODY_LIMIT): MiddlewareHandler {
   return bodyLimit({
     maxSize,
-    onError: (c) => {
-      c.header("Connection", "close");
-      return c.json(
-        {
-          error: { code: "payload_too_large", message: `request body exceeds the limit of ${maxSize} bytes` },
-        },
-        413,
-      );
-    },
+    // The hook must answer with a Response; the body limit is hit while a handler reads the body.
+    onError: () =>
+      errorResponse(413, "payload_too_large", `request body exceeds the limit of ${maxSize} bytes`, {
+        Connection: "close",
+      }),
   });
 }

@@ -123,7 +123,7 @@ export function createAlerter(deps: AlerterDeps) {
       tally.timer = setTimeout(() => flushDead(route.name), wait);
       tally.timer.unref();
     },
-    breaker(route, before, after) {
+    gate(route, before, after) {
       const now = deps.now();
       if (after.state === "open" && before.state !== "open") {
         send("breaker_open", breakerOpened(route.name, after.disabled, after.consecutiveFailures, now));

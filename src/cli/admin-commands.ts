@@ -3,22 +3,10 @@ import { parseArgs } from "node:util";
 import type { EventJson, RouteJson } from "../admin/event-json.js";
 import type { StatsReport } from "../stats/report.js";
 import { eventsText, routeText, statsText } from "./format.js";
+import { USAGE } from "./usage.js";
 
 type Env = Record<string, string | undefined>;
 type Stream = NodeJS.WritableStream;
-
-export const ADMIN_USAGE = `Admin commands (talk to a running hookbuffer's admin API):
-  hookbuffer stats [--from ISO] [--to ISO] [--route NAME] [--json]
-  hookbuffer events [FILTERS] [--limit N] [--cursor C] [--scan-budget N] [--json]
-  hookbuffer redeliver <id>
-  hookbuffer redeliver FILTERS [--dry-run] [--request-id KEY]
-  hookbuffer pause <route>
-  hookbuffer resume <route>
-Filters: --status S  --route NAME  --reason R  --since ISO  --until ISO
-         --json-match /pointer[:value|:prefix*]  --header name[:value|:prefix*]  (repeatable)
-         --path /exact|/prefix*  --min-attempts N  --max-attempts N  --last-status CODE
-Options: --admin-url URL (env HOOKBUFFER_ADMIN_URL, default http://127.0.0.1:9090)
-         --token-file FILE (env HOOKBUFFER_ADMIN_TOKEN_FILE), or --token T (env HOOKBUFFER_ADMIN_TOKEN)`;
 
 const COMMON = {
   "admin-url": { type: "string" },
@@ -38,6 +26,21 @@ const FILTERS = {
   "min-attempts": { type: "string" },
   "max-attempts": { type: "string" },
   "last-status": { type: "string" },
+} as const;
+
+/** Each command's flags (exported for the test that the help names them all). */
+export const OPTIONS = {
+  stats: { ...COMMON, from: { type: "string" }, to: { type: "string" }, route: { type: "string" } },
+  events: {
+    ...COMMON,
+    ...FILTERS,
+    limit: { type: "string" },
+    cursor: { type: "string" },
+    "scan-budget": { type: "string" },
+  },
+  redeliver: { ...COMMON, ...FILTERS, "dry-run": { type: "boolean" }, "request-id": { type: "string" } },
+  pause: COMMON,
+  resume: COMMON,
 } as const;
 
 /** Flag name -> API field name. */
@@ -68,6 +71,12 @@ function filterFields(values: Record<string, unknown>): Record<string, string | 
 /** A usage mistake: the command line, not the server, is wrong (exit 2). */
 class UsageError extends Error {
   override readonly name = "UsageError";
+}
+
+/** A mistake on the command line: ours, or parseArgs' ERR_PARSE_ARGS_* (unknown or malformed option). */
+export function isUsageMistake(e: unknown): e is Error {
+  const code = (e as { code?: unknown } | null)?.code;
+  return e instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
 }
 
 type Call = (method: string, path: string, body?: unknown) => Promise<unknown>;
@@ -148,15 +157,9 @@ type Command = (args: string[], call: (v: Connection) => Call, out: Stream) => P
 const print = (out: Stream, text: string) => out.write(`${text}\n`);
 const printJson = (out: Stream, value: unknown) => print(out, JSON.stringify(value, null, 2));
 
-const commands: Record<string, Command> = {
+const commands: Record<keyof typeof OPTIONS, Command> = {
   async stats(args, connect, out) {
-    const opts = {
-      ...COMMON,
-      from: { type: "string" },
-      to: { type: "string" },
-      route: { type: "string" },
-    } as const;
-    const { values } = parseArgs({ args, options: opts, strict: true });
+    const { values } = parseArgs({ args, options: OPTIONS.stats, strict: true });
     const report = (await connect(values)(
       "GET",
       `/stats${query(values, ["from", "to", "route"])}`,
@@ -166,14 +169,7 @@ const commands: Record<string, Command> = {
   },
 
   async events(args, connect, out) {
-    const opts = {
-      ...COMMON,
-      ...FILTERS,
-      limit: { type: "string" },
-      cursor: { type: "string" },
-      "scan-budget": { type: "string" },
-    } as const;
-    const { values } = parseArgs({ args, options: opts, strict: true });
+    const { values } = parseArgs({ args, options: OPTIONS.events, strict: true });
     const fields = {
       ...filterFields(values),
       limit: values.limit,
@@ -195,12 +191,7 @@ const commands: Record<string, Command> = {
   async redeliver(args, connect, out) {
     const { values, positionals } = parseArgs({
       args,
-      options: {
-        ...COMMON,
-        ...FILTERS,
-        "dry-run": { type: "boolean" },
-        "request-id": { type: "string" },
-      },
+      options: OPTIONS.redeliver,
       strict: true,
       allowPositionals: true,
     });
@@ -246,7 +237,12 @@ async function setRoute(
   connect: Parameters<Command>[1],
   out: Stream,
 ) {
-  const { values, positionals } = parseArgs({ args, options: COMMON, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: OPTIONS[action],
+    strict: true,
+    allowPositionals: true,
+  });
   const name = onePositional(positionals, "route name");
   const route = (await connect(values)("POST", `/routes/${encodeURIComponent(name)}/${action}`)) as RouteJson;
   if (values.json) printJson(out, route);
@@ -264,9 +260,9 @@ export async function runAdminCommand(
   out: Stream,
   err: Stream = process.stderr,
 ): Promise<number> {
-  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  const command = Object.hasOwn(commands, name) ? commands[name as keyof typeof commands] : undefined;
   if (!command) {
-    err.write(`hookbuffer: unknown command ${name}\n\n${ADMIN_USAGE}\n`);
+    err.write(`hookbuffer: unknown command ${name}\n\n${USAGE}\n`);
     return 2;
   }
   const connect = (v: Connection) =>
@@ -279,10 +275,8 @@ export async function runAdminCommand(
       err.write(`hookbuffer ${name}: ${e.message}\n`);
       return 1;
     }
-    // parseArgs reports unknown or malformed options with ERR_PARSE_ARGS_* codes.
-    const code = (e as { code?: unknown }).code;
-    if (e instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))) {
-      err.write(`hookbuffer ${name}: ${(e as Error).message}\n\n${ADMIN_USAGE}\n`);
+    if (isUsageMistake(e)) {
+      err.write(`hookbuffer ${name}: ${e.message}\n\n${USAGE}\n`);
       return 2;
     }
     throw e;

@@ -66,6 +66,7 @@ export function statsText(s: StatsReport): string {
       ["Failed attempts", String(t.failed_attempts)],
       ["Dead", String(t.dead)],
       ["Duplicates", String(t.duplicates)],
+      ["Filtered", String(t.filtered)],
       ["Rejected", String(t.rejected + t.rejected_backpressure)],
       ["Success rate", percent(s.success_rate)],
     ],
@@ -80,7 +81,8 @@ export function statsText(s: StatsReport): string {
         );
   const q = s.queue;
   const queue =
-    `Queue: pending ${q.pending}, delivering ${q.delivering}, delivered ${q.delivered}, dead ${q.dead}; ` +
+    `Queue: pending ${q.pending}, delivering ${q.delivering}, delivered ${q.delivered}, dead ${q.dead}, ` +
+    `filtered ${q.filtered}; ` +
     `oldest pending ${q.pending + q.delivering === 0 ? "-" : duration(q.oldest_pending_age_ms)}`;
   const { delivery_lag: lag, attempt_duration: att } = s.latency_ms;
   const latency =

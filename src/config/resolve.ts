@@ -69,6 +69,7 @@ function resolveRoute(
     ...proxying(route.passthrough, route.handshake_paths, `routes[${index}].`, issues),
     index: [...new Set(route.index ?? [])],
     http2: first(route.upstream_http2, input.upstream_http2) ?? false,
+    filter: route.filter ?? null,
   };
 }
 
@@ -117,6 +118,7 @@ function resolveRoutes(input: ConfigInput, issues: ConfigIssue[]): RouteConfig[]
         ...proxying(input.passthrough, input.handshake_paths, "", issues),
         index: [...new Set(input.index ?? [])],
         http2: input.upstream_http2 ?? false,
+        filter: input.filter ?? null,
       },
     ];
   }
@@ -126,6 +128,7 @@ function resolveRoutes(input: ConfigInput, issues: ConfigIssue[]): RouteConfig[]
     passthrough: input.passthrough === false || (input.passthrough?.length ?? 0) > 0,
     handshake_paths: input.handshake_paths !== undefined,
     index: (input.index?.length ?? 0) > 0,
+    filter: input.filter !== undefined,
   };
   for (const [key, isSet] of Object.entries(defaultRouteOnly)) {
     if (isSet)

@@ -4,6 +4,7 @@ import { pointerNeedsEscapes } from "../json-pointer.js";
 import { DEFAULT_VERIFY_TOLERANCE_MS } from "./defaults.js";
 import { deliverySchema } from "./schema-delivery.js";
 import { boolean, headerName, httpUrl, jsonPointer, positiveDuration } from "./schema-fields.js";
+import { filterSchema } from "./schema-filter.js";
 import type { PassthroughMatch, VerifyConfig } from "./types.js";
 
 /** Named schemes whose signature covers a timestamp, so it expires after `tolerance`. */
@@ -168,6 +169,7 @@ export const routeSchema = z.strictObject({
   handshake_paths: handshakePathsSchema.optional(),
   delivery: deliverySchema.optional(),
   index: z.array(indexPointer).optional(),
+  filter: filterSchema.nullable().optional(),
 });
 
 export type RouteInput = z.output<typeof routeSchema>;

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { deliverySchema } from "./schema-delivery.js";
 import { boolean, httpUrl } from "./schema-fields.js";
+import { filterSchema } from "./schema-filter.js";
 import {
   handshakePathsSchema,
   indexPointer,
@@ -41,6 +42,8 @@ export const configSchema = z.strictObject({
   handshake_paths: handshakePathsSchema.optional(),
   /** Default route only. */
   index: z.array(indexPointer).optional(),
+  /** Default route only. */
+  filter: absentIfNull(filterSchema),
   // Parsed even when absent, so each section's own defaults and checks (admin token) always run.
   listen: sectionWithDefaults(listenSchema),
   admin: sectionWithDefaults(adminSchema),

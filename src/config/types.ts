@@ -1,3 +1,4 @@
+import type { AlertEvent } from "./alert-events.js";
 /**
  * The resolved configuration every other module receives: durations in ms, sizes in bytes, per-route
  * delivery settings already merged over the global `delivery` block. Produced by `loadConfig`.
@@ -94,6 +95,40 @@ export interface PassthroughMatch {
   verify?: false;
 }
 
+/** A value a delivery filter compares with: JSON scalars, as written in the config. */
+export type FilterValue = string | number | boolean | null;
+
+/** Where one filter condition reads its value from. */
+export type FilterSource =
+  /** A JSON pointer into the body (a body that is not JSON has no values). */
+  | { kind: "json"; pointer: string }
+  /** A request header, lower-case name; the first value counts. */
+  | { kind: "header"; name: string };
+
+/** How the value must look. */
+export type FilterTest =
+  /** Equal as a JSON value (`1` is not `"1"`); a header's text equals a number or boolean's text. */
+  | { op: "equals"; value: FilterValue }
+  /** Equal to one of these, each as for `equals`. */
+  | { op: "in"; values: FilterValue[] }
+  /** `true`: present (JSON null counts as present); `false`: absent. */
+  | { op: "exists"; value: boolean }
+  /** A string starting with this text. */
+  | { op: "prefix"; value: string };
+
+/** One condition on a request: a source and a test. */
+export interface FilterMatch {
+  source: FilterSource;
+  test: FilterTest;
+}
+
+/** `routes[].filter`: which acknowledged webhooks are delivered (README, Routes). */
+export type DeliveryFilter =
+  | { kind: "match"; match: FilterMatch }
+  | { kind: "all"; of: DeliveryFilter[] }
+  | { kind: "any"; of: DeliveryFilter[] }
+  | { kind: "not"; of: DeliveryFilter };
+
 export interface BreakerConfig {
   /** Consecutive failed attempts that open the breaker. 0 disables it. */
   failures: number;
@@ -156,19 +191,16 @@ export interface RouteConfig {
   http2: boolean;
   /** Body pointers with a search index (an SQLite expression index on this route's rows). */
   index: string[];
+  /**
+   * Which webhooks are delivered; the others are stored as `filtered` and acknowledged all the
+   * same. null: every webhook is delivered.
+   */
+  filter: DeliveryFilter | null;
 }
 
 export interface AlertConfig {
   url: string;
-  events: Array<
-    | "breaker_open"
-    | "breaker_closed"
-    | "backlog_age"
-    | "dead"
-    | "storage_failing"
-    | "storage_recovered"
-    | "throttled"
-  >;
+  events: AlertEvent[];
   /** backlog_age threshold (ms). */
   backlogAgeMs: number;
 }

@@ -1,17 +1,7 @@
+/** The circuit breaker: how attempts move a route's gate (src/gate.ts), as pure functions. */
 import type { BreakerConfig, BreakerCount } from "../config/types.js";
+import { activeGate, type DisabledRecord, type FailureCategory, type Gate } from "../gate.js";
 import type { Classification } from "../model.js";
-
-/** Why a route was disabled, in Method's shape (codes 25001-25004). */
-export interface DisabledRecord {
-  type: "WEBHOOK_DISABLED";
-  code: 25001 | 25002 | 25003 | 25004;
-  sub_type: string;
-  message: string;
-  /** ISO time the breaker opened. */
-  since: string;
-}
-
-export type FailureCategory = "other" | "4xx" | "5xx" | "timeout";
 
 const CODES: Record<FailureCategory, { code: DisabledRecord["code"]; sub_type: string; words: string }> = {
   other: {
@@ -27,30 +17,6 @@ const CODES: Record<FailureCategory, { code: DisabledRecord["code"]; sub_type: s
     words: "timed out waiting for responses",
   },
 };
-
-export type RouteStateName = "active" | "paused" | "open";
-
-/** A route's delivery gate: operator pause and circuit breaker. Plain data, persisted as is. */
-export interface BreakerState {
-  state: RouteStateName;
-  consecutiveFailures: number;
-  /** Categories of the failures in the current run, oldest first (capped). */
-  recentFailures: FailureCategory[];
-  disabled: DisabledRecord | null;
-  /** Current cooldown (doubles while probes fail), ms. */
-  cooldownMs: number | null;
-  /** When the next half-open probe may start, epoch ms. */
-  probeAt: number | null;
-}
-
-export const initialBreaker = (): BreakerState => ({
-  state: "active",
-  consecutiveFailures: 0,
-  recentFailures: [],
-  disabled: null,
-  cooldownMs: null,
-  probeAt: null,
-});
 
 export function categoryOf(failure: Classification): FailureCategory {
   if (failure.reason === "request_timeout") return "timeout";
@@ -116,14 +82,14 @@ export function disabledRecord(run: FailureCategory[], failures: number, now: nu
  * failure lengthens the cooldown. Any success closes the breaker.
  */
 export function afterAttempt(
-  s: BreakerState,
+  s: Gate,
   cfg: Omit<BreakerConfig, "count">,
   failure: Classification | null,
   probe: boolean,
   now: number,
-): BreakerState {
+): Gate {
   if (failure === null) {
-    return s.state === "paused" ? withFailures(s, 0, []) : initialBreaker();
+    return s.state === "paused" ? withFailures(s, 0, []) : activeGate();
   }
   const consecutiveFailures = s.consecutiveFailures + 1;
   const recentFailures = [...s.recentFailures, categoryOf(failure)].slice(-Math.max(cfg.failures, 1));
@@ -147,11 +113,7 @@ export function afterAttempt(
 }
 
 /** `s` with new failure counts, spelled out: spread-then-extend is slow on V8 11, once per attempt. */
-function withFailures(
-  s: BreakerState,
-  consecutiveFailures: number,
-  recentFailures: FailureCategory[],
-): BreakerState {
+function withFailures(s: Gate, consecutiveFailures: number, recentFailures: FailureCategory[]): Gate {
   return {
     state: s.state,
     consecutiveFailures,
@@ -163,11 +125,7 @@ function withFailures(
 }
 
 /** How many deliveries the gate lets start now (before subtracting those in flight). */
-export function allowance(
-  s: BreakerState,
-  concurrency: number,
-  now: number,
-): { slots: number; probe: boolean } {
+export function allowance(s: Gate, concurrency: number, now: number): { slots: number; probe: boolean } {
   if (s.state === "active") return { slots: concurrency, probe: false };
   if (s.state === "open" && s.probeAt !== null && now >= s.probeAt) return { slots: 1, probe: true };
   return { slots: 0, probe: false };

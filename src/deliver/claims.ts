@@ -1,11 +1,10 @@
 /**
  * The claim side of delivery: each route's buffer of leased, not yet sent events, read from the
- * due index past a cursor, and every way a lease ends. The queue gauges follow each event from
- * pending to delivering, and back or on to its outcome.
+ * due index past a cursor, and every way a lease ends. A leased row stays pending in the database;
+ * the queue counts show the leases as delivering (`leased`). The words: docs/architecture.md#glossary.
  */
 import type { Clock } from "../clock.js";
 import type { DueEvent, EventStatus } from "../model.js";
-import type { QueueGauges } from "../stats/gauges.js";
 import type { ClaimCursor, Store } from "../store/index.js";
 import { createLeases, rewound } from "./leases.js";
 
@@ -39,12 +38,11 @@ export function routeQueue(name: string): RouteQueue {
 
 export interface ClaimsDeps {
   store: Store;
-  gauges: QueueGauges;
   clock: Clock;
 }
 
 export function createClaims(deps: ClaimsDeps) {
-  const { store, gauges, clock } = deps;
+  const { store, clock } = deps;
   const leased = createLeases();
 
   /** A row keyed (at, seq) is claimable again: make sure the next claim reaches it. */
@@ -56,7 +54,6 @@ export function createClaims(deps: ClaimsDeps) {
   /** Gives up a lease without an attempt: the row never stopped being pending. */
   function unlease(q: RouteQueue, event: DueEvent): void {
     if (!leased.delete(event.seq)) return;
-    gauges.move(q.name, "delivering", "pending", event.size);
     rewind(q, event.nextAttemptAt, event.seq);
   }
 
@@ -68,10 +65,7 @@ export function createClaims(deps: ClaimsDeps) {
       if (q.after !== null && (now < q.after.at || now - q.rescannedAt > RESCAN_MS)) q.after = null;
       if (q.after === null) q.rescannedAt = now;
       const claimed = store.events.claimDue(q.name, now, limit, leased.past(q.name, q.after), q.after);
-      for (const e of claimed) {
-        leased.add(e);
-        gauges.move(q.name, "pending", "delivering", e.size);
-      }
+      for (const e of claimed) leased.add(e);
       const last = claimed.at(-1);
       if (last) q.after = { at: last.nextAttemptAt, seq: last.seq };
       q.buffer.push(...claimed);
@@ -83,20 +77,14 @@ export function createClaims(deps: ClaimsDeps) {
     releaseBuffer(q: RouteQueue): void {
       for (const e of q.buffer.splice(0)) unlease(q, e);
     },
-    /**
-     * The attempt's outcome has committed: the lease ends (until then the row still reads pending).
-     * `stored`: response bytes the event now holds besides `event.size`.
-     */
+    /** The attempt's outcome has committed: the lease ends (until then the row still reads pending). */
     settled(
       q: RouteQueue,
       event: DueEvent,
       status: Exclude<EventStatus, "delivering">,
       nextAttemptAt: number,
-      stored = 0,
     ): void {
       leased.delete(event.seq);
-      gauges.move(q.name, "delivering", status, event.size);
-      if (stored > 0) gauges.grow(q.name, status, stored);
       // Still pending (retry due soon) or an ordered successor unblocked: worth another claim.
       if (status === "pending") rewind(q, nextAttemptAt, event.seq);
       if (event.orderKey !== null) {
@@ -118,6 +106,10 @@ export function createClaims(deps: ClaimsDeps) {
     },
     leasedSeqs(): number[] {
       return leased.seqs();
+    },
+    /** Leased events of the route (of all routes for null): pending rows being delivered. */
+    leased(route: string | null): number {
+      return leased.count(route);
     },
   };
 }

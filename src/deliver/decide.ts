@@ -6,7 +6,7 @@ import { nextAttempt } from "./backoff.js";
 /**
  * What becomes of an event after one attempt: delivered on 2xx, dead on a permanent status or an
  * exhausted policy, otherwise pending again at the next scheduled time. The one place that
- * decides an event's status after delivery.
+ * decides an event's status after delivery (docs/architecture.md#one-place-decides-an-events-status).
  */
 export function decide(
   event: DueEvent,

@@ -2,28 +2,23 @@ import type { Logger } from "pino";
 import { ShutdownError } from "../classify/errors.js";
 import type { Clock } from "../clock.js";
 import type { RouteConfig } from "../config/types.js";
-import type { AttemptResult, DueEvent } from "../model.js";
-import type { QueueGauges } from "../stats/gauges.js";
+import { activeGate, type Gate, type OperatorGateState } from "../gate.js";
+import type { AttemptResult, DueEvent, RouteDelivery, ThrottleStatus } from "../model.js";
 import type { EventUpdate, Store, Writer } from "../store/index.js";
 import { forwardHeaders, targetFor } from "../transport/headers.js";
 import type { Sender } from "../transport/sender.js";
-import {
-  afterAttempt,
-  allowance,
-  type BreakerState,
-  countsTowardBreaker,
-  initialBreaker,
-} from "./breaker.js";
+import { afterAttempt, allowance, countsTowardBreaker } from "./breaker.js";
 import { createClaims, type RouteQueue, routeQueue } from "./claims.js";
 import { decide } from "./decide.js";
 import { replayHeaderExtras, writeOutcome } from "./outcome.js";
 import { createOutcomeCommits, OutcomeNotRecordedError, type OutcomeStall } from "./outcome-commits.js";
-import { createRouteLimiter, type RouteLimiter, type ThrottleStatus } from "./route-limiter.js";
+import { createRouteLimiter, type RouteLimiter } from "./route-limiter.js";
 
 /** Observers of delivery (metrics, alerts); called after the outcome is committed. */
 export interface DeliveryHooks {
   attempt?(route: RouteConfig, event: DueEvent, result: AttemptResult, update: EventUpdate): void;
-  breaker?(route: RouteConfig, before: BreakerState, after: BreakerState): void;
+  /** The route's gate moved (breaker or operator), after the commit that saved it. */
+  gate?(route: RouteConfig, before: Gate, after: Gate): void;
   /** A throttle episode (rate lowered or paused by the upstream) started, or ended. */
   throttle?(route: RouteConfig, status: ThrottleStatus, started: boolean): void;
   /** Outcomes cannot be committed (`stall`) or can again (null); once each per episode. */
@@ -54,7 +49,6 @@ export interface AttemptSpan {
 export interface DelivererDeps {
   store: Store;
   writer: Writer;
-  gauges: QueueGauges;
   routes: RouteConfig[];
   /** Performs the attempts (on this thread or the delivery thread). */
   sender: Sender;
@@ -73,7 +67,8 @@ interface RouteRunner extends RouteQueue {
   /** Attempts handed to the sender and not yet settled (running, or waiting there for a slot). */
   inflight: number;
   probing: boolean;
-  breaker: BreakerState;
+  /** The committed gate: moved only by the commits that save it (see the writer subscription). */
+  gate: Gate;
   /** Rate limit and upstream back-pressure: whether an attempt may start now. */
   limiter: RouteLimiter;
 }
@@ -85,7 +80,7 @@ const THROTTLED_COUNT_CAP = 10_000;
 const PREFETCH = 64;
 
 /**
- * Attempts a route may hand to a queueing sender per free slot (see handover). At 4 the
+ * Attempts a route may hand to a queueing sender per free slot (docs/architecture.md#handover). At 4 the
  * delivery thread always has the next attempt at hand; at 2 its lanes still ran dry at
  * concurrency 8 while this thread was busy committing.
  */
@@ -96,24 +91,33 @@ const MAX_SLEEP_MS = 60_000;
 
 /**
  * Claims due events per route (leased, `next_attempt_at, seq` order, up to the route's free
- * slots), sends each once, decides its fate and commits attempt, status, stats and breaker state
+ * slots), sends each once, decides its fate and commits attempt, status, stats and gate
  * together. Woken by ingest; otherwise sleeps until the earliest due event.
  */
 export function createDeliverer(deps: DelivererDeps) {
-  const { store, writer, gauges, clock, log } = deps;
+  const { store, writer, clock, log } = deps;
   const random = deps.random ?? Math.random;
-  const saved = new Map(store.routes.all().map((r) => [r.route, r]));
+  const saved = new Map(store.gates.all().map((g) => [g.route, g]));
   const runners = new Map<string, RouteRunner>();
   for (const route of deps.routes) {
     const s = saved.get(route.name);
-    const breaker = s ? ({ ...initialBreaker(), ...s } as BreakerState) : initialBreaker();
+    const gate: Gate = s
+      ? {
+          state: s.state,
+          consecutiveFailures: s.consecutiveFailures,
+          recentFailures: s.recentFailures,
+          disabled: s.disabled,
+          cooldownMs: s.cooldownMs,
+          probeAt: s.probeAt,
+        }
+      : activeGate();
     const runner: RouteRunner = {
       ...routeQueue(route.name),
       route,
       target: targetFor(route.upstream, route.pathPrefix),
       inflight: 0,
       probing: false,
-      breaker,
+      gate,
       limiter: createRouteLimiter({
         route,
         now: clock.now,
@@ -129,7 +133,7 @@ export function createDeliverer(deps: DelivererDeps) {
   let timer: NodeJS.Timeout | undefined;
   let wakeScheduled = false;
   const idleWaiters: Array<() => void> = [];
-  const claims = createClaims({ store, gauges, clock });
+  const claims = createClaims({ store, clock });
   // While outcomes cannot be committed nothing new is claimed or sent (pump() stands still).
   const outcomes = createOutcomeCommits({
     writer,
@@ -143,9 +147,16 @@ export function createDeliverer(deps: DelivererDeps) {
     },
   });
 
-  function saveBreaker(r: RouteRunner, state: BreakerState): void {
-    store.routes.save({ route: r.route.name, ...state, updatedAt: clock.now() });
-  }
+  // A gate moves in memory only when the commit that saved it is through, once, in commit order.
+  writer.subscribe((committed) => {
+    for (const change of committed.gates) {
+      const r = runners.get(change.route);
+      if (!r) continue;
+      r.gate = change.after;
+      const { before, after } = change;
+      if (after.state !== before.state || after.probeAt !== before.probeAt) gateChanged(r, before, after);
+    }
+  });
 
   /**
    * Starts deliveries from the route's prefetched buffer up to its free slots, and claims more.
@@ -153,8 +164,8 @@ export function createDeliverer(deps: DelivererDeps) {
    */
   function pump(r: RouteRunner): void {
     if (stopping || outcomes.stalled) return;
-    const gate = allowance(r.breaker, r.route.concurrency, clock.now());
-    if (gate.probe) {
+    const allowed = allowance(r.gate, r.route.concurrency, clock.now());
+    if (allowed.probe) {
       // Half-open: exactly one probe at a time, nothing buffered ahead of it.
       if (!r.probing && r.inflight === 0) {
         if (r.buffer.length === 0) claim(r, 1);
@@ -162,7 +173,7 @@ export function createDeliverer(deps: DelivererDeps) {
       }
       return;
     }
-    const limit = handover(r, gate.slots);
+    const limit = handover(r, allowed.slots);
     for (;;) {
       while (r.inflight < limit && r.buffer.length > 0) {
         // Waiting for a token is not an attempt: the event stays leased in the buffer.
@@ -171,7 +182,7 @@ export function createDeliverer(deps: DelivererDeps) {
       }
       // Refill in chunks once half the buffer is spent: one index read per many events.
       const ahead = Math.max(r.route.concurrency, PREFETCH);
-      if (gate.slots === 0 || r.buffer.length > ahead / 2 || r.drained) return;
+      if (allowed.slots === 0 || r.buffer.length > ahead / 2 || r.drained) return;
       const want = limit - r.inflight + ahead - r.buffer.length;
       const claimed = claim(r, want);
       if (claimed.length < want) scheduleTimer();
@@ -260,23 +271,20 @@ export function createDeliverer(deps: DelivererDeps) {
     if (span !== null) deps.tracing?.end(span, route, event, result, update);
     return outcomes.commit(
       (ctx) => {
-        // The breaker moves in commit order, so concurrent attempts cannot overwrite each other's
-        // transitions. The op only stages it: r.breaker changes after the commit, once, even when
-        // the batch is replayed op by op.
-        const before = ctx.staged(r, r.breaker);
+        // The gate moves in commit order, so concurrent attempts cannot overwrite each other's
+        // transitions; r.gate follows once the commit is through (a replayed batch cannot count twice).
+        const before = ctx.gate(route.name, r.gate);
         const after = breakerAfter(route, before, result, probe);
-        const stored = writeOutcome(store, ctx, route, event, result, update);
-        const breakerChanged = after.state !== before.state || after.probeAt !== before.probeAt;
-        const moved = breakerChanged || after.consecutiveFailures !== before.consecutiveFailures;
-        if (moved) {
-          ctx.stage(r, after);
-          saveBreaker(r, after);
-        }
+        writeOutcome(store, ctx, route, event, result, update);
+        if (
+          after.state !== before.state ||
+          after.probeAt !== before.probeAt ||
+          after.consecutiveFailures !== before.consecutiveFailures
+        )
+          ctx.setGate(route.name, before, after, clock.now());
         ctx.afterCommit(() => {
-          if (moved) r.breaker = after;
-          claims.settled(r, event, update.status, update.nextAttemptAt, stored);
+          claims.settled(r, event, update.status, update.nextAttemptAt);
           deps.hooks?.attempt?.(route, event, result, update);
-          if (breakerChanged) gateChanged(r, before, after);
         });
         // Ordered routes wait for this commit before the next event of the key may go.
       },
@@ -288,7 +296,7 @@ export function createDeliverer(deps: DelivererDeps) {
    * The breaker after an attempt. A failure `breaker.count` leaves out is neutral; as a half-open
    * probe it closes the breaker, since the upstream answered.
    */
-  function breakerAfter(route: RouteConfig, s: BreakerState, result: AttemptResult, probe: boolean) {
+  function breakerAfter(route: RouteConfig, s: Gate, result: AttemptResult, probe: boolean) {
     const { failure } = result;
     if (failure === null || countsTowardBreaker(route.breaker, failure, result.statusCode)) {
       return afterAttempt(s, route.breaker, failure, probe, clock.now());
@@ -297,7 +305,7 @@ export function createDeliverer(deps: DelivererDeps) {
   }
 
   /** After a committed gate change: log it, hand back prefetched events, re-arm the timer. */
-  function gateChanged(r: RouteRunner, before: BreakerState, after: BreakerState): void {
+  function gateChanged(r: RouteRunner, before: Gate, after: Gate): void {
     const route = r.route.name;
     if (after.state === "open" && before.state !== "open") {
       log.warn({ route, disabled: after.disabled }, "circuit breaker opened: delivery paused");
@@ -307,7 +315,7 @@ export function createDeliverer(deps: DelivererDeps) {
       log.info({ route, state: after.state }, "route state changed by operator");
     }
     if (after.state !== "active") releaseBuffer(r);
-    deps.hooks?.breaker?.(r.route, before, after);
+    deps.hooks?.gate?.(r.route, before, after);
     wake();
   }
 
@@ -316,11 +324,10 @@ export function createDeliverer(deps: DelivererDeps) {
     const now = clock.now();
     let earliest = now + maxDelay;
     for (const r of runners.values()) {
-      const gate = allowance(r.breaker, r.route.concurrency, now);
-      if (r.breaker.state === "open" && r.breaker.probeAt !== null)
-        earliest = Math.min(earliest, r.breaker.probeAt);
+      const allowed = allowance(r.gate, r.route.concurrency, now);
+      if (r.gate.state === "open" && r.gate.probeAt !== null) earliest = Math.min(earliest, r.gate.probeAt);
       // A route waiting for a token is pumped by its limiter's own timer.
-      if (handover(r, gate.slots) - r.inflight <= 0 || r.limiter.waiting()) continue;
+      if (handover(r, allowed.slots) - r.inflight <= 0 || r.limiter.waiting()) continue;
       let due: number | null;
       try {
         due = claims.nextDueAt(r);
@@ -345,22 +352,15 @@ export function createDeliverer(deps: DelivererDeps) {
     scheduleTimer();
   }
 
-  /** Changes a route's gate by operator request; persisted at once. */
-  function setRouteState(name: string, state: "active" | "paused"): Promise<BreakerState | null> {
+  /** Pauses or resumes a route by operator request (resume also closes an open breaker); persisted at once. */
+  async function setGate(name: string, state: OperatorGateState): Promise<Gate | null> {
     const r = runners.get(name);
-    if (!r) return Promise.resolve(null);
-    return writer.run((ctx) => {
-      const before = ctx.staged(r, r.breaker);
-      const after: BreakerState =
-        state === "active" ? initialBreaker() : { ...initialBreaker(), state: "paused" };
-      ctx.stage(r, after);
-      saveBreaker(r, after);
-      ctx.afterCommit(() => {
-        r.breaker = after;
-        gateChanged(r, before, after);
-      });
-      return after;
-    });
+    if (!r) return null;
+    const after: Gate = state === "active" ? activeGate() : { ...activeGate(), state: "paused" };
+    await writer.run((ctx) => ctx.setGate(name, ctx.gate(name, r.gate), after, clock.now()));
+    // Even when the state stays as it was: an operator's resume looks for due events at once.
+    wake();
+    return after;
   }
 
   function totalInflight(): number {
@@ -391,19 +391,27 @@ export function createDeliverer(deps: DelivererDeps) {
     leasedSeqs: claims.leasedSeqs,
     wake,
     wakeForNew,
-    setRouteState,
-    routeState(name: string): BreakerState | null {
-      return runners.get(name)?.breaker ?? null;
+    setGate,
+    /** The route's committed gate, or null for an unknown route. */
+    gate(name: string): Gate | null {
+      return runners.get(name)?.gate ?? null;
     },
-    /** The route's rate limit and throttle, with the due events its limiter holds back now. */
-    throttle(name: string): (ThrottleStatus & { held: number }) | null {
+    /** Leased events of the route (of all routes for null): pending rows being delivered now. */
+    leased: claims.leased,
+    /** The route's delivery as the views show it (gate, throttle), or null for an unknown route. */
+    route(name: string): RouteDelivery | null {
       const r = runners.get(name);
       if (!r) return null;
       const status = r.limiter.status();
       // Due events not started while a rate or a pause applies are what it holds back.
       const holding = r.limiter.limited();
       const due = holding ? store.events.countDue(name, clock.now(), THROTTLED_COUNT_CAP) : 0;
-      return { ...status, held: Math.max(0, due - r.inflight) };
+      return {
+        name,
+        state: r.gate.state,
+        disabled: r.gate.disabled,
+        throttle: { ...status, held: Math.max(0, due - r.inflight) },
+      };
     },
     inflight: totalInflight,
     /** Attempt outcomes held in memory because the database cannot take writes. */

@@ -17,17 +17,28 @@ export function rewound(after: ClaimCursor | null, at: number, seq: number): Cla
 
 /**
  * Leases live in memory: the process lock (store/open.ts) makes this process the only deliverer,
- * so a crash simply leaves the rows pending.
+ * so a crash simply leaves the rows pending (docs/architecture.md#lease).
  */
 export function createLeases() {
   const bySeq = new Map<number, DueEvent>();
+  const perRoute = new Map<string, number>();
   return {
     add(event: DueEvent): void {
+      if (bySeq.has(event.seq)) return;
       bySeq.set(event.seq, event);
+      perRoute.set(event.route, (perRoute.get(event.route) ?? 0) + 1);
     },
     /** Ends a lease; false if there was none. */
     delete(seq: number): boolean {
-      return bySeq.delete(seq);
+      const event = bySeq.get(seq);
+      if (!event) return false;
+      bySeq.delete(seq);
+      perRoute.set(event.route, (perRoute.get(event.route) ?? 1) - 1);
+      return true;
+    },
+    /** Leased events of the route (of all routes for null). */
+    count(route: string | null): number {
+      return route === null ? bySeq.size : (perRoute.get(route) ?? 0);
     },
     has(seq: number): boolean {
       return bySeq.has(seq);

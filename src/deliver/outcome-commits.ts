@@ -2,7 +2,8 @@
  * Commits attempt outcomes, and holds them when the database cannot take writes (a full disk,
  * an I/O error): the upstream has already answered, so the outcome is kept in memory and its
  * commit retried with backoff, instead of dropping the lease and sending the event again. While
- * anything is held, delivery as a whole is stalled (see README, Storage faults).
+ * anything is held, delivery as a whole is stalled (docs/architecture.md#held-outcome-stall,
+ * docs/reliability.md#storage-faults).
  */
 import type { Logger } from "pino";
 import type { WriteOp, Writer } from "../store/index.js";

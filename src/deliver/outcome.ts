@@ -4,9 +4,9 @@ import { bucketLabel } from "../stats/histogram.js";
 import type { EventUpdate, Store, WriteContext } from "../store/index.js";
 
 /**
- * Writes one attempt's outcome inside a write op: the event's new status, the attempt row and the
- * per-minute counters (attempt duration, delivered with its lag, the failure's reason and detail,
- * dead). Called only by the deliverer, which alone decides `update`. Returns the bytes of response
+ * Writes one attempt's outcome inside a write op: the event's new status (a queue move), the
+ * attempt row and the per-minute counters (attempt duration, delivered with its lag, the failure's
+ * reason and detail, dead). Called only by the deliverer, which alone decides `update`. Returns the bytes of response
  * body stored with the attempt, which the event now holds toward storage.max_bytes.
  */
 export function writeOutcome(
@@ -22,6 +22,9 @@ export function writeOutcome(
     kept && kept.length > 0 ? Buffer.from(kept.buffer, kept.byteOffset, kept.byteLength) : null;
   const stored = responseBody?.length ?? 0;
   store.events.update(update, event.orderKey, route.name, stored);
+  // The row was pending all along (the lease lives in memory); a kept response adds to its bytes.
+  ctx.moved(route.name, "pending", update.status, event.size);
+  if (stored > 0) ctx.moved(route.name, null, update.status, stored, 0);
   store.attempts.insert({
     eventId: event.id,
     n: update.attempts,

@@ -4,7 +4,7 @@
  */
 import type { Logger } from "pino";
 import type { RouteConfig } from "../config/types.js";
-import type { AttemptResult } from "../model.js";
+import type { AttemptResult, ThrottleStatus } from "../model.js";
 import {
   afterResult,
   initialLimiter,
@@ -13,23 +13,6 @@ import {
   type LimiterState,
   take,
 } from "./limiter.js";
-
-/** What /stats, /metrics and alerts show of a route's limiter. */
-export interface ThrottleStatus {
-  /** The configured rate as written (e.g. "50/s"), or null without rate_limit. */
-  rate: string | null;
-  /** The configured rate per second, or null. */
-  ratePerSecond: number | null;
-  burst: number | null;
-  /** The rate in force now, per second (null: unlimited). */
-  currentPerSecond: number | null;
-  throttled: boolean;
-  /** ISO time a Retry-After pause ends, or null. */
-  until: string | null;
-  why: string | null;
-  /** ISO time the current episode started, or null. */
-  since: string | null;
-}
 
 export interface RouteLimiterDeps {
   route: RouteConfig;

@@ -1,6 +1,7 @@
 import type { HttpBindings } from "@hono/node-server";
 import { Hono } from "hono";
 import type { RouteConfig } from "../config/types.js";
+import { apiError, renderError } from "../http/errors.js";
 import type { CapturedRequest } from "../model.js";
 import {
   BadRequestTargetError,
@@ -39,16 +40,18 @@ export interface IngestAppDeps {
 
 type Env = { Bindings: Partial<HttpBindings> };
 
-const error = (code: string, message: string) => ({ error: { code, message } });
+/** Refusals after which the rest of the request is not read: the connection goes. */
+const CLOSE = { Connection: "close" };
 
 /**
  * The provider-facing listener. Everything here is transport: capture, match a route, hand over
- * to the ingestor or the passthrough proxy, and map the outcome to a status code.
+ * to the ingestor or the passthrough proxy, and map the outcome to a status code. Refusals are
+ * thrown and rendered by the shared `onError`; the 200 ack never throws.
  */
 export function createIngestApp(deps: IngestAppDeps): Hono<Env> {
   const app = new Hono<Env>();
   const matchRoute = createRouteMatcher(deps.routes);
-  const retryAfter = String(deps.retryAfterSeconds ?? 5);
+  const retryAfter = { "Retry-After": String(deps.retryAfterSeconds ?? 5) };
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
 
@@ -60,44 +63,38 @@ export function createIngestApp(deps: IngestAppDeps): Hono<Env> {
         ? await captureNode(c.env.incoming, deps.bodyLimit, deps.maxHeaders)
         : await captureFetch(c.req.raw, deps.bodyLimit);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        c.header("Connection", "close");
-        return c.json(error("payload_too_large", err.message), 413);
-      }
-      if (err instanceof TooManyHeadersError) {
-        c.header("Connection", "close");
-        return c.json(error("too_many_headers", err.message), 431);
-      }
-      if (err instanceof BadRequestTargetError) return c.json(error("bad_request", err.message), 400);
+      if (err instanceof BodyTooLargeError) throw apiError(413, "payload_too_large", err.message, CLOSE);
+      if (err instanceof TooManyHeadersError) throw apiError(431, "too_many_headers", err.message, CLOSE);
+      if (err instanceof BadRequestTargetError) throw apiError(400, "bad_request", err.message);
       throw err;
     }
     // The route is matched on the path as received, which is also what is replayed; a path the
-    // upstream could read differently is refused rather than matched (README "Security").
+    // upstream could read differently is refused rather than matched (docs/security.md#paths-are-matched-as-replayed).
     const problem = pathProblem(req.path);
-    if (problem !== null)
-      return c.json(error("bad_path", `request path is not in normal form: ${problem}`), 400);
+    if (problem !== null) throw apiError(400, "bad_path", `request path is not in normal form: ${problem}`);
     const route = matchRoute(req.path);
-    if (!route) return c.json(error("no_route", `no route matches ${req.path.slice(0, 200) || path}`), 404);
+    if (!route) throw apiError(404, "no_route", `no route matches ${req.path.slice(0, 200) || path}`);
     const handshake = deps.matchHandshake(route, req);
     if (handshake) return deps.passthrough(route, req, handshake);
 
     const result = await deps.accept(route, req);
     switch (result.kind) {
       case "accepted":
-        return c.json({ status: "accepted", id: result.id }, ingestStatus(result));
+        return c.json(
+          { status: result.filtered ? "filtered" : "accepted", id: result.id },
+          ingestStatus(result),
+        );
       case "duplicate":
         return c.json({ status: "duplicate", id: result.id }, ingestStatus(result));
       case "rejected":
-        return c.json(error(result.code, result.message), ingestStatus(result));
+        throw apiError(ingestStatus(result), result.code, result.message);
       case "backpressure":
-        c.header("Retry-After", retryAfter);
-        return c.json(error("backpressure", result.message), ingestStatus(result));
+        throw apiError(ingestStatus(result), "backpressure", result.message, retryAfter);
       case "unavailable":
-        c.header("Retry-After", retryAfter);
-        return c.json(error("storage_unavailable", result.message), ingestStatus(result));
+        throw apiError(ingestStatus(result), "storage_unavailable", result.message, retryAfter);
     }
   });
 
-  app.onError((err, c) => c.json(error("internal", err.message), 500));
+  app.onError(renderError);
   return app;
 }

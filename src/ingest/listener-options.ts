@@ -1,5 +1,4 @@
 import type { Server, ServerOptions } from "node:http";
-import { RequestError } from "@hono/node-server";
 import type { Config } from "../config/types.js";
 
 /** Node's own default check period (ms); never check less often than that. */
@@ -30,7 +29,7 @@ export function listenerOptions(listen: Config["listen"]): ServerOptions {
     // Longer than the idle timeout of common provider and load-balancer pools (60 s), so this end
     // is not the one closing a connection the peer is about to reuse.
     keepAliveTimeout: 65_000,
-    // A request without Host reaches the app, which answers a JSON 400 (see requestErrorResponse)
+    // A request without Host reaches the app, which answers a JSON 400 (see requestErrorResponse in http/errors.ts)
     // instead of Node's empty one.
     requireHostHeader: false,
   };
@@ -43,14 +42,4 @@ export function listenerOptions(listen: Config["listen"]): ServerOptions {
  */
 export function applyServerLimits(server: Server, listen: Config["listen"]): void {
   server.maxHeadersCount = listen.maxHeaders + 1;
-}
-
-/**
- * The answer to a request the HTTP adapter could not turn into a Request (no `Host`, an invalid
- * one, a malformed target): a JSON 400 like every other refusal.
- */
-export function requestErrorResponse(err: unknown): Response {
-  if (!(err instanceof RequestError))
-    return Response.json({ error: { code: "internal", message: "internal error" } }, { status: 500 });
-  return Response.json({ error: { code: "bad_request", message: err.message } }, { status: 400 });
 }

@@ -1,12 +1,12 @@
 import { Readable } from "node:stream";
 import type { Logger } from "pino";
-import type { RouteConfig } from "../config/types.js";
-import { resolvePointer } from "../json-pointer.js";
+import type { FilterMatch, RouteConfig } from "../config/types.js";
+import { errorResponse } from "../http/errors.js";
 import type { CapturedRequest } from "../model.js";
 import { forwardHeaders, targetUrl } from "../transport/headers.js";
 import { requestTarget } from "../transport/send.js";
 import type { Upstream } from "../transport/upstream.js";
-import { headerGetter, lazyJson } from "./keys.js";
+import { matches, requestView } from "./match.js";
 import type { SignatureCheck } from "./service.js";
 
 /**
@@ -35,6 +35,16 @@ const under = (rel: string, path: string) =>
 const relativePath = (route: RouteConfig, path: string) =>
   route.pathPrefix === "/" ? path : path.slice(route.pathPrefix.replace(/\/$/, "").length) || "/";
 
+/** A passthrough `json:` or `header:` match as the condition shared with delivery filters. */
+const jsonEquals = (m: { pointer: string; equals: string }): FilterMatch => ({
+  source: { kind: "json", pointer: m.pointer },
+  test: { op: "equals", value: m.equals },
+});
+const headerEquals = (m: { name: string; equals: string }): FilterMatch => ({
+  source: { kind: "header", name: m.name },
+  test: { op: "equals", value: m.equals },
+});
+
 /** Whether a request is a handshake to proxy synchronously rather than buffer, and how. */
 export function matchHandshake(route: RouteConfig, req: CapturedRequest): Handshake | null {
   if (ALWAYS.has(req.method)) {
@@ -45,15 +55,14 @@ export function matchHandshake(route: RouteConfig, req: CapturedRequest): Handsh
     return handshakes.some((p) => under(rel, p)) ? UNSIGNED : NOT_PROXIED;
   }
   if (route.passthrough.length === 0) return null;
-  const json = lazyJson(req.body);
-  const header = headerGetter(req.headers);
+  const view = requestView(req);
   const rel = relativePath(route, req.path);
   const match = route.passthrough.find(
     (m) =>
       (m.method === undefined || m.method === req.method) &&
       (m.path === undefined || under(rel, m.path)) &&
-      (m.json === undefined || resolvePointer(json(), m.json.pointer) === m.json.equals) &&
-      (m.header === undefined || header(m.header.name) === m.header.equals),
+      (m.json === undefined || matches(jsonEquals(m.json), view)) &&
+      (m.header === undefined || matches(headerEquals(m.header), view)),
   );
   if (!match) return null;
   return match.verify === false ? UNSIGNED : SIGNED;
@@ -70,9 +79,6 @@ export interface PassthroughDeps {
   checkSignature: SignatureCheck;
 }
 
-const gatewayError = (status: 502 | 504, code: string, message: string) =>
-  Response.json({ error: { code, message } }, { status });
-
 /**
  * Proxies a handshake to the route's upstream and relays status, headers and body. Not stored and
  * not counted as a webhook. The response body is streamed, never held whole, so a large download
@@ -88,19 +94,17 @@ export function createPassthrough(deps: PassthroughDeps) {
     handshake: Handshake,
   ): Promise<Response> {
     if (handshake.proxy === false) {
-      const message = `${req.method} requests are not passed through on this path`;
-      return Response.json(
-        { error: { code: "method_not_allowed", message } },
-        { status: 405, headers: { Allow: "POST, PUT, PATCH, DELETE" } },
+      return errorResponse(
+        405,
+        "method_not_allowed",
+        `${req.method} requests are not passed through on this path`,
+        { Allow: "POST, PUT, PATCH, DELETE" },
       );
     }
     const verified: Array<[string, string]> = [];
     if (handshake.verify && route.verify) {
       const rejection = deps.checkSignature(route, req);
-      if (rejection) {
-        const { code, message } = rejection;
-        return Response.json({ error: { code, message } }, { status: rejection.status ?? 401 });
-      }
+      if (rejection) return errorResponse(rejection.status ?? 401, rejection.code, rejection.message);
       // Same promise as for a replayed webhook: only hookbuffer sets this header.
       verified.push(["X-Hookbuffer-Verified", route.verify.scheme]);
     }
@@ -136,9 +140,9 @@ export function createPassthrough(deps: PassthroughDeps) {
     } catch (err) {
       deps.log.warn({ route: route.name, err }, "passthrough request to the upstream failed");
       if (signal.aborted || (err as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT") {
-        return gatewayError(504, "gateway_timeout", "the upstream did not answer in time");
+        return errorResponse(504, "gateway_timeout", "the upstream did not answer in time");
       }
-      return gatewayError(502, "bad_gateway", "the upstream could not be reached");
+      return errorResponse(502, "bad_gateway", "the upstream could not be reached");
     }
   };
 }

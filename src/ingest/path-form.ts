@@ -1,5 +1,5 @@
 /**
- * Request paths must arrive in normal form (README "Paths are matched as replayed"). Routes are
+ * Request paths must arrive in normal form (docs/security.md#paths-are-matched-as-replayed). Routes are
  * matched on the path as received, and the same bytes are replayed; an upstream that decodes
  * `%63` to `c`, resolves `..`, treats `\` or `%2F` as `/` or merges `//` would otherwise read a
  * different path than the one the route (and its `verify:`) was chosen for: `/%63allback` or

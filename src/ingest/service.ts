@@ -4,11 +4,13 @@ import type { Config, RouteConfig } from "../config/types.js";
 import { firstAttemptAt } from "../deliver/backoff.js";
 import type { IdFactory } from "../ids.js";
 import type { CapturedRequest, StoredTrace } from "../model.js";
-import type { QueueGauges } from "../stats/gauges.js";
-import type { Store, Writer } from "../store/index.js";
+import type { QueueCountsTracker, Store, Writer } from "../store/index.js";
 import type { Verifier } from "../verify/index.js";
+import { compileFilter, type FilterPredicate } from "./filter.js";
 import { nominatedFields } from "./hop-by-hop.js";
-import { dedupKey, headerGetter, lazyJson, orderKey } from "./keys.js";
+import { dedupKey, headerGetter, orderKey } from "./keys.js";
+import { requestView } from "./match.js";
+import { type CountRefusal, createRefusalCount } from "./refusal-count.js";
 import { createRejectionLog } from "./rejection-log.js";
 
 /** A request refused for its signature. */
@@ -21,7 +23,8 @@ export interface Rejection {
 }
 
 export type IngestResult =
-  | { kind: "accepted"; id: string }
+  /** Stored; `filtered`: the route's filter leaves it undelivered (README, Routes). */
+  | { kind: "accepted"; id: string; filtered?: true }
   | { kind: "duplicate"; id: string }
   | Rejection
   | { kind: "backpressure"; message: string }
@@ -30,7 +33,8 @@ export type IngestResult =
 export interface IngestDeps {
   store: Store;
   writer: Writer;
-  gauges: QueueGauges;
+  /** Stored queue depth, for backpressure. */
+  queue: Pick<QueueCountsTracker, "open">;
   clock: Clock;
   ids: IdFactory;
   log: Logger;
@@ -52,15 +56,6 @@ export interface IngestDeps {
   noticeTimestamps?: (route: RouteConfig, headers: Array<[string, string]>) => void;
 }
 
-/**
- * Counts a refused request in the route's stats. Nobody waits for it: a failed write loses only
- * the count, never a webhook.
- */
-function countRefusal(deps: Pick<IngestDeps, "writer" | "clock">, route: string, metric: string): void {
-  const at = deps.clock.now();
-  void deps.writer.run((ctx) => ctx.count(at, route, metric)).catch(() => undefined);
-}
-
 /** Checks a request against its route's signature scheme, if it has one. */
 export type SignatureCheck = (route: RouteConfig, req: CapturedRequest) => Rejection | null;
 
@@ -69,11 +64,12 @@ export type SignatureCheck = (route: RouteConfig, req: CapturedRequest) => Rejec
  * refusal is counted as `rejected` in the route's stats.
  */
 export function createSignatureCheck(
-  deps: Pick<IngestDeps, "verifiers" | "writer" | "clock"> & { log?: Logger },
+  deps: Pick<IngestDeps, "verifiers" | "writer" | "clock"> & { log?: Logger; countRefusal?: CountRefusal },
 ): SignatureCheck {
+  const countRefusal = deps.countRefusal ?? createRefusalCount(deps);
   const logRejection = deps.log ? createRejectionLog(deps.log, deps.clock.now) : () => undefined;
   const refuse = (route: string, rejection: Rejection): Rejection => {
-    countRefusal(deps, route, "rejected");
+    countRefusal(route, "rejected");
     logRejection(route, rejection.code, rejection.message);
     return rejection;
   };
@@ -107,24 +103,36 @@ export function createSignatureCheck(
 }
 
 /**
- * Turns a captured request into a stored event: verify, backpressure, dedup, then one op on the
- * group-commit writer. Resolves only after the commit, so "accepted" means durable.
+ * Turns a captured request into a stored event: verify, filter, backpressure, dedup, then one op
+ * on the group-commit writer. Resolves only after the commit, so "accepted" means durable. A
+ * webhook the route's filter leaves out is stored and acknowledged the same way, as `filtered`.
  */
 export function createIngestor(deps: IngestDeps) {
-  const { store, writer, gauges, clock, log } = deps;
-  const checkSignature = createSignatureCheck(deps);
+  const { store, writer, clock, log } = deps;
+  const countRefusal = createRefusalCount(deps);
+  const checkSignature = createSignatureCheck({ ...deps, countRefusal });
+  // Compiled once per route, on its first webhook.
+  const filters = new WeakMap<RouteConfig, FilterPredicate>();
+  const filterOf = (route: RouteConfig): FilterPredicate => {
+    let predicate = filters.get(route);
+    if (!predicate) {
+      predicate = compileFilter(route.filter);
+      filters.set(route, predicate);
+    }
+    return predicate;
+  };
   let backpressureEpisode = false;
   let storageFullEpisode = false;
-  // Accepted but not yet committed: gauges move only after the commit, so without these a burst
+  // Accepted but not yet committed: queue counts move only after the commit, so without these a burst
   // arriving in one event-loop turn would all pass the limit check together.
   let inflightEvents = 0;
   let inflightBytes = 0;
 
   function overLimit(incomingBytes: number): string | null {
-    const open = gauges.get(null);
+    const open = deps.queue.open();
     const { maxPending, maxBytes } = deps.limits;
-    const events = open.pending + open.delivering + inflightEvents;
-    const bytes = open.openBytes + inflightBytes;
+    const events = open.events + inflightEvents;
+    const bytes = open.bytes + inflightBytes;
     if (maxPending !== null && events >= maxPending) {
       return `queue holds ${events} undelivered events (storage.max_pending ${maxPending})`;
     }
@@ -132,6 +140,12 @@ export function createIngestor(deps: IngestDeps) {
       return `queue holds ${bytes} bytes of undelivered bodies (storage.max_bytes ${maxBytes})`;
     }
     return null;
+  }
+
+  /** A 503 because the database cannot take the webhook: counted like every refusal. */
+  function unavailable(route: RouteConfig, message: string): IngestResult {
+    countRefusal(route.name, "rejected_storage");
+    return { kind: "unavailable", message };
   }
 
   /** `trace`: the context stored with the event when tracing is on (README, Tracing). */
@@ -144,35 +158,39 @@ export function createIngestor(deps: IngestDeps) {
     if (rejection) return rejection;
     deps.noticeTimestamps?.(route, req.headers);
 
-    const full = overLimit(req.body.length);
+    // After verification (a bad signature is refused, never filtered), before backpressure: a
+    // filtered webhook adds nothing to the backlog the limits protect.
+    const view = requestView(req);
+    const filtered = !filterOf(route)(view);
+    const full = filtered ? null : overLimit(req.body.length);
     if (full !== null) {
       if (!backpressureEpisode)
         log.warn({ route: route.name, reason: full }, "backpressure: refusing new webhooks");
       backpressureEpisode = true;
-      countRefusal(deps, route.name, "rejected_backpressure");
+      countRefusal(route.name, "rejected_backpressure");
       return { kind: "backpressure", message: full };
     }
     if (backpressureEpisode) log.info("backpressure over: accepting webhooks again");
     backpressureEpisode = false;
 
     const lostBefore = deps.storageLost?.() ?? null;
-    if (lostBefore !== null) return { kind: "unavailable", message: `${lostBefore}; retry later` };
+    if (lostBefore !== null) return unavailable(route, `${lostBefore}; retry later`);
 
     const noRoom = deps.storageRefusal?.(req.body.length) ?? null;
     if (noRoom !== null) {
       if (!storageFullEpisode) log.warn({ reason: noRoom }, "database full: refusing new webhooks");
       storageFullEpisode = true;
       deps.onStorageFull?.();
-      return { kind: "unavailable", message: `storage full: ${noRoom}; retry later` };
+      return unavailable(route, `storage full: ${noRoom}; retry later`);
     }
     if (storageFullEpisode) log.info("database has room again: accepting webhooks");
     storageFullEpisode = false;
 
-    const json = lazyJson(req.body);
-    const dedup = route.dedup ? dedupKey(route.dedup.source, headerGetter(req.headers), json) : null;
-    const order = orderKey(route.ordering, json);
-    inflightEvents += 1;
-    inflightBytes += req.body.length;
+    const dedup = route.dedup ? dedupKey(route.dedup.source, view.header, view.json) : null;
+    const order = orderKey(route.ordering, view.json);
+    const open = filtered ? 0 : 1;
+    inflightEvents += open;
+    inflightBytes += open * req.body.length;
     try {
       const stored = await writer.run((ctx) => {
         const now = clock.now();
@@ -195,25 +213,29 @@ export function createIngestor(deps: IngestDeps) {
           body: req.body,
           dedupKey: dedup,
           orderKey: order,
-          nextAttemptAt: firstAttemptAt(route.retry, now),
+          nextAttemptAt: filtered ? now : firstAttemptAt(route.retry, now),
           trace,
+          filtered,
         });
         ctx.count(now, route.name, "received");
-        ctx.afterCommit(() => {
-          gauges.add(route.name, "pending", req.body.length);
-          deps.onStored();
-        });
+        if (filtered) {
+          ctx.count(now, route.name, "filtered");
+          ctx.moved(route.name, null, "filtered", req.body.length);
+          return { kind: "accepted", id, filtered: true } as const;
+        }
+        ctx.moved(route.name, null, "pending", req.body.length);
+        ctx.afterCommit(deps.onStored);
         return { kind: "accepted", id } as const;
       });
       const lost = deps.storageLost?.() ?? null;
-      return lost === null ? stored : { kind: "unavailable", message: `${lost}; retry later` };
+      return lost === null ? stored : unavailable(route, `${lost}; retry later`);
     } catch (err) {
       log.error({ err, route: route.name }, "could not store webhook; answering 503");
       if ((err as { code?: unknown } | null)?.code === "SQLITE_FULL") deps.onStorageFull?.();
-      return { kind: "unavailable", message: "the webhook could not be stored; retry later" };
+      return unavailable(route, "the webhook could not be stored; retry later");
     } finally {
-      inflightEvents -= 1;
-      inflightBytes -= req.body.length;
+      inflightEvents -= open;
+      inflightBytes -= open * req.body.length;
     }
   };
 }

@@ -1,22 +1,27 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { RouteConfig } from "../config/types.js";
-import type { DeliveryHooks } from "../deliver/deliverer.js";
-import type { ThrottleStatus } from "../deliver/route-limiter.js";
-import type { Ingestor, IngestResult, SignatureCheck } from "../ingest/service.js";
-import { Details, type EventStatus, EventStatuses } from "../model.js";
-import type { QueueCounts } from "./gauges.js";
+import { GateStates } from "../gate.js";
+import {
+  type AttemptResult,
+  Details,
+  type DueEvent,
+  type EventStatus,
+  EventStatuses,
+  type Reason,
+  Reasons,
+  type RouteDelivery,
+  type StatCounter,
+} from "../model.js";
+import type { QueueCounts, StatIncrement } from "../store/index.js";
 
 export interface MetricsDeps {
   /** Configured route names: every label set is created at 0 so dashboards see series at once. */
   routes: string[];
-  /** Queue depth of one route, from the in-memory gauges (no database scan at scrape time). */
+  /** Queue depth of one route, from the in-memory queue counts (no database scan at scrape time). */
   queue: (route: string) => QueueCounts;
   /** received_at (epoch ms) of the oldest undelivered event, or null. */
   oldestOpenReceivedAt: () => number | null;
-  /** The route's current gate state, or null for an unknown route. */
-  routeState: (route: string) => RouteGate | null;
-  /** The route's rate limit and throttle, with the due events it holds back now. */
-  throttle: (route: string) => (ThrottleStatus & { held: number }) | null;
+  /** The route's delivery (gate, throttle) from the deliverer, or null for an unknown route. */
+  route: (route: string) => RouteDelivery | null;
   now: () => number;
   /** Attempt outcomes held in memory because the database cannot take writes. */
   unrecordedOutcomes?: () => number;
@@ -24,8 +29,6 @@ export interface MetricsDeps {
   processMetrics?: boolean;
 }
 
-export type RouteGate = "active" | "paused" | "open";
-const GATES: RouteGate[] = ["active", "paused", "open"];
 const REJECT_KINDS = ["signature", "backpressure", "storage"] as const;
 const LINE_DETAILS = new Set<string>(Object.values(Details));
 
@@ -43,7 +46,9 @@ export function detailLabel(detail: string): string {
 
 /**
  * Prometheus metrics on a registry of their own (never prom-client's global one). Counters move
- * from ingest results and delivery hooks; gauges are read from the in-memory state when scraped.
+ * from the committed stat increments (`counted`), the same ones /stats reads back, so the two
+ * cannot drift; histograms time ingest and attempts; gauges are read from the in-memory state when
+ * scraped.
  */
 export function createMetrics(deps: MetricsDeps) {
   const registry = new Registry();
@@ -65,6 +70,12 @@ export function createMetrics(deps: MetricsDeps) {
   const duplicates = new Counter({
     name: "hookbuffer_duplicates_total",
     help: "Webhooks acknowledged but not stored again (dedup key seen).",
+    labelNames: route,
+    registers,
+  });
+  const filtered = new Counter({
+    name: "hookbuffer_filtered_total",
+    help: "Webhooks stored and acknowledged but left undelivered by the route's filter (also in received).",
     labelNames: route,
     registers,
   });
@@ -137,8 +148,8 @@ export function createMetrics(deps: MetricsDeps) {
     registers,
     collect() {
       for (const name of deps.routes) {
-        const current = deps.routeState(name) ?? "active";
-        for (const state of GATES) this.set({ route: name, state }, state === current ? 1 : 0);
+        const current = deps.route(name)?.state ?? "active";
+        for (const state of GateStates) this.set({ route: name, state }, state === current ? 1 : 0);
       }
     },
   });
@@ -150,8 +161,7 @@ export function createMetrics(deps: MetricsDeps) {
     registers,
     collect() {
       for (const name of deps.routes) {
-        const t = deps.throttle(name);
-        this.set({ route: name }, t?.ratePerSecond ?? 0);
+        this.set({ route: name }, deps.route(name)?.throttle.ratePerSecond ?? 0);
       }
     },
   });
@@ -161,7 +171,7 @@ export function createMetrics(deps: MetricsDeps) {
     labelNames: route,
     registers,
     collect() {
-      for (const name of deps.routes) this.set({ route: name }, deps.throttle(name)?.throttled ? 1 : 0);
+      for (const name of deps.routes) this.set({ route: name }, deps.route(name)?.throttle.throttled ? 1 : 0);
     },
   });
   new Gauge({
@@ -170,7 +180,7 @@ export function createMetrics(deps: MetricsDeps) {
     labelNames: route,
     registers,
     collect() {
-      for (const name of deps.routes) this.set({ route: name }, deps.throttle(name)?.held ?? 0);
+      for (const name of deps.routes) this.set({ route: name }, deps.route(name)?.throttle.held ?? 0);
     },
   });
   new Gauge({
@@ -183,66 +193,56 @@ export function createMetrics(deps: MetricsDeps) {
   });
 
   for (const name of deps.routes) {
-    for (const c of [received, delivered, duplicates, dead]) c.inc({ route: name }, 0);
+    for (const c of [received, delivered, duplicates, filtered, dead]) c.inc({ route: name }, 0);
     for (const kind of REJECT_KINDS) rejected.inc({ route: name, kind }, 0);
     for (const h of [ack, attempt, lag]) h.zero({ route: name });
   }
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
-  function countIngest(name: string, result: IngestResult, seconds: number): void {
-    switch (result.kind) {
-      case "accepted":
-        received.inc({ route: name });
-        ack.observe({ route: name }, seconds);
-        return;
-      case "duplicate":
-        duplicates.inc({ route: name });
-        ack.observe({ route: name }, seconds);
-        return;
-      case "rejected":
-        rejected.inc({ route: name, kind: "signature" });
-        return;
-      case "backpressure":
-        rejected.inc({ route: name, kind: "backpressure" });
-        return;
-      case "unavailable":
-        rejected.inc({ route: name, kind: "storage" });
-        return;
-    }
-  }
-
-  const hooks: Required<Pick<DeliveryHooks, "attempt">> = {
-    attempt(r: RouteConfig, event, result, update) {
-      const labels = { route: r.name };
-      attempt.observe(labels, result.durationMs / 1000);
-      if (result.ok) {
-        delivered.inc(labels);
-        lag.observe(labels, Math.max(0, result.startedAt + result.durationMs - event.receivedAt) / 1000);
-      } else if (result.failure) {
-        const { reason, detail } = result.failure;
-        failed.inc({ route: r.name, reason, detail: detailLabel(detail) });
-      }
-      if (update.status === "dead") dead.inc(labels);
-    },
+  // Where each stat counter shows in /metrics; every counter must say (histogram buckets: nowhere,
+  // the histograms observe exact durations).
+  const counters: Record<StatCounter, ((route: string, n: number) => void) | null> = {
+    received: (route, n) => received.inc({ route }, n),
+    duplicate: (route, n) => duplicates.inc({ route }, n),
+    filtered: (route, n) => filtered.inc({ route }, n),
+    delivered: (route, n) => delivered.inc({ route }, n),
+    dead: (route, n) => dead.inc({ route }, n),
+    rejected: (route, n) => rejected.inc({ route, kind: "signature" }, n),
+    rejected_backpressure: (route, n) => rejected.inc({ route, kind: "backpressure" }, n),
+    rejected_storage: (route, n) => rejected.inc({ route, kind: "storage" }, n),
+    attempt_ms: null,
+    lag_ms: null,
   };
 
   return {
     registry,
-    hooks,
-    /** Counts refusals of the signature check outside ingest (verified handshakes). */
-    observeSignatureCheck(check: SignatureCheck): SignatureCheck {
-      return function observedCheck(r, req) {
-        const rejection = check(r, req);
-        if (rejection) rejected.inc({ route: r.name, kind: "signature" });
-        return rejection;
-      };
+    /** Feeds the counters from a committed batch's increments (Writer.subscribe). */
+    counted(counts: readonly StatIncrement[]): void {
+      for (const inc of counts) {
+        if (inc.metric in Reasons) {
+          const reason = inc.metric as Reason;
+          failed.inc({ route: inc.route, reason, detail: detailLabel(inc.detail) }, inc.n);
+        } else counters[inc.metric as StatCounter]?.(inc.route, inc.n);
+      }
     },
-    /** Wraps the ingestor so every outcome is counted and acks are timed. */
-    observeIngest(accept: Ingestor): Ingestor {
-      return async function observedAccept(r, req) {
+    /** Times attempts (a DeliveryHooks observer). */
+    hooks: {
+      attempt(route: { name: string }, event: Pick<DueEvent, "receivedAt">, result: AttemptResult): void {
+        const labels = { route: route.name };
+        attempt.observe(labels, result.durationMs / 1000);
+        if (result.ok)
+          lag.observe(labels, Math.max(0, result.startedAt + result.durationMs - event.receivedAt) / 1000);
+      },
+    },
+    /** Times acks: from the received body to the answer of a stored or duplicate webhook. */
+    observeIngest<R extends { name: string }, Q, T extends { kind: string }>(
+      accept: (route: R, req: Q) => Promise<T>,
+    ): (route: R, req: Q) => Promise<T> {
+      return async function observedAccept(route: R, req: Q): Promise<T> {
         const started = process.hrtime.bigint();
-        const result = await accept(r, req);
-        countIngest(r.name, result, Number(process.hrtime.bigint() - started) / 1e9);
+        const result = await accept(route, req);
+        if (result.kind === "accepted" || result.kind === "duplicate")
+          ack.observe({ route: route.name }, Number(process.hrtime.bigint() - started) / 1e9);
         return result;
       };
     },

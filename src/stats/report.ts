@@ -1,16 +1,16 @@
 import type { Clock } from "../clock.js";
-import { type Reason, Reasons } from "../model.js";
+import { type Reason, Reasons, type RouteDelivery, type StatMetric } from "../model.js";
 import {
   PAGE_ROWS,
+  type QueueCounts,
   readInPages,
   type StatQueries,
   type StatRow,
   type Store,
   splitWindow,
 } from "../store/index.js";
-import type { QueueGauges } from "./gauges.js";
 import { type Percentiles, percentiles } from "./histogram.js";
-import type { RouteStatusLine } from "./route-status.js";
+import { routeStatus } from "./route-status.js";
 
 export interface StatsQuery {
   /** Window start, epoch ms (inclusive). */
@@ -23,14 +23,13 @@ export interface StatsQuery {
   bucketMs: number;
 }
 
-export type RouteStatus = RouteStatusLine;
-
 export interface StatsDeps {
   store: Store;
-  gauges: QueueGauges;
+  /** Queue depth of a route (all routes for null), from the in-memory queue counts. */
+  queue: (route: string | null) => QueueCounts;
   clock: Clock;
-  /** Route states from the deliverer. */
-  routes: () => RouteStatus[];
+  /** Every configured route's delivery, from the deliverer. */
+  routes: () => RouteDelivery[];
 }
 
 const REASONS = Object.keys(Reasons) as Reason[];
@@ -55,7 +54,7 @@ export function defaultBucketMs(windowMs: number): number {
 
 /** A counter summed over the window, by metric and detail. */
 export interface CounterTotal {
-  metric: string;
+  metric: StatMetric;
   detail: string;
   count: number;
 }
@@ -64,7 +63,7 @@ export interface CounterTotal {
 export interface CounterPoint {
   /** Bucket start, epoch ms. */
   bucket: number;
-  metric: string;
+  metric: StatMetric;
   count: number;
 }
 
@@ -106,11 +105,11 @@ export async function readCounters(
   return { totals: [...totals.values()], series: [...series.values()] };
 }
 
-/** Builds the /stats document from per-minute counters and in-memory gauges. */
+/** Builds the /stats document from per-minute counters and in-memory queue counts. */
 export async function buildStats(deps: StatsDeps, q: StatsQuery) {
   const counted = await readCounters(deps.store.stats, q);
   const now = deps.clock.now();
-  const counters: Record<string, number> = {};
+  const counters: Partial<Record<StatMetric, number>> = {};
   const reasons = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<Reason, number>;
   const errors = new Map<string, { reason: Reason; detail: string; count: number }>();
   const hist = { attempt_ms: new Map<string, number>(), lag_ms: new Map<string, number>() };
@@ -147,14 +146,18 @@ export async function buildStats(deps: StatsDeps, q: StatsQuery) {
       delivered: p.delivered ?? 0,
       failed_attempts: REASONS.reduce((sum, r) => sum + byReason[r], 0),
       dead: p.dead ?? 0,
+      filtered: p.filtered ?? 0,
       reasons: byReason,
     };
   });
 
-  const queue = deps.gauges.get(q.route);
+  const queue = deps.queue(q.route);
   const oldest = deps.store.events.oldestOpenReceivedAt();
   const ms = (p: Percentiles) => ({ count: p.count, p50: p.p50, p90: p.p90, p99: p.p99 });
-  const routes = deps.routes().filter((r) => q.route === null || r.name === q.route);
+  const routes = deps
+    .routes()
+    .filter((r) => q.route === null || r.name === q.route)
+    .map((r) => routeStatus(r, deps.queue(r.name)));
   return {
     generated_at: new Date(now).toISOString(),
     window: { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString(), bucket_ms: q.bucketMs },
@@ -165,8 +168,11 @@ export async function buildStats(deps: StatsDeps, q: StatsQuery) {
       failed_attempts: failed,
       dead: counters.dead ?? 0,
       duplicates: counters.duplicate ?? 0,
+      // Stored and acknowledged (so also in `received`), left undelivered by the route's filter.
+      filtered: counters.filtered ?? 0,
       rejected: counters.rejected ?? 0,
       rejected_backpressure: counters.rejected_backpressure ?? 0,
+      rejected_storage: counters.rejected_storage ?? 0,
     },
     success_rate: delivered + failed === 0 ? null : delivered / (delivered + failed),
     queue: {
@@ -174,6 +180,7 @@ export async function buildStats(deps: StatsDeps, q: StatsQuery) {
       delivering: queue.delivering,
       delivered: queue.delivered,
       dead: queue.dead,
+      filtered: queue.filtered,
       open_bytes: queue.openBytes,
       // Across routes: the oldest open event is found through an index, not a scan.
       oldest_pending_age_ms: oldest === null ? 0 : Math.max(0, now - oldest),

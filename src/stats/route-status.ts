@@ -2,32 +2,25 @@
  * One route's line in /stats `routes[]`: its delivery gate (breaker or operator pause, else
  * `throttled` while its upstream asked to slow down), its rate limit and what that holds back.
  */
-import type { RouteConfig } from "../config/types.js";
-import type { BreakerState } from "../deliver/breaker.js";
-import type { ThrottleStatus } from "../deliver/route-limiter.js";
+import type { RouteDelivery } from "../model.js";
+import type { QueueCounts } from "../store/index.js";
 
-export interface RouteStatusSources {
-  breaker(name: string): BreakerState | null;
-  throttle(name: string): (ThrottleStatus & { held: number }) | null;
-  pending(name: string): number;
-}
-
-export function routeStatus(route: RouteConfig, src: RouteStatusSources) {
-  const b = src.breaker(route.name);
-  const t = src.throttle(route.name);
-  const gate = b?.state ?? "active";
+export function routeStatus(route: RouteDelivery, queue: Pick<QueueCounts, "pending" | "filtered">) {
+  const t = route.throttle;
   return {
     name: route.name,
     // A closed gate says more than a throttle: paused or open wins.
-    state: gate === "active" && t?.throttled ? ("throttled" as const) : gate,
-    disabled: b?.disabled ?? null,
-    pending: src.pending(route.name),
-    throttle: t?.throttled ? { since: t.since, until: t.until, why: t.why } : null,
+    state: route.state === "active" && t.throttled ? ("throttled" as const) : route.state,
+    disabled: route.disabled,
+    pending: queue.pending,
+    /** Events of the route stored as `filtered` now. */
+    filtered: queue.filtered,
+    throttle: t.throttled ? { since: t.since, until: t.until, why: t.why } : null,
     rate_limit: {
-      rate: t?.rate ?? null,
-      burst: t?.burst ?? null,
-      current_per_second: t?.currentPerSecond ?? null,
-      throttled: t?.held ?? 0,
+      rate: t.rate,
+      burst: t.burst,
+      current_per_second: t.currentPerSecond,
+      throttled: t.held,
     },
   };
 }

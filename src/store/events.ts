@@ -16,12 +16,17 @@ export interface NewEvent {
   nextAttemptAt: number;
   /** Trace context, with tracing on. */
   trace?: StoredTrace | null;
+  /**
+   * True: left undelivered by the route's filter. Stored finished at once (retention treats it as
+   * delivered), outside the claim index and the backlog.
+   */
+  filtered?: boolean;
 }
 
 /** The outcome the deliverer decided for a claimed event. */
 export interface EventUpdate {
   seq: number;
-  status: Exclude<EventStatus, "delivering">;
+  status: Exclude<EventStatus, "delivering" | "filtered">;
   attempts: number;
   nextAttemptAt: number;
   lastReason: Reason | null;
@@ -135,8 +140,9 @@ function walk<R>(q: ReturnType<typeof claimRanges<R>>, p: ClaimParams, after: Cl
 export function createEventQueries(db: Database) {
   const insert = db.prepare(
     `INSERT INTO events (id, route, received_at, method, path, query, headers, body, body_size,
-       dedup_key, order_key, blocked, status, next_attempt_at, schedule_start, trace_parent, trace_state)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+       dedup_key, order_key, blocked, status, next_attempt_at, schedule_start, trace_parent, trace_state,
+       finished_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   // Claiming is a read: leases live in the deliverer's memory (one process holds the database, see
   // open.ts), so a claim writes nothing and a crash leaves nothing to recover. Leased seqs to skip
@@ -185,9 +191,14 @@ export function createEventQueries(db: Database) {
   }
 
   return {
-    /** Stores one event; an ordered event queues behind open events of its key. Returns its seq. */
+    /**
+     * Stores one event; an ordered event queues behind open events of its key (a filtered one is
+     * not open, so it neither waits nor holds others up). Returns its seq.
+     */
     insert(e: NewEvent): number {
-      const blocked = e.orderKey !== null && openInKey.get(e.route, e.orderKey) !== undefined ? 1 : 0;
+      const filtered = e.filtered === true;
+      const blocked =
+        !filtered && e.orderKey !== null && openInKey.get(e.route, e.orderKey) !== undefined ? 1 : 0;
       return Number(
         insert.run(
           e.id,
@@ -202,10 +213,12 @@ export function createEventQueries(db: Database) {
           e.dedupKey,
           e.orderKey,
           blocked,
+          filtered ? "filtered" : "pending",
           e.nextAttemptAt,
           e.receivedAt,
           e.trace?.parent ?? null,
           e.trace?.state ?? null,
+          filtered ? e.receivedAt : null,
         ).lastInsertRowid,
       );
     },

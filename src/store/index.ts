@@ -3,9 +3,9 @@ import { createAttemptQueries } from "./attempts.js";
 import { createDedupQueries } from "./dedup.js";
 import { createEventAdminQueries } from "./event-admin.js";
 import { createEventQueries } from "./events.js";
+import { createGateQueries } from "./gates.js";
 import { createIdempotencyQueries } from "./idempotency.js";
 import { createRetentionQueries } from "./retention.js";
-import { createRouteStateQueries } from "./route-state.js";
 import { createSpaceQueries } from "./space.js";
 import { createStatQueries } from "./stats.js";
 
@@ -21,13 +21,23 @@ export type {
 } from "./event-admin.js";
 export type { EventFilter, HeaderMatch, JsonMatch, TextMatch } from "./event-filter.js";
 export type { ClaimCursor, EventUpdate, NewEvent } from "./events.js";
+export type { StoredGate } from "./gates.js";
 export { DatabaseLockedError, type OpenedDatabase, openDatabase } from "./open.js";
 export { PAGE_ROWS, readInPages } from "./paged.js";
+export { createQueueCounts, type QueueCounts, type QueueCountsTracker } from "./queue-counts.js";
 export type { PrunedGroup } from "./retention.js";
-export type { RouteStateRow } from "./route-state.js";
 export type { SpaceUsage } from "./space.js";
 export { type StatKey, type StatQueries, type StatRow, splitWindow } from "./stats.js";
-export { createWriter, type WriteContext, type WriteOp, type Writer } from "./writer.js";
+export {
+  type Committed,
+  createWriter,
+  type GateChange,
+  type QueueMove,
+  type StatIncrement,
+  type WriteContext,
+  type WriteOp,
+  type Writer,
+} from "./writer.js";
 
 /** All SQL lives below this module; callers get prepared, typed queries. */
 export function createStore(db: Database) {
@@ -38,7 +48,7 @@ export function createStore(db: Database) {
     attempts: createAttemptQueries(db),
     stats: createStatQueries(db),
     dedup: createDedupQueries(db),
-    routes: createRouteStateQueries(db),
+    gates: createGateQueries(db),
     admin: createEventAdminQueries(db, events),
     retention: createRetentionQueries(db),
     idempotency: createIdempotencyQueries(db),

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/types.js";
 import type { Store } from "./index.js";
-import type { PrunedGroup } from "./retention.js";
+import type { FinishedStatus } from "./retention.js";
 import { reserveBytes } from "./space.js";
 import type { Writer } from "./writer.js";
 
@@ -11,8 +11,6 @@ export interface PrunerOptions {
   retention: Config["storage"]["retention"];
   now: () => number;
   log: Logger;
-  /** Called after each committed batch for the events it removed (in-memory gauges). */
-  onRemoved: (group: PrunedGroup) => void;
   /** Rows per writer op (ms of work inside a shared ingest transaction). */
   batch?: number;
   /** Pause between scheduled runs (ms). */
@@ -23,20 +21,22 @@ export interface PrunerOptions {
 export interface PruneReport {
   delivered: number;
   dead: number;
+  /** Events left undelivered by a route's filter, kept as long as delivered ones. */
+  filtered: number;
   dedup: number;
   stats: number;
-  /** Delivered events removed before their retention age because the database was full. */
+  /** Delivered and filtered events removed before their retention age because the database was full. */
   early: number;
 }
 
 const yieldToIngest = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Retention off the hot path: every run deletes old delivered and dead events (with attempts),
+ * Retention off the hot path: every run deletes old delivered, filtered and dead events (with attempts),
  * expired dedup keys and old stat buckets, `batch` rows per writer op, yielding to the event loop
  * between ops so a prune of millions of rows never holds ingest for more than one small batch.
- * Under storage pressure (`relieve`), delivered events go early, oldest first: they are already
- * delivered, and room for new webhooks is what keeps the promise.
+ * Under storage pressure (`relieve`), delivered and filtered events go early, oldest first: nothing
+ * more is owed on them, and room for new webhooks is what keeps the promise.
  */
 export function createPruner(options: PrunerOptions) {
   const { store, writer, retention, now, log } = options;
@@ -48,14 +48,13 @@ export function createPruner(options: PrunerOptions) {
   let relieveWanted = false;
   let lastRelief = Number.NEGATIVE_INFINITY;
 
-  async function events(status: "delivered" | "dead", before: number): Promise<number> {
+  async function events(status: FinishedStatus, before: number): Promise<number> {
     let total = 0;
     while (!stopped) {
       const groups = await writer.run((ctx) => {
         const removed = store.retention.pruneFinished(status, before, batch);
-        ctx.afterCommit(() => {
-          for (const g of removed) options.onRemoved(g);
-        });
+        // Finished events hold no open bytes, so only the counts move.
+        for (const g of removed) ctx.moved(g.route, g.status, null, 0, g.n);
         return removed;
       });
       const n = groups.reduce((sum, g) => sum + g.n, 0);
@@ -87,9 +86,10 @@ export function createPruner(options: PrunerOptions) {
       if (usage.usedBytes <= target) break;
       const groups = await writer.run((ctx) => {
         const removed = store.retention.pruneFinished("delivered", Number.MAX_SAFE_INTEGER, batch);
-        ctx.afterCommit(() => {
-          for (const g of removed) options.onRemoved(g);
-        });
+        if (removed.length === 0)
+          removed.push(...store.retention.pruneFinished("filtered", Number.MAX_SAFE_INTEGER, batch));
+        // Finished events hold no open bytes, so only the counts move.
+        for (const g of removed) ctx.moved(g.route, g.status, null, 0, g.n);
         return removed;
       });
       const n = groups.reduce((sum, g) => sum + g.n, 0);
@@ -98,14 +98,18 @@ export function createPruner(options: PrunerOptions) {
       await yieldToIngest();
     }
     if (total > 0)
-      log.warn({ pruned: total }, "database full: pruned delivered events before their retention age");
+      log.warn(
+        { pruned: total },
+        "database full: pruned delivered events before their retention age (filtered ones too)",
+      );
     return total;
   }
 
   async function run(): Promise<PruneReport> {
     const t = now();
-    const report: PruneReport = { delivered: 0, dead: 0, dedup: 0, stats: 0, early: 0 };
+    const report: PruneReport = { delivered: 0, dead: 0, filtered: 0, dedup: 0, stats: 0, early: 0 };
     report.delivered = await events("delivered", t - retention.deliveredMs);
+    report.filtered = await events("filtered", t - retention.deliveredMs);
     report.dead = await events("dead", t - retention.deadMs);
     report.dedup = await rows(() => store.dedup.prune(now(), batch));
     report.stats = await rows(() => store.retention.pruneStats(t - retention.statsMs, batch));
@@ -113,7 +117,7 @@ export function createPruner(options: PrunerOptions) {
       relieveWanted = false;
       report.early = await relieveSpace();
     }
-    const removed = report.delivered + report.dead + report.dedup + report.stats;
+    const removed = report.delivered + report.filtered + report.dead + report.dedup + report.stats;
     if (removed > 0) log.info({ ...report }, "retention pruned old rows");
     return report;
   }
@@ -123,7 +127,7 @@ export function createPruner(options: PrunerOptions) {
     running ??= run()
       .catch((err: unknown) => {
         log.error({ err }, "retention prune failed; retrying on the next run");
-        return { delivered: 0, dead: 0, dedup: 0, stats: 0, early: 0 };
+        return { delivered: 0, dead: 0, filtered: 0, dedup: 0, stats: 0, early: 0 };
       })
       .finally(() => {
         running = undefined;

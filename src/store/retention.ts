@@ -1,9 +1,12 @@
 import type { Database, Statement } from "better-sqlite3";
 
+/** Statuses retention removes; filtered events are kept as long as delivered ones. */
+export type FinishedStatus = "delivered" | "dead" | "filtered";
+
 /** Finished events removed by one prune batch, per route, so in-memory gauges can follow. */
 export interface PrunedGroup {
   route: string;
-  status: "delivered" | "dead";
+  status: FinishedStatus;
   n: number;
   /** Sum of the removed events' body sizes. */
   bytes: number;
@@ -40,7 +43,7 @@ export function createRetentionQueries(db: Database) {
      * Deletes up to `limit` events of `status` finished before `before` (epoch ms), oldest first,
      * with their attempts and history. Pass Number.MAX_SAFE_INTEGER to ignore age (storage pressure).
      */
-    pruneFinished(status: "delivered" | "dead", before: number, limit: number): PrunedGroup[] {
+    pruneFinished(status: FinishedStatus, before: number, limit: number): PrunedGroup[] {
       const groups = new Map<string, PrunedGroup>();
       for (const row of finished.all(status, before, limit)) {
         deleteAttempts.run(row.id);

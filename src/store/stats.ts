@@ -1,11 +1,12 @@
 import type { Database, Statement } from "better-sqlite3";
+import type { StatMetric } from "../model.js";
 
 /** One stored counter: a minute's (or an hour's) count for a route, metric and detail. */
 export interface StatRow {
   /** Start of the minute or hour, epoch ms. */
   at: number;
   route: string;
-  metric: string;
+  metric: StatMetric;
   detail: string;
   count: number;
 }

@@ -1,32 +1,68 @@
 import type { Database } from "better-sqlite3";
+import type { Gate } from "../gate.js";
+import type { EventStatus, StatMetric } from "../model.js";
+import { createGateQueries } from "./gates.js";
 
 /** Per-minute counter increments, flushed as one upsert per key in the batch's transaction. */
 export interface StatIncrement {
   /** Epoch ms of the counted moment; bucketed to its minute. */
   at: number;
   route: string;
-  metric: string;
+  metric: StatMetric;
   detail: string;
   n: number;
 }
 
 /**
- * What a write operation may do besides SQL: count stats, stage in-memory state for the ops after
- * it, and schedule post-commit effects.
+ * `n` events holding `bytes` in all leave `from` and enter `to` (null: not stored before, or no
+ * longer stored). `n` 0 with `from` null: events already in `to` now hold `bytes` more.
+ */
+export interface QueueMove {
+  route: string;
+  from: EventStatus | null;
+  to: EventStatus | null;
+  bytes: number;
+  n: number;
+}
+
+/** A route's gate moved (and was saved) from `before` to `after`. */
+export interface GateChange {
+  route: string;
+  before: Gate;
+  after: Gate;
+}
+
+/**
+ * What one committed batch changed besides its rows, in commit order. Every in-memory effect of a
+ * state change (queue counts, /metrics counters, the deliverer's gates) is applied from this, once,
+ * after the commit; a batch replayed op by op records only the ops that committed.
+ */
+export interface Committed {
+  counts: readonly StatIncrement[];
+  moves: readonly QueueMove[];
+  gates: readonly GateChange[];
+}
+
+/**
+ * What a write operation may do besides SQL: record the state changes it makes (counters, queue
+ * moves, gate changes) and schedule post-commit effects. Ops keep every other side effect out: the
+ * recorded changes are applied after the commit, from the records (see Committed).
  */
 export interface WriteContext {
-  count(at: number, route: string, metric: string, detail?: string, n?: number): void;
-  /** Runs after the batch commits (in-memory gauges, wake-ups); dropped if it rolls back. */
-  afterCommit(fn: () => void): void;
+  /** Counts `n` under `metric` for the route's minute of `at` (stats_minute, /metrics). */
+  count(at: number, route: string, metric: StatMetric, detail?: string, n?: number): void;
+  /** Records events changing status (see QueueMove); the queue counts follow after the commit. */
+  moved(route: string, from: EventStatus | null, to: EventStatus | null, bytes: number, n?: number): void;
   /**
-   * The value staged under `key` by an earlier op of this batch, else `current` (the committed
-   * in-memory value). Ops that move shared state (a route's breaker) read it here, so each sees its
-   * predecessors' transitions in commit order, and a batch replayed op by op starts over from the
-   * committed value instead of counting a transition twice.
+   * The route's gate as an earlier op of this batch set it, else `committed` (the in-memory value).
+   * Each op sees its predecessors' transitions in commit order, and a batch replayed op by op
+   * starts over from the committed value instead of counting a transition twice.
    */
-  staged<T>(key: object, current: T): T;
-  /** Stages `value` under `key` for the later ops of this batch; undone if this op rolls back. */
-  stage<T>(key: object, value: T): void;
+  gate(route: string, committed: Gate): Gate;
+  /** Saves the route's gate (routes_state) and records the change from `before`. */
+  setGate(route: string, before: Gate, after: Gate, at: number): void;
+  /** Runs after the batch commits (wake-ups, settling leases); dropped if it rolls back. */
+  afterCommit(fn: () => void): void;
 }
 
 export type WriteOp<T> = (ctx: WriteContext) => T;
@@ -40,6 +76,8 @@ export interface Writer {
   drain(): Promise<void>;
   /** Ops waiting for the next batch. */
   readonly queued: number;
+  /** Calls `fn` with what every committed batch changed, after its commit and before its afterCommit effects. */
+  subscribe(fn: (committed: Committed) => void): void;
 }
 
 export interface RunOptions {
@@ -78,8 +116,9 @@ export interface WriterOptions {
  * Group commit. Ops queued during one event-loop turn share one transaction, so one fsync covers
  * them all (what makes `synchronous=FULL` affordable); each caller resolves only after the commit.
  * If an op throws, the batch is rolled back and replayed with a savepoint per op, so one bad op
- * fails alone. Ops must therefore keep their side effects to SQL and the context: in-memory state
- * they move is staged in the context and applied by an afterCommit effect, once.
+ * fails alone. Ops must therefore keep their side effects to SQL and the context: the changes they
+ * record are handed to the subscribers once the batch has committed, and only those of ops that did
+ * (docs/architecture.md#group-commit).
  */
 export function createWriter(options: WriterOptions): Writer {
   const { db } = options;
@@ -98,6 +137,9 @@ export function createWriter(options: WriterOptions): Writer {
     `INSERT INTO stats_hour (hour, route, metric, detail, count) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (hour, route, metric, detail) DO UPDATE SET count = count + excluded.count`,
   );
+
+  const gates = createGateQueries(db);
+  const subscribers: Array<(committed: Committed) => void> = [];
 
   let queue: Queued[] = [];
   let scheduled = false;
@@ -157,19 +199,25 @@ export function createWriter(options: WriterOptions): Writer {
   }
 
   function runBatch(batch: Queued[], isolate: boolean): { results: unknown[]; errors: unknown[] } | null {
-    const increments: StatIncrement[] = [];
+    const counts: StatIncrement[] = [];
+    const moves: QueueMove[] = [];
+    const gateChanges: GateChange[] = [];
     const effects: Array<() => void> = [];
-    const staged = new Map<object, unknown>();
-    // What each stage() replaced, so a rolled-back op's staging can be undone.
-    const undo: Array<{ key: object; had: boolean; value: unknown }> = [];
     const ctx: WriteContext = {
-      count: (at, route, metric, detail = "", n = 1) => increments.push({ at, route, metric, detail, n }),
-      afterCommit: (fn) => effects.push(fn),
-      staged: <T>(key: object, current: T): T => (staged.has(key) ? (staged.get(key) as T) : current),
-      stage: (key, value) => {
-        undo.push({ key, had: staged.has(key), value: staged.get(key) });
-        staged.set(key, value);
+      count: (at, route, metric, detail = "", n = 1) => counts.push({ at, route, metric, detail, n }),
+      moved: (route, from, to, bytes, n = 1) => moves.push({ route, from, to, bytes, n }),
+      gate(route, committed) {
+        for (let i = gateChanges.length - 1; i >= 0; i--) {
+          const c = gateChanges[i] as GateChange;
+          if (c.route === route) return c.after;
+        }
+        return committed;
       },
+      setGate(route, before, after, at) {
+        gates.save({ route, ...after, updatedAt: at });
+        gateChanges.push({ route, before, after });
+      },
+      afterCommit: (fn) => effects.push(fn),
     };
     const results: unknown[] = new Array(batch.length);
     const errors: unknown[] = new Array(batch.length);
@@ -181,7 +229,8 @@ export function createWriter(options: WriterOptions): Writer {
           results[i] = item.op(ctx);
           continue;
         }
-        const mark = [increments.length, effects.length, undo.length] as const;
+        // What this op may record: dropped with it if it rolls back.
+        const mark = [counts.length, moves.length, gateChanges.length, effects.length] as const;
         savepoint.run();
         try {
           results[i] = item.op(ctx);
@@ -189,21 +238,23 @@ export function createWriter(options: WriterOptions): Writer {
         } catch (err) {
           rollbackSavepoint.run();
           releaseSavepoint.run();
-          increments.length = mark[0];
-          effects.length = mark[1];
-          for (const u of undo.splice(mark[2]).reverse()) {
-            if (u.had) staged.set(u.key, u.value);
-            else staged.delete(u.key);
-          }
+          counts.length = mark[0];
+          moves.length = mark[1];
+          gateChanges.length = mark[2];
+          effects.length = mark[3];
           errors[i] = err ?? new Error("write failed");
         }
       }
-      writeStats(increments);
+      writeStats(counts);
       commit.run();
     } catch (err) {
       if (db.inTransaction) rollback.run();
       if (!isolate && batch.length > 1) return null; // replay op by op to find the culprit
       throw err;
+    }
+    if (subscribers.length > 0 && counts.length + moves.length + gateChanges.length > 0) {
+      const committed: Committed = { counts, moves, gates: gateChanges };
+      for (const fn of subscribers) fn(committed);
     }
     for (const fn of effects) fn();
     return { results, errors };
@@ -263,6 +314,9 @@ export function createWriter(options: WriterOptions): Writer {
     },
     get queued() {
       return queue.length;
+    },
+    subscribe(fn) {
+      subscribers.push(fn);
     },
   };
 }

@@ -28,7 +28,7 @@ export function ingestStartAttributes(route: RouteConfig, req: CapturedRequest):
 export function ingestEndAttributes(result: IngestResult): Attributes {
   const attributes: Attributes = {
     "http.response.status_code": ingestStatus(result),
-    "hookbuffer.result": result.kind,
+    "hookbuffer.result": result.kind === "accepted" && result.filtered ? "filtered" : result.kind,
   };
   if (result.kind === "accepted" || result.kind === "duplicate")
     attributes["hookbuffer.event.id"] = result.id;

@@ -93,7 +93,7 @@ function under(path: string, prefix: string): boolean {
  * The path is not normalised (dot segments and percent-encoding reach the upstream as received),
  * and it is always joined after the upstream's origin with a leading "/", so nothing in it
  * ("//evil.com/x", "http://evil/", "@evil", "\\evil") can change the host: upstreams come only from
- * config (README, Security).
+ * config (docs/security.md#destinations-come-only-from-config).
  */
 export function targetUrl(upstream: string, routePrefix: string, path: string, query: string): string {
   return targetFor(upstream, routePrefix)(path, query);

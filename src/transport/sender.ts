@@ -1,7 +1,8 @@
 /**
  * Where attempts are sent from. The deliverer hands each attempt to a Sender and gets the outcome
  * back as data; whether the HTTP work runs on this thread (`createInlineSender`) or on a worker
- * thread (`createThreadSender`) is the composition root's choice.
+ * thread (`createThreadSender`) is the composition root's choice
+ * (docs/architecture.md#transport-apart-from-policy).
  */
 import type { AttemptResult } from "../model.js";
 import type { Resigner } from "../verify/resign.js";

@@ -24,16 +24,19 @@ export interface TestHookbuffer {
   stop(): Promise<void>;
 }
 
+export interface HookbufferOptions {
+  yaml: string;
+  env?: Record<string, string>;
+  /** Keep the database here (not removed by stop()), e.g. to restart on the same file. */
+  dir?: string;
+  clock?: Clock;
+}
+
 /**
  * Starts hookbuffer in this process on ephemeral ports with a fresh database, from YAML text
  * (listen/admin ports and the db path are filled in unless the YAML sets them).
  */
-export async function startHookbuffer(options: {
-  yaml: string;
-  env?: Record<string, string>;
-  dir?: string;
-  clock?: Clock;
-}): Promise<TestHookbuffer> {
+export async function startHookbuffer(options: HookbufferOptions): Promise<TestHookbuffer> {
   const { dir, remove } = options.dir ? { dir: options.dir, remove: () => undefined } : tempDir();
   const dbPath = join(dir, "hookbuffer.db");
   const file = join(dir, "config.yaml");

@@ -25,7 +25,10 @@ function unescapeLabel(v: string): string {
 function parseValue(v: string): number {
   if (v === "+Inf") return Number.POSITIVE_INFINITY;
   if (v === "-Inf") return Number.NEGATIVE_INFINITY;
-  if (v === "NaN") return Number.NaN;
+  // prom-client writes NaN as "Nan" (nodejs_eventloop_lag_mean_seconds before the event-loop delay
+  // histogram has a sample, e.g. two scrapes in quick succession on a busy machine); Prometheus reads
+  // special values case-insensitively, so this is valid output, not a malformed line.
+  if (v === "NaN" || v === "Nan") return Number.NaN;
   const n = Number(v);
   if (Number.isNaN(n)) throw new Error(`bad sample value ${v}`);
   return n;

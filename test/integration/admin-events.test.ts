@@ -1,26 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import type { EventJson, eventDetailJson, RouteJson } from "../../src/admin/event-json.js";
-import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
-import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
+import { type Start, test } from "../helpers/harness.js";
+import { getJson, waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
+import { header } from "../helpers/recorder.js";
 
 type Detail = ReturnType<typeof eventDetailJson>;
 type Page = { events: EventJson[]; next_cursor: string | null };
 type ErrorBody = { error: { code: string; message: string } };
 
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  hb = undefined;
-  up = undefined;
-});
-
 /** Two routes on one recorder; failures never open the breaker, so every event reaches its fate. */
-async function start(options: { schedule?: string; token?: string; ordering?: string } = {}) {
-  up = await startRecorder();
-  const recorder = up;
+async function open(start: Start, options: { schedule?: string; token?: string; ordering?: string } = {}) {
+  const recorder = await start.recorder();
   const yaml = [
     `upstream: ${recorder.url}`,
     `delivery: {retry: {schedule: [${options.schedule ?? "0s"}]}, breaker: {failures: 0}, ordering: ${options.ordering ?? "none"}}`,
@@ -29,8 +21,7 @@ async function start(options: { schedule?: string; token?: string; ordering?: st
     "  - {name: a, path: /a}",
     "  - {name: b, path: /b}",
   ].join("\n");
-  hb = await startHookbuffer({ yaml });
-  const server = hb;
+  const server = await start.hookbuffer({ yaml });
   const auth: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
   async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
     const init: RequestInit = { method, headers: { ...auth, "content-type": "application/json" } };
@@ -39,9 +30,9 @@ async function start(options: { schedule?: string; token?: string; ordering?: st
     return { status: res.status, json: (await res.json()) as T };
   }
   async function ingest(path: string, body: Buffer | string = "{}", headers: Record<string, string> = {}) {
-    const res = await fetch(`${server.ingestUrl}${path}`, { method: "POST", body, headers });
+    const res = await post(`${server.ingestUrl}${path}`, body, headers);
     expect(res.status).toBe(200);
-    return ((await res.json()) as { id: string }).id;
+    return res.json.id as string;
   }
   const list = async (query: string) => (await api<Page>("GET", `/events?${query}`)).json.events;
   const waitCount = (query: string, n: number) =>
@@ -50,8 +41,10 @@ async function start(options: { schedule?: string; token?: string; ordering?: st
 }
 
 describe("admin events API", () => {
-  test("lists newest first, filters by status, route, reason and time, and a cursor walks every page once", async () => {
-    const { recorder, ingest, list, waitCount, api } = await start();
+  test("lists newest first, filters by status, route, reason and time, and a cursor walks every page once", async ({
+    start,
+  }) => {
+    const { recorder, ingest, list, waitCount, api } = await open(start);
     recorder.reply((req) => ({ status: req.url.includes("fail") ? 500 : 200 }));
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push(await ingest(`/a/ok/${i}`));
@@ -96,8 +89,10 @@ describe("admin events API", () => {
     expect(await list(`until=${future}&limit=500`)).toHaveLength(12);
   });
 
-  test("shows one event with its headers and attempts, and the body byte for byte with ?body=1", async () => {
-    const { recorder, ingest, api, waitCount } = await start();
+  test("shows one event with its headers and attempts, and the body byte for byte with ?body=1", async ({
+    start,
+  }) => {
+    const { recorder, ingest, api, waitCount } = await open(start);
     // A 5000-byte answer: the attempt keeps its first 4096 bytes and the whole size.
     const answer = `${"e".repeat(4090)}ABCDEFGHIJ${"z".repeat(900)}`;
     recorder.reply(() => ({ status: 503, body: answer, headers: { "content-type": "text/plain" } }));
@@ -171,8 +166,8 @@ describe("admin events API", () => {
     ]);
   });
 
-  test("redelivering a dead event delivers it and keeps its attempt history", async () => {
-    const { recorder, ingest, api, waitCount } = await start();
+  test("redelivering a dead event delivers it and keeps its attempt history", async ({ start }) => {
+    const { recorder, server, ingest, api, waitCount } = await open(start);
     recorder.reply(() => ({ status: 500 }));
     const id = await ingest("/a/hook");
     await waitCount("status=dead", 1);
@@ -190,12 +185,12 @@ describe("admin events API", () => {
       next_attempt_at: null,
     });
     expect(detail.attempts.map((a) => a.outcome)).toEqual(["failed", "delivered"]);
-    const stats = await getJson(`${hb?.adminUrl}/stats`);
+    const stats = await getJson(`${server.adminUrl}/stats`);
     expect(stats.queue).toMatchObject({ pending: 0, delivering: 0, delivered: 1, dead: 0 });
   });
 
-  test("redelivering a pending event makes its next attempt due now", async () => {
-    const { recorder, ingest, api, list } = await start({ schedule: "0s, 1h" });
+  test("redelivering a pending event makes its next attempt due now", async ({ start }) => {
+    const { recorder, ingest, api, list } = await open(start, { schedule: "0s, 1h" });
     recorder.reply((_r, n) => ({ status: n === 1 ? 500 : 200 }));
     const id = await ingest("/a/hook");
     await waitFor(async () => (await list("status=pending"))[0]?.attempts === 1, 5_000, "first failure");
@@ -203,8 +198,10 @@ describe("admin events API", () => {
     await waitFor(() => recorder.requests.length === 2, 5_000, "the early retry");
   });
 
-  test("bulk redelivery by filter delivers every matching dead event and returns the count", async () => {
-    const { recorder, ingest, api, waitCount, list } = await start();
+  test("bulk redelivery by filter delivers every matching dead event and returns the count", async ({
+    start,
+  }) => {
+    const { recorder, server, ingest, api, waitCount, list } = await open(start);
     recorder.reply(() => ({ status: 500 }));
     for (let i = 0; i < 5; i++) await ingest(`/a/${i}`);
     for (let i = 0; i < 2; i++) await ingest(`/b/${i}`);
@@ -220,24 +217,26 @@ describe("admin events API", () => {
     expect((await api("POST", "/events/redeliver", { status: "dead" })).json).toMatchObject({ count: 2 });
     await waitCount("status=delivered", 7);
     expect(recorder.requests).toHaveLength(14);
-    const stats = await getJson(`${hb?.adminUrl}/stats`);
+    const stats = await getJson(`${server.adminUrl}/stats`);
     expect(stats.queue).toMatchObject({ pending: 0, delivered: 7, dead: 0 });
   });
 
-  test("discarding deletes the event and its attempts and takes it out of the queue counts", async () => {
-    const { recorder, ingest, api, waitCount } = await start();
+  test("discarding deletes the event and its attempts and takes it out of the queue counts", async ({
+    start,
+  }) => {
+    const { recorder, server, ingest, api, waitCount } = await open(start);
     recorder.reply(() => ({ status: 500 }));
     const id = await ingest("/a/hook");
     await waitCount("status=dead", 1);
     expect(await api("DELETE", `/events/${id}`)).toEqual({ status: 200, json: { id, discarded: true } });
     expect((await api<ErrorBody>("GET", `/events/${id}`)).status).toBe(404);
     expect((await api<ErrorBody>("DELETE", `/events/${id}`)).status).toBe(404);
-    const stats = await getJson(`${hb?.adminUrl}/stats`);
+    const stats = await getJson(`${server.adminUrl}/stats`);
     expect(stats.queue).toMatchObject({ pending: 0, dead: 0 });
   });
 
-  test("discarding the head of an ordered queue lets the next event of its key go", async () => {
-    const { recorder, ingest, api, list } = await start({ schedule: "0s, 1h", ordering: "fifo" });
+  test("discarding the head of an ordered queue lets the next event of its key go", async ({ start }) => {
+    const { recorder, ingest, api, list } = await open(start, { schedule: "0s, 1h", ordering: "fifo" });
     recorder.reply(() => ({ status: 500 }));
     const first = await ingest("/a/1");
     const second = await ingest("/a/2");
@@ -249,8 +248,10 @@ describe("admin events API", () => {
     expect(recorder.requests.map((r) => r.url)).toEqual(["/a/1", "/a/2"]);
   });
 
-  test("answers JSON errors: 404 for unknown ids and routes, 409 while delivering, 400 for bad input", async () => {
-    const { recorder, ingest, api, waitCount } = await start();
+  test("answers JSON errors: 404 for unknown ids and routes, 409 while delivering, 400 for bad input", async ({
+    start,
+  }) => {
+    const { recorder, ingest, api, waitCount } = await open(start);
     const expectError = async (
       method: string,
       path: string,
@@ -284,8 +285,10 @@ describe("admin events API", () => {
     await expectError("DELETE", `/events/${id}`, 409, "delivering");
   });
 
-  test("pausing a route stops its delivery while ingest keeps storing; resuming delivers the backlog", async () => {
-    const { recorder, ingest, api, list, waitCount } = await start();
+  test("pausing a route stops its delivery while ingest keeps storing; resuming delivers the backlog", async ({
+    start,
+  }) => {
+    const { recorder, ingest, api, list, waitCount } = await open(start);
     expect(await api("POST", "/routes/a/pause")).toEqual({
       status: 200,
       json: { name: "a", state: "paused", disabled: null },
@@ -311,8 +314,10 @@ describe("admin events API", () => {
     expect(recorder.requests).toHaveLength(4);
   });
 
-  test("with an admin token, a missing or wrong token gets 401, the right one passes, /healthz stays open", async () => {
-    const { server, api } = await start({ token: "s3cret" });
+  test("with an admin token, a missing or wrong token gets 401, the right one passes, /healthz stays open", async ({
+    start,
+  }) => {
+    const { server, api } = await open(start, { token: "s3cret" });
     expect((await fetch(`${server.adminUrl}/events`)).status).toBe(401);
     const wrong = await fetch(`${server.adminUrl}/events`, { headers: { authorization: "Bearer nope" } });
     expect(wrong.status).toBe(401);

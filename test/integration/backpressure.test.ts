@@ -1,31 +1,20 @@
 import { join } from "node:path";
 import pino from "pino";
-import { request } from "undici";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { createIdFactory } from "../../src/ids.js";
 import { createIngestor } from "../../src/ingest/service.js";
-import { createQueueGauges } from "../../src/stats/gauges.js";
-import { createStore, createWriter, openDatabase } from "../../src/store/index.js";
-import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
+import { createQueueCounts, createStore, createWriter, openDatabase } from "../../src/store/index.js";
+import { test } from "../helpers/harness.js";
+import { getJson, waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
 import { tempDir } from "../helpers/temp.js";
 
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  hb = undefined;
-  up = undefined;
-});
-
 let refusals = 0;
-async function post(url: string, body = '{"x":1}') {
-  const res = await request(`${url}/hook`, { method: "POST", body });
-  if (res.statusCode === 503) refusals++;
-  const json = (await res.body.json()) as { error?: { code: string; message: string } };
-  return { status: res.statusCode, retryAfter: res.headers["retry-after"], json };
+async function ingest(url: string, body = '{"x":1}') {
+  const res = await post(`${url}/hook`, body);
+  if (res.status === 503) refusals++;
+  return res;
 }
 
 const storage = (limits: string, url: string) => `
@@ -40,14 +29,16 @@ delivery:
 const warnings = (logs: string[]) => logs.filter((l) => l.includes("backpressure: refusing new webhooks"));
 
 describe("backpressure", () => {
-  test("above storage.max_pending ingest gets 503 with Retry-After, counted and logged once per episode", async () => {
-    up = await startRecorder();
+  test("above storage.max_pending ingest gets 503 with Retry-After, counted and logged once per episode", async ({
+    start,
+    up,
+  }) => {
     up.reply(() => ({ status: 500 }));
-    hb = await startHookbuffer({ yaml: storage("max_pending: 5", up.url) });
+    const hb = await start.hookbuffer({ yaml: storage("max_pending: 5", up.url) });
     refusals = 0;
-    for (let i = 0; i < 5; i++) expect((await post(hb.ingestUrl)).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await ingest(hb.ingestUrl)).status).toBe(200);
     for (let i = 0; i < 4; i++) {
-      const res = await post(hb.ingestUrl);
+      const res = await ingest(hb.ingestUrl);
       expect(res.status).toBe(503);
       expect(res.retryAfter).toMatch(/^\d+$/);
       expect(res.json.error?.code).toBe("backpressure");
@@ -57,17 +48,17 @@ describe("backpressure", () => {
 
     // The upstream recovers, the queue drains, the episode ends; a new one logs again.
     up.reply(() => ({ status: 200 }));
-    await waitFor(async () => (await post(hb!.ingestUrl)).status === 200, 10_000, "ingest to resume");
+    await waitFor(async () => (await ingest(hb.ingestUrl)).status === 200, 10_000, "ingest to resume");
     expect(hb.logs.some((l) => l.includes("backpressure over"))).toBe(true);
     up.reply(() => ({ status: 500 }));
     let refused = 0;
-    for (let i = 0; i < 10 && refused === 0; i++) if ((await post(hb.ingestUrl)).status === 503) refused++;
+    for (let i = 0; i < 10 && refused === 0; i++) if ((await ingest(hb.ingestUrl)).status === 503) refused++;
     expect(refused).toBe(1);
     expect(warnings(hb.logs)).toHaveLength(2);
 
     // Every 503 above is counted (the count is written after the answer, hence the wait).
     const stats = await waitFor(async () => {
-      const s = await getJson(`${hb!.adminUrl}/stats`);
+      const s = await getJson(`${hb.adminUrl}/stats`);
       return s.totals.rejected_backpressure >= refusals && s;
     });
     expect(stats.totals.rejected_backpressure).toBe(refusals);
@@ -80,10 +71,11 @@ describe("backpressure", () => {
     try {
       const store = createStore(opened.db);
       const config = loadConfig({ env: {}, flags: { upstream: "http://127.0.0.1:9" } });
+      const writer = createWriter({ db: opened.db });
       const accept = createIngestor({
         store,
-        writer: createWriter({ db: opened.db }),
-        gauges: createQueueGauges([]),
+        writer,
+        queue: createQueueCounts({ initial: [], writer }),
         clock: { now: () => Date.now() },
         ids: createIdFactory(),
         log: pino({ level: "silent" }),
@@ -103,13 +95,12 @@ describe("backpressure", () => {
     }
   });
 
-  test("above storage.max_bytes of undelivered bodies ingest gets 503", async () => {
-    up = await startRecorder();
+  test("above storage.max_bytes of undelivered bodies ingest gets 503", async ({ start, up }) => {
     up.reply(() => ({ status: 500 }));
-    hb = await startHookbuffer({ yaml: storage("max_bytes: 1000", up.url) });
+    const hb = await start.hookbuffer({ yaml: storage("max_bytes: 1000", up.url) });
     const body = "x".repeat(300);
-    for (let i = 0; i < 3; i++) expect((await post(hb.ingestUrl, body)).status).toBe(200);
-    const res = await post(hb.ingestUrl, body);
+    for (let i = 0; i < 3; i++) expect((await ingest(hb.ingestUrl, body)).status).toBe(200);
+    const res = await ingest(hb.ingestUrl, body);
     expect(res.status).toBe(503);
     expect(res.retryAfter).toBeDefined();
     expect(res.json.error?.message).toContain("storage.max_bytes 1000");

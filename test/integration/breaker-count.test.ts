@@ -1,29 +1,13 @@
-import { request } from "undici";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { configWarnings, loadConfig } from "../../src/config/index.js";
-import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
+import { test } from "../helpers/harness.js";
+import { getJson, waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
+import type { Recorder } from "../helpers/recorder.js";
 
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  hb = undefined;
-  up = undefined;
-});
-
-async function post(url: string, body: string) {
-  const res = await request(`${url}/hook`, { method: "POST", body });
-  await res.body.dump();
-  return res.statusCode;
-}
-
-/** A bot that answers junk (anything not signed by its provider) with 401 and real events with 200. */
-async function botRefusingJunk(): Promise<Recorder> {
-  const recorder = await startRecorder();
+/** The upstream as a bot: junk (anything its provider did not sign) gets 401, real events 200. */
+function refuseJunk(recorder: Recorder): void {
   recorder.reply((req) => (req.body.toString().includes("junk") ? { status: 401 } : { status: 200 }));
-  return recorder;
 }
 
 const yaml = (upstream: string, count: string) => `
@@ -34,32 +18,38 @@ delivery:
 `;
 
 describe("which failed attempts count toward the breaker", () => {
-  test("by default junk answered 401 opens the breaker and holds a real event back", async () => {
-    up = await botRefusingJunk();
-    hb = await startHookbuffer({ yaml: yaml(up.url, "") });
-    for (let i = 0; i < 3; i++) expect(await post(hb.ingestUrl, `{"junk":${i}}`)).toBe(200);
-    await waitFor(async () => (await getJson(`${hb!.adminUrl}/stats`)).routes[0]?.state === "open", 15_000);
-    await post(hb.ingestUrl, `{"real":1}`);
+  test("by default junk answered 401 opens the breaker and holds a real event back", async ({
+    start,
+    up,
+  }) => {
+    refuseJunk(up);
+    const hb = await start.hookbuffer({ yaml: yaml(up.url, "") });
+    for (let i = 0; i < 3; i++)
+      expect((await post(`${hb.ingestUrl}/hook`, `{"junk":${i}}`)).status).toBe(200);
+    await waitFor(async () => (await getJson(`${hb.adminUrl}/stats`)).routes[0]?.state === "open", 15_000);
+    await post(`${hb.ingestUrl}/hook`, `{"real":1}`);
     await new Promise((r) => setTimeout(r, 500));
     expect(up.requests.filter((r) => r.body.toString().includes("real"))).toHaveLength(0);
   });
 
-  test("with 4xx left out of breaker.count, junk is neutral and real events flow", async () => {
-    up = await botRefusingJunk();
-    hb = await startHookbuffer({ yaml: yaml(up.url, ", count: [connect, timeout, unclassified, 5xx, 429]") });
+  test("with 4xx left out of breaker.count, junk is neutral and real events flow", async ({ start, up }) => {
+    refuseJunk(up);
+    const hb = await start.hookbuffer({
+      yaml: yaml(up.url, ", count: [connect, timeout, unclassified, 5xx, 429]"),
+    });
     // One at a time, each refused and recorded before the next, so the breaker sees a run of six.
     for (let i = 0; i < 6; i++) {
-      expect(await post(hb.ingestUrl, `{"junk":${i}}`)).toBe(200);
-      await waitFor(async () => (await getJson(`${hb!.adminUrl}/stats`)).totals.dead === i + 1, 15_000);
+      expect((await post(`${hb.ingestUrl}/hook`, `{"junk":${i}}`)).status).toBe(200);
+      await waitFor(async () => (await getJson(`${hb.adminUrl}/stats`)).totals.dead === i + 1, 15_000);
     }
-    await post(hb.ingestUrl, `{"real":1}`);
+    await post(`${hb.ingestUrl}/hook`, `{"real":1}`);
     await waitFor(
-      () => up?.requests.some((r) => r.body.toString().includes("real")),
+      () => up.requests.some((r) => r.body.toString().includes("real")),
       15_000,
       "the real event",
     );
     const stats = await waitFor(async () => {
-      const s = await getJson(`${hb!.adminUrl}/stats`);
+      const s = await getJson(`${hb.adminUrl}/stats`);
       return s.totals.delivered === 1 ? s : undefined;
     });
     expect(stats.routes[0]).toMatchObject({ state: "active", disabled: null });
@@ -67,12 +57,11 @@ describe("which failed attempts count toward the breaker", () => {
     expect(stats.totals).toMatchObject({ failed_attempts: 6, dead: 6 });
   });
 
-  test("a listed status code counts even when its class is left out", async () => {
-    up = await startRecorder();
+  test("a listed status code counts even when its class is left out", async ({ start, up }) => {
     up.reply(() => ({ status: 429 }));
-    hb = await startHookbuffer({ yaml: yaml(up.url, ", count: [5xx, 429]") });
-    for (let i = 0; i < 3; i++) await post(hb.ingestUrl, `{"n":${i}}`);
-    await waitFor(async () => (await getJson(`${hb!.adminUrl}/stats`)).routes[0]?.state === "open", 15_000);
+    const hb = await start.hookbuffer({ yaml: yaml(up.url, ", count: [5xx, 429]") });
+    for (let i = 0; i < 3; i++) await post(`${hb.ingestUrl}/hook`, `{"n":${i}}`);
+    await waitFor(async () => (await getJson(`${hb.adminUrl}/stats`)).routes[0]?.state === "open", 15_000);
   });
 
   test("breaker.count errors name the key; an unverified route on a non-loopback listener is warned about", () => {

@@ -1,11 +1,12 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { createDeliverer } from "../../src/deliver/deliverer.js";
-import { createQueueGauges } from "../../src/stats/gauges.js";
 import {
+  type Committed,
+  createQueueCounts,
   createStore,
   createWriter,
   type OpenedDatabase,
@@ -14,15 +15,9 @@ import {
 } from "../../src/store/index.js";
 import { createInlineSender } from "../../src/transport/sender.js";
 import { createUpstream } from "../../src/transport/upstream.js";
+import { type Start, test } from "../helpers/harness.js";
 import { waitFor } from "../helpers/hookbuffer.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
-import { tempDir } from "../helpers/temp.js";
-
-let cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const fn of cleanup.reverse()) await fn();
-  cleanup = [];
-});
+import type { Recorder } from "../helpers/recorder.js";
 
 /**
  * A real group-commit writer where every op the deliverer queues shares its batch with an op that
@@ -41,14 +36,15 @@ function poisoned(writer: Writer): Writer {
     },
     flush: () => writer.flush(),
     drain: () => writer.drain(),
+    subscribe: (fn) => writer.subscribe(fn),
     get queued() {
       return writer.queued;
     },
   };
 }
 
-async function setUp(up: Recorder) {
-  const { dir, remove } = tempDir();
+async function setUp(start: Start, up: Recorder) {
+  const dir = start.dir();
   const file = join(dir, "config.yaml");
   writeFileSync(
     file,
@@ -63,17 +59,15 @@ async function setUp(up: Recorder) {
   const deliverer = createDeliverer({
     store,
     writer: poisoned(writer),
-    gauges: createQueueGauges(store.events.countByStatus()),
     routes: config.routes,
     sender: createInlineSender(new Map([[route.name, upstream]]), Date.now),
     clock: { now: Date.now },
     log: pino({ level: "silent" }),
   });
-  cleanup.push(async () => {
+  start.cleanup(async () => {
     await deliverer.stop(1_000);
     await upstream.close();
     opened.close();
-    remove();
   });
   const insert = (id: string) =>
     writer.run(() =>
@@ -91,30 +85,56 @@ async function setUp(up: Recorder) {
         nextAttemptAt: Date.now(),
       }),
     );
-  return { store, deliverer, insert };
+  return { store, writer, deliverer, insert };
 }
 
 describe("breaker state through a replayed write batch", () => {
-  test("a failed attempt whose outcome batch is replayed op by op counts once toward the breaker", async () => {
-    const up = await startRecorder();
-    cleanup.push(() => up.close());
+  test("a failed attempt whose outcome batch is replayed op by op counts once toward the breaker", async ({
+    start,
+    up,
+  }) => {
     up.reply(() => ({ status: 500 }));
-    const { store, deliverer, insert } = await setUp(up);
+    const { store, deliverer, insert } = await setUp(start, up);
     await insert("e1");
     deliverer.start();
     await waitFor(() => store.attempts.forEvent("e1").length === 1, 5_000, "the attempt recorded");
-    expect(deliverer.routeState("default")?.consecutiveFailures).toBe(1);
-    expect(store.routes.all()[0]?.consecutiveFailures).toBe(1);
+    expect(deliverer.gate("default")?.consecutiveFailures).toBe(1);
+    expect(store.gates.all()[0]?.consecutiveFailures).toBe(1);
 
     // Two more failures open the breaker at exactly 3, not earlier.
     await insert("e2");
     deliverer.wakeForNew();
     await waitFor(() => store.attempts.forEvent("e2").length === 1, 5_000, "the second attempt");
-    expect(deliverer.routeState("default")).toMatchObject({ state: "active", consecutiveFailures: 2 });
+    expect(deliverer.gate("default")).toMatchObject({ state: "active", consecutiveFailures: 2 });
     await insert("e3");
     deliverer.wakeForNew();
     await waitFor(() => store.attempts.forEvent("e3").length === 1, 5_000, "the third attempt");
-    expect(deliverer.routeState("default")).toMatchObject({ state: "open", consecutiveFailures: 3 });
+    expect(deliverer.gate("default")).toMatchObject({ state: "open", consecutiveFailures: 3 });
     expect(up.requests).toHaveLength(3);
+  });
+
+  test("every record of a replayed outcome batch is applied once: failures counted, queue moved, gate moved", async ({
+    start,
+    up,
+  }) => {
+    up.reply(() => ({ status: 500 }));
+    const { store, writer, deliverer, insert } = await setUp(start, up);
+    await insert("e1");
+    await insert("e2");
+    const queue = createQueueCounts({ initial: store.events.countByStatus(), writer });
+    const committed: Committed[] = [];
+    writer.subscribe((c) => committed.push(c));
+    deliverer.start();
+    await waitFor(
+      () => store.attempts.forEvent("e1").length + store.attempts.forEvent("e2").length === 2,
+      5_000,
+      "both attempts recorded",
+    );
+    await waitFor(() => deliverer.leased(null) === 0, 5_000, "the leases settled");
+    const failures = committed.flatMap((c) => c.counts).filter((c) => c.metric === "error_status_code");
+    expect(failures.reduce((sum, c) => sum + c.n, 0)).toBe(2);
+    expect(committed.flatMap((c) => c.gates).map((g) => g.after.consecutiveFailures)).toEqual([1, 2]);
+    // Both retried (still pending), each counted once: no move applied twice.
+    expect(queue.get("default")).toMatchObject({ pending: 2, delivering: 0, dead: 0, openBytes: 4 });
   });
 });

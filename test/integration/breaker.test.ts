@@ -1,17 +1,8 @@
-import { createServer, type Server } from "node:net";
-import { request } from "undici";
-import { afterEach, describe, expect, test } from "vitest";
-import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
-import { type Recorder, type Reply, startRecorder } from "../helpers/recorder.js";
-
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  hb = undefined;
-  up = undefined;
-});
+import { describe, expect } from "vitest";
+import { test } from "../helpers/harness.js";
+import { getJson, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
+import type { Reply } from "../helpers/recorder.js";
 
 const config = (upstream: string, extra = "") => `
 upstream: ${upstream}
@@ -21,12 +12,6 @@ delivery:
   retry: {schedule: [0s, 20ms, 20ms, 20ms, 20ms, 20ms, 20ms, 20ms, 20ms, 20ms, 20ms, 20ms]}
   breaker: {failures: 5, cooldown: 400ms, max_cooldown: 2s}
 ${extra}`;
-
-async function post(url: string) {
-  const res = await request(`${url}/hook`, { method: "POST", body: "{}" });
-  await res.body.dump();
-  return res.statusCode;
-}
 
 async function routeState(hbx: TestHookbuffer) {
   const stats = await getJson(`${hbx.adminUrl}/stats`);
@@ -38,31 +23,22 @@ async function routeState(hbx: TestHookbuffer) {
   };
 }
 
-/** A port with nothing listening: connections are refused. */
-async function closedPort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
 describe("circuit breaker", () => {
-  test.each<[string, Reply, number, string]>([
+  test.for<[string, Reply, number, string]>([
     ["5xx", { status: 503 }, 25003, "WEBHOOK_DISABLED_RECEIVED_5XX_ERROR"],
     ["4xx", { status: 404 }, 25002, "WEBHOOK_DISABLED_RECEIVED_4XX_ERROR"],
     ["timeout", { status: 200, delayMs: 1_000 }, 25004, "WEBHOOK_DISABLED_TIMEOUT_ON_RESPONSE"],
   ])(
     "opens after 5 failed attempts with Method's code for %s, keeps ingesting, and recovers by itself",
-    async (_name, failure, code, subType) => {
-      up = await startRecorder();
+    { timeout: 20_000 },
+    async ([_name, failure, code, subType], { start, up }) => {
       let healthy = false;
       up.reply(() => (healthy ? { status: 200 } : failure));
-      hb = await startHookbuffer({ yaml: config(up.url) });
-      expect(await post(hb.ingestUrl)).toBe(200);
+      const hb = await start.hookbuffer({ yaml: config(up.url) });
+      expect((await post(`${hb.ingestUrl}/hook`)).status).toBe(200);
       const open = await waitFor(
         async () => {
-          const r = await routeState(hb!);
+          const r = await routeState(hb);
           return r.state === "open" ? r : undefined;
         },
         8_000,
@@ -78,29 +54,31 @@ describe("circuit breaker", () => {
       expect(attemptsWhenOpened).toBe(5);
 
       // Open: ingest still stores, delivery waits.
-      for (let i = 0; i < 3; i++) expect(await post(hb.ingestUrl)).toBe(200);
+      for (let i = 0; i < 3; i++) expect((await post(`${hb.ingestUrl}/hook`)).status).toBe(200);
       await new Promise((r) => setTimeout(r, 150));
       expect(up.requests.length).toBe(attemptsWhenOpened);
 
       healthy = true;
       await waitFor(
-        async () => (await getJson(`${hb!.adminUrl}/stats`)).totals.delivered === 4,
+        async () => (await getJson(`${hb.adminUrl}/stats`)).totals.delivered === 4,
         8_000,
         "recovery",
       );
       const closed = await routeState(hb);
       expect(closed).toMatchObject({ state: "active", disabled: null, pending: 0 });
     },
-    20_000,
   );
 
-  test("connection failures open it as 25001, and only one probe runs per cooldown while it stays down", async () => {
-    const port = await closedPort();
-    hb = await startHookbuffer({ yaml: config(`http://127.0.0.1:${port}`) });
-    for (let i = 0; i < 4; i++) await post(hb.ingestUrl);
+  test("connection failures open it as 25001, and only one probe runs per cooldown while it stays down", async ({
+    start,
+    servers,
+  }) => {
+    const port = await servers.closedPort();
+    const hb = await start.hookbuffer({ yaml: config(`http://127.0.0.1:${port}`) });
+    for (let i = 0; i < 4; i++) await post(`${hb.ingestUrl}/hook`);
     const open = await waitFor(
       async () => {
-        const r = await routeState(hb!);
+        const r = await routeState(hb);
         return r.state === "open" ? r : undefined;
       },
       8_000,
@@ -115,27 +93,19 @@ describe("circuit breaker", () => {
     expect((await routeState(hb)).state).toBe("open");
   }, 20_000);
 
-  test("breaker state survives a restart", async () => {
-    up = await startRecorder();
+  test("breaker state survives a restart", async ({ start, up }) => {
     up.reply(() => ({ status: 500 }));
-    const { tempDir } = await import("../helpers/temp.js");
-    const dir = tempDir();
-    try {
-      const yaml = config(up.url).replace("cooldown: 400ms", "cooldown: 1h");
-      hb = await startHookbuffer({ yaml, dir: dir.dir });
-      await post(hb.ingestUrl);
-      await waitFor(async () => (await routeState(hb!)).state === "open", 8_000, "the breaker to open");
-      await hb.stop();
-      hb = await startHookbuffer({ yaml, dir: dir.dir });
-      const r = await routeState(hb);
-      expect(r.state).toBe("open");
-      expect(r.disabled).toMatchObject({ code: 25003 });
-      await new Promise((res) => setTimeout(res, 200));
-      expect(up.requests.length).toBe(5); // still paused after the restart
-    } finally {
-      await hb?.stop();
-      hb = undefined;
-      dir.remove();
-    }
+    const dir = start.dir();
+    const yaml = config(up.url).replace("cooldown: 400ms", "cooldown: 1h");
+    let hb = await start.hookbuffer({ yaml, dir });
+    await post(`${hb.ingestUrl}/hook`);
+    await waitFor(async () => (await routeState(hb)).state === "open", 8_000, "the breaker to open");
+    await hb.stop();
+    hb = await start.hookbuffer({ yaml, dir });
+    const r = await routeState(hb);
+    expect(r.state).toBe("open");
+    expect(r.disabled).toMatchObject({ code: 25003 });
+    await new Promise((res) => setTimeout(res, 200));
+    expect(up.requests.length).toBe(5); // still paused after the restart
   }, 20_000);
 });

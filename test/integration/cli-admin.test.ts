@@ -3,23 +3,17 @@ import { symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { runAdminCommand } from "../../src/cli/admin-commands.js";
-import { startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
+import { USAGE } from "../../src/cli/usage.js";
+import { type Start, test } from "../helpers/harness.js";
+import { waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
+import type { Recorder } from "../helpers/recorder.js";
 import { tempDir } from "../helpers/temp.js";
 
 const TOKEN = "s3cret";
 const ROOT = resolve(import.meta.dirname, "../..");
-
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  hb = undefined;
-  up = undefined;
-});
 
 function capture() {
   let text = "";
@@ -32,21 +26,20 @@ function capture() {
   return { stream, text: () => text };
 }
 
-/** Runs one admin command in this process against the running hookbuffer, capturing both streams. */
-async function cli(args: string[], env: Record<string, string> = {}) {
+/** Runs one admin command in this process against the admin API at `adminUrl`, capturing both streams. */
+async function runCli(adminUrl: string, args: string[], env: Record<string, string> = {}) {
   const [name = "", ...rest] = args;
   const out = capture();
   const err = capture();
-  const base = { HOOKBUFFER_ADMIN_URL: hb?.adminUrl ?? "", HOOKBUFFER_ADMIN_TOKEN: TOKEN };
+  const base = { HOOKBUFFER_ADMIN_URL: adminUrl, HOOKBUFFER_ADMIN_TOKEN: TOKEN };
   const code = await runAdminCommand(name, rest, { ...base, ...env }, out.stream, err.stream);
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
 /** Route a with 500s for paths containing "fail" (one attempt, then dead) and route b. */
-async function start() {
-  up = await startRecorder();
+async function open(start: Start, up: Recorder) {
   up.reply((req) => ({ status: req.url.includes("fail") ? 500 : 200 }));
-  hb = await startHookbuffer({
+  const server = await start.hookbuffer({
     yaml: [
       `upstream: ${up.url}`,
       "delivery: {retry: {schedule: [0s]}, breaker: {failures: 0}}",
@@ -56,19 +49,19 @@ async function start() {
       "  - {name: b, path: /b}",
     ].join("\n"),
   });
-  const server = hb;
-  const ingest = async (path: string) => {
-    const res = await fetch(`${server.ingestUrl}${path}`, { method: "POST", body: "{}" });
-    return ((await res.json()) as { id: string }).id;
-  };
+  const cli = (args: string[], env: Record<string, string> = {}) => runCli(server.adminUrl, args, env);
+  const ingest = async (path: string) => (await post(`${server.ingestUrl}${path}`)).json.id as string;
   const dead = async () =>
     JSON.parse((await cli(["events", "--status", "dead", "--json"])).stdout).events.length;
-  return { recorder: up, server, ingest, dead };
+  return { recorder: up, server, cli, ingest, dead };
 }
 
 describe("admin CLI", () => {
-  test("stats prints totals, reason/detail/count rows, the queue and route states as a table", async () => {
-    const { ingest, dead } = await start();
+  test("stats prints totals, reason/detail/count rows, the queue and route states as a table", async ({
+    start,
+    up,
+  }) => {
+    const { cli, ingest, dead } = await open(start, up);
     await ingest("/a/ok");
     await ingest("/b/ok");
     await ingest("/a/fail");
@@ -88,8 +81,11 @@ describe("admin CLI", () => {
     expect(JSON.parse(onlyB.stdout).totals).toMatchObject({ received: 1, delivered: 1, failed_attempts: 0 });
   });
 
-  test("events lists with filters, and --json prints the API's page with its cursor", async () => {
-    const { ingest, dead } = await start();
+  test("events lists with filters, and --json prints the API's page with its cursor", async ({
+    start,
+    up,
+  }) => {
+    const { cli, ingest, dead } = await open(start, up);
     const ok = await ingest("/a/ok");
     const failed = await ingest("/a/fail");
     await waitFor(async () => (await dead()) === 1, 5_000, "one dead event");
@@ -105,8 +101,8 @@ describe("admin CLI", () => {
     expect(next.stdout).toContain(ok);
   });
 
-  test("redeliver takes one id or a status filter and the events get delivered", async () => {
-    const { recorder, ingest, dead } = await start();
+  test("redeliver takes one id or a status filter and the events get delivered", async ({ start, up }) => {
+    const { recorder, cli, ingest, dead } = await open(start, up);
     const first = await ingest("/a/fail/1");
     await ingest("/a/fail/2");
     await ingest("/b/fail/3");
@@ -127,16 +123,13 @@ describe("admin CLI", () => {
     expect(await dead()).toBe(0);
   });
 
-  test("events and redeliver search body pointers, headers and paths; a dry run lists and changes nothing", async () => {
-    const { recorder, dead } = await start();
-    const send = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
-      const res = await fetch(`${hb?.ingestUrl}${path}`, {
-        method: "POST",
-        body: JSON.stringify(body),
-        headers,
-      });
-      return ((await res.json()) as { id: string }).id;
-    };
+  test("events and redeliver search body pointers, headers and paths; a dry run lists and changes nothing", async ({
+    start,
+    up,
+  }) => {
+    const { recorder, server, cli, dead } = await open(start, up);
+    const send = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      (await post(`${server.ingestUrl}${path}`, JSON.stringify(body), headers)).json.id as string;
     const u1 = await send("/a/fail", { user: { id: "U1" } }, { "X-Kind": "order" });
     const u2 = await send("/a/fail", { user: { id: "U2" } }, { "X-Kind": "refund" });
     await waitFor(async () => (await dead()) === 2, 5_000, "two dead events");
@@ -158,8 +151,8 @@ describe("admin CLI", () => {
     await waitFor(async () => (await dead()) === 1, 5_000, "U2 redelivered");
   });
 
-  test("pause and resume print the route's new state", async () => {
-    await start();
+  test("pause and resume print the route's new state", async ({ start, up }) => {
+    const { cli } = await open(start, up);
     expect((await cli(["pause", "a"])).stdout).toBe("route a: paused\n");
     expect(JSON.parse((await cli(["resume", "a", "--json"])).stdout)).toEqual({
       name: "a",
@@ -168,8 +161,8 @@ describe("admin CLI", () => {
     });
   });
 
-  test("the API's error message goes to stderr with exit 1; usage mistakes exit 2", async () => {
-    await start();
+  test("the API's error message goes to stderr with exit 1; usage mistakes exit 2", async ({ start, up }) => {
+    const { cli } = await open(start, up);
     const missing = await cli(["redeliver", "01NOPE"]);
     expect(missing).toMatchObject({ code: 1, stdout: "" });
     expect(missing.stderr).toContain("no event with id 01NOPE (HTTP 404, no_event)");
@@ -218,14 +211,17 @@ describe("built admin CLI", () => {
   }, 90_000);
   afterAll(() => build.remove());
 
-  test("node dist/cli.js stats reads its settings from the environment and prints the table", async () => {
-    const { ingest } = await start();
+  test("node dist/cli.js stats reads its settings from the environment and prints the table", async ({
+    start,
+    up,
+  }) => {
+    const { server, cli, ingest } = await open(start, up);
     await ingest("/a/ok");
     await waitFor(async () => (await cli(["stats", "--json"])).stdout.includes('"delivered": 1'));
     const { stdout } = await exec(process.execPath, [join(build.dir, "cli.js"), "stats", "--route", "a"], {
       env: {
         PATH: process.env.PATH ?? "",
-        HOOKBUFFER_ADMIN_URL: hb?.adminUrl ?? "",
+        HOOKBUFFER_ADMIN_URL: server.adminUrl,
         HOOKBUFFER_ADMIN_TOKEN: TOKEN,
       },
     });
@@ -235,10 +231,26 @@ describe("built admin CLI", () => {
     const failed = await exec(process.execPath, [join(build.dir, "cli.js"), "resume", "nope"], {
       env: {
         PATH: process.env.PATH ?? "",
-        HOOKBUFFER_ADMIN_URL: hb?.adminUrl ?? "",
+        HOOKBUFFER_ADMIN_URL: server.adminUrl,
         HOOKBUFFER_ADMIN_TOKEN: TOKEN,
       },
     }).catch((err: { code: number; stderr: string }) => err);
     expect(failed).toMatchObject({ code: 1, stderr: expect.stringContaining("no route named nope") });
+  });
+
+  test("--help, help and every usage mistake print the one help text", async () => {
+    const run = (...args: string[]) =>
+      exec(process.execPath, [join(build.dir, "cli.js"), ...args], { env: { PATH: process.env.PATH ?? "" } })
+        .then((r) => ({ code: 0, ...r }))
+        .catch((err: { code: number; stdout: string; stderr: string }) => err);
+    expect(await run("--help")).toMatchObject({ code: 0, stdout: `${USAGE}\n` });
+    expect(await run("help")).toMatchObject({ code: 0, stdout: `${USAGE}\n` });
+    expect(await run("serve", "--help")).toMatchObject({ code: 0, stdout: `${USAGE}\n` });
+    for (const args of [["--bogus"], ["serve", "--port"], ["frobnicate"], ["events", "--bogus"]]) {
+      const res = await run(...args);
+      expect({ args, code: res.code, stdout: res.stdout }).toEqual({ args, code: 2, stdout: "" });
+      expect(res.stderr).toMatch(/^hookbuffer[ :]/);
+      expect(res.stderr.endsWith(`\n\n${USAGE}\n`)).toBe(true);
+    }
   });
 });

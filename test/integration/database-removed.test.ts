@@ -1,32 +1,17 @@
 import { copyFileSync, renameSync, rmSync } from "node:fs";
-import { afterEach, describe, expect, test } from "vitest";
-import { startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
-import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
-
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-let alerts: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  await alerts?.close();
-  hb = undefined;
-  up = undefined;
-  alerts = undefined;
-});
-
-async function post(body: string) {
-  const res = await fetch(`${hb!.ingestUrl}/hook`, { method: "POST", body });
-  const json = (await res.json()) as { id?: string; error?: { code: string; message: string } };
-  return { status: res.status, retryAfter: res.headers.get("retry-after"), json };
-}
+import { describe, expect } from "vitest";
+import { type Start, test } from "../helpers/harness.js";
+import { waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
+import { header, type Recorder } from "../helpers/recorder.js";
 
 /** Stores a few webhooks with the upstream down, then lets `change` act on the database file. */
-async function scenario(change: (dbPath: string) => void): Promise<void> {
-  up = await startRecorder();
+async function scenario(
+  { start, up, alerts }: { start: Start; up: Recorder; alerts: Recorder },
+  change: (dbPath: string) => void,
+): Promise<void> {
   up.reply(() => ({ status: 503 }));
-  alerts = await startRecorder();
-  hb = await startHookbuffer({
+  const hb = await start.hookbuffer({
     yaml: `
 upstream: ${up.url}
 delivery:
@@ -39,7 +24,7 @@ alerts:
   const acked = new Map<string, string>();
   for (let i = 0; i < 5; i++) {
     const body = JSON.stringify({ before: i });
-    const res = await post(body);
+    const res = await post(`${hb.ingestUrl}/hook`, body);
     expect(res.status).toBe(200);
     acked.set(res.json.id!, body);
   }
@@ -48,18 +33,18 @@ alerts:
   change(hb.dbPath);
 
   // Not one more ack once the file is gone: the very next webhook is refused.
-  const refused = await post('{"after":true}');
+  const refused = await post(`${hb.ingestUrl}/hook`, '{"after":true}');
   expect(refused.status).toBe(503);
   expect(refused.retryAfter).toBeTruthy();
   expect(refused.json.error?.code).toBe("storage_unavailable");
   expect(refused.json.error?.message).toMatch(/removed or replaced/);
-  for (let i = 0; i < 3; i++) expect((await post("{}")).status).toBe(503);
+  for (let i = 0; i < 3; i++) expect((await post(`${hb.ingestUrl}/hook`)).status).toBe(503);
 
   const ready = await fetch(`${hb.adminUrl}/readyz`);
   expect(ready.status).toBe(503);
   expect(((await ready.json()) as { reason?: string }).reason).toMatch(/removed or replaced/);
   await waitFor(
-    () => alerts!.requests.some((r) => r.body.toString().includes('"database_missing"')),
+    () => alerts.requests.some((r) => r.body.toString().includes('"database_missing"')),
     10_000,
     "a storage_failing alert for the database",
   );
@@ -70,7 +55,7 @@ alerts:
   await waitFor(
     () =>
       [...acked.keys()].every((id) =>
-        up!.requests.some((r) => header(r, "x-hookbuffer-event-id") === id && r.url === "/hook"),
+        up.requests.some((r) => header(r, "x-hookbuffer-event-id") === id && r.url === "/hook"),
       ),
     15_000,
     "events stored before the removal to be delivered",
@@ -78,14 +63,18 @@ alerts:
 }
 
 describe("the database file removed or replaced while running", () => {
-  test("deleted (with its WAL): ingest answers 503, /readyz is unready, an alert goes out, stored events still deliver", async () => {
-    await scenario((db) => {
+  test("deleted (with its WAL): ingest answers 503, /readyz is unready, an alert goes out, stored events still deliver", async ({
+    start,
+    up,
+    alerts,
+  }) => {
+    await scenario({ start, up, alerts }, (db) => {
       for (const suffix of ["", "-wal", "-shm"]) rmSync(`${db}${suffix}`, { force: true });
     });
   }, 40_000);
 
-  test("replaced by another file: the same", async () => {
-    await scenario((db) => {
+  test("replaced by another file: the same", async ({ start, up, alerts }) => {
+    await scenario({ start, up, alerts }, (db) => {
       copyFileSync(db, `${db}.copy`);
       renameSync(`${db}.copy`, db);
     });

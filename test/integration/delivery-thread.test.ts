@@ -1,27 +1,13 @@
 import pino from "pino";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { ShutdownError } from "../../src/classify/errors.js";
 import type { OutgoingRequest } from "../../src/transport/send.js";
 import { createThreadSender } from "../../src/transport/thread-sender.js";
 import type { UpstreamRoute } from "../../src/transport/upstream.js";
-import {
-  getJson,
-  SEND_THREAD,
-  startHookbuffer,
-  type TestHookbuffer,
-  waitFor,
-} from "../helpers/hookbuffer.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
-import { serverScope, testRoute } from "../helpers/servers.js";
-
-const servers = serverScope();
-const running: TestHookbuffer[] = [];
-const recorders: Recorder[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((hb) => hb.stop()));
-  await Promise.all(recorders.splice(0).map((r) => r.close()));
-  await servers.closeAll();
-});
+import { test } from "../helpers/harness.js";
+import { getJson, SEND_THREAD, waitFor } from "../helpers/hookbuffer.js";
+import { post, postJson } from "../helpers/post.js";
+import { testRoute } from "../helpers/servers.js";
 
 const quiet = pino({ level: "silent" });
 
@@ -43,7 +29,9 @@ function request(url: string, body = "{}"): OutgoingRequest {
 }
 
 describe("delivery thread", () => {
-  test("a Buffer that views a shared pool reaches the upstream as exactly its own bytes", async () => {
+  test("a Buffer that views a shared pool reaches the upstream as exactly its own bytes", async ({
+    servers,
+  }) => {
     const bodies: string[] = [];
     const server = await servers.http((req, res) => {
       const chunks: Buffer[] = [];
@@ -63,7 +51,9 @@ describe("delivery thread", () => {
     await sender.close();
   });
 
-  test("shutdown aborts attempts in flight on the thread, and close() ends the thread", async () => {
+  test("shutdown aborts attempts in flight on the thread, and close() ends the thread", async ({
+    servers,
+  }) => {
     let seen = 0;
     const server = await servers.http((req) => {
       seen++;
@@ -77,7 +67,9 @@ describe("delivery thread", () => {
     await sender.close();
   });
 
-  test("the thread runs at most the route's concurrency at once; the rest wait there and start as slots free", async () => {
+  test("the thread runs at most the route's concurrency at once; the rest wait there and start as slots free", async ({
+    servers,
+  }) => {
     let active = 0;
     let peak = 0;
     const held: Array<() => void> = [];
@@ -105,7 +97,9 @@ describe("delivery thread", () => {
     await sender.close();
   });
 
-  test("release() hands back the route's waiting attempts unsent; running ones finish", async () => {
+  test("release() hands back the route's waiting attempts unsent; running ones finish", async ({
+    servers,
+  }) => {
     const held: Array<() => void> = [];
     const server = await servers.http((req, res) => {
       req.resume();
@@ -162,18 +156,16 @@ describe("delivery thread", () => {
     await sender.close();
   });
 
-  test("pausing a route hands back the attempts waiting on the thread: only the running one reaches the upstream", async () => {
-    const recorder = await startRecorder();
-    recorders.push(recorder);
+  test("pausing a route hands back the attempts waiting on the thread: only the running one reaches the upstream", async ({
+    start,
+    up,
+  }) => {
+    const recorder = up;
     recorder.reply(() => ({ status: 200, delayMs: 300 }));
-    const hb = await startHookbuffer({
+    const hb = await start.hookbuffer({
       yaml: `upstream: ${recorder.url}\ndelivery: {concurrency: 1}\ndelivery_thread: true\n`,
     });
-    running.push(hb);
-    for (let i = 0; i < 5; i++) {
-      const res = await fetch(`${hb.ingestUrl}/hook`, { method: "POST", body: `{"n":${i}}` });
-      expect(res.status).toBe(200);
-    }
+    for (let i = 0; i < 5; i++) expect((await post(`${hb.ingestUrl}/hook`, `{"n":${i}}`)).status).toBe(200);
     await waitFor(() => recorder.requests.length === 1, 5000, "the first replay");
     const name = "default"; // the route a bare `upstream:` config gets
     expect(
@@ -210,17 +202,11 @@ describe("delivery thread", () => {
   });
 
   for (const thread of [true, false]) {
-    test(`delivery_thread: ${thread} replays the stored request byte for byte`, async () => {
-      const recorder = await startRecorder();
-      recorders.push(recorder);
-      const hb = await startHookbuffer({ yaml: `upstream: ${recorder.url}\ndelivery_thread: ${thread}\n` });
-      running.push(hb);
+    test(`delivery_thread: ${thread} replays the stored request byte for byte`, async ({ start, up }) => {
+      const recorder = up;
+      const hb = await start.hookbuffer({ yaml: `upstream: ${recorder.url}\ndelivery_thread: ${thread}\n` });
       const body = '{"events":[{"type":"message","text":"héllo"}]}';
-      const res = await fetch(`${hb.ingestUrl}/callback?x=1`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-line-signature": "sig" },
-        body,
-      });
+      const res = await postJson(`${hb.ingestUrl}/callback?x=1`, body, { "x-line-signature": "sig" });
       expect(res.status).toBe(200);
       const got = await waitFor(() => recorder.requests[0], 5000, "the replay");
       expect(got.url).toBe("/callback?x=1");

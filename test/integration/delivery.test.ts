@@ -1,27 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
-import { request } from "undici";
-import { afterEach, describe, expect, test } from "vitest";
-import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
-import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
-
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  hb = undefined;
-  up = undefined;
-});
-
-async function post(url: string, body: Buffer | string, headers: Record<string, string> | string[] = {}) {
-  const res = await request(url, { method: "POST", body, headers });
-  return {
-    status: res.statusCode,
-    headers: res.headers,
-    json: (await res.body.json()) as Record<string, unknown>,
-  };
-}
+import { describe, expect } from "vitest";
+import { test } from "../helpers/harness.js";
+import { getJson, waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
+import { header } from "../helpers/recorder.js";
 
 /** Sends a request over a raw socket, so hop-by-hop headers arrive exactly as written. */
 function rawPost(url: string, target: string, headerLines: string[], body: Buffer): Promise<string> {
@@ -47,9 +30,11 @@ function rawPost(url: string, target: string, headerLines: string[], body: Buffe
 }
 
 describe("ingest and delivery", () => {
-  test("acknowledges with the event id and replays method, path, query, headers and body byte for byte", async () => {
-    up = await startRecorder();
-    hb = await startHookbuffer({ yaml: `upstream: ${up.url}\n` });
+  test("acknowledges with the event id and replays method, path, query, headers and body byte for byte", async ({
+    start,
+    up,
+  }) => {
+    const hb = await start.hookbuffer({ yaml: `upstream: ${up.url}\n` });
     const body = Buffer.concat([randomBytes(2048), Buffer.from([0xff, 0xfe, 0x00, 0xc3])]);
     const response = await rawPost(
       hb.ingestUrl,
@@ -71,7 +56,7 @@ describe("ingest and delivery", () => {
     };
     expect(sent.json).toEqual({ status: "accepted", id: expect.stringMatching(/^[0-9A-Z]{26}$/) });
 
-    await waitFor(() => up?.requests.length, 5_000, "delivery");
+    await waitFor(() => up.requests.length, 5_000, "delivery");
     const got = up.requests[0];
     expect(got?.method).toBe("POST");
     expect(got?.url).toBe("/callback/line?a=1&b=%20x");
@@ -91,9 +76,8 @@ describe("ingest and delivery", () => {
     expect(Date.parse(header(got!, "x-hookbuffer-received-at") ?? "")).toBeGreaterThan(Date.now() - 10_000);
   });
 
-  test("bodies over the limit get 413 and are not stored", async () => {
-    up = await startRecorder();
-    hb = await startHookbuffer({ yaml: `upstream: ${up.url}\nlisten: {body_limit: 1kb}\n` });
+  test("bodies over the limit get 413 and are not stored", async ({ start, up }) => {
+    const hb = await start.hookbuffer({ yaml: `upstream: ${up.url}\nlisten: {body_limit: 1kb}\n` });
     const big = await post(`${hb.ingestUrl}/x`, Buffer.alloc(1025, 1)).catch((err: Error) => ({
       status: err.message,
     }));
@@ -104,18 +88,20 @@ describe("ingest and delivery", () => {
     expect(stats.totals.received).toBe(1);
   });
 
-  test("retries failures on the schedule, counts each reason, and delivers attempt 3", async () => {
-    up = await startRecorder();
+  test("retries failures on the schedule, counts each reason, and delivers attempt 3", async ({
+    start,
+    up,
+  }) => {
     up.reply((_req, n) => (n === 1 ? { status: 503 } : n === 2 ? "destroy" : { status: 204 }));
-    hb = await startHookbuffer({
+    const hb = await start.hookbuffer({
       yaml: `upstream: ${up.url}\ndelivery: {retry: {schedule: [0s, 100ms, 100ms, 100ms]}}\n`,
     });
-    const { json } = await post(`${hb.ingestUrl}/hook`, "{}");
-    await waitFor(() => (up?.requests.length ?? 0) >= 3, 5_000, "three attempts");
+    const { json } = await post(`${hb.ingestUrl}/hook`);
+    await waitFor(() => up.requests.length >= 3, 5_000, "three attempts");
     expect(up.requests.map((r) => header(r, "x-hookbuffer-attempt"))).toEqual(["1", "2", "3"]);
     expect(new Set(up.requests.map((r) => header(r, "x-hookbuffer-event-id")))).toEqual(new Set([json.id]));
     const stats = await waitFor(async () => {
-      const s = await getJson(`${hb!.adminUrl}/stats`);
+      const s = await getJson(`${hb.adminUrl}/stats`);
       return s.totals.delivered === 1 ? s : undefined;
     });
     expect(stats.totals).toMatchObject({ received: 1, delivered: 1, failed_attempts: 2, dead: 0 });
@@ -134,13 +120,17 @@ describe("ingest and delivery", () => {
     expect(stats.queue).toMatchObject({ pending: 0, delivering: 0, delivered: 1, dead: 0 });
   });
 
-  test("an exhausted schedule makes the event dead; a 302 is a failure and is not followed", async () => {
-    up = await startRecorder();
+  test("an exhausted schedule makes the event dead; a 302 is a failure and is not followed", async ({
+    start,
+    up,
+  }) => {
     up.reply(() => ({ status: 302, headers: { location: "/elsewhere" } }));
-    hb = await startHookbuffer({ yaml: `upstream: ${up.url}\ndelivery: {retry: {schedule: [0s, 50ms]}}\n` });
-    await post(`${hb.ingestUrl}/hook`, "{}");
+    const hb = await start.hookbuffer({
+      yaml: `upstream: ${up.url}\ndelivery: {retry: {schedule: [0s, 50ms]}}\n`,
+    });
+    await post(`${hb.ingestUrl}/hook`);
     const stats = await waitFor(async () => {
-      const s = await getJson(`${hb!.adminUrl}/stats`);
+      const s = await getJson(`${hb.adminUrl}/stats`);
       return s.totals.dead === 1 ? s : undefined;
     });
     expect(up.requests.map((r) => r.url)).toEqual(["/hook", "/hook"]);
@@ -148,54 +138,55 @@ describe("ingest and delivery", () => {
     expect(stats.queue).toMatchObject({ pending: 0, dead: 1 });
   });
 
-  test.each([
+  test.for<[string, () => string]>([
     ["delay-seconds", () => "2"],
     // HTTP-date has whole seconds: three seconds ahead is at least two from the failed attempt.
     ["HTTP-date", () => new Date(Date.now() + 3_000).toUTCString()],
-  ])("Retry-After (%s) on a 503 is honoured over a shorter scheduled step", async (_form, value) => {
-    up = await startRecorder();
-    up.reply((_r, n) => (n === 1 ? { status: 503, headers: { "retry-after": value() } } : { status: 200 }));
-    hb = await startHookbuffer({ yaml: `upstream: ${up.url}\ndelivery: {retry: {schedule: [0s, 300ms]}}\n` });
-    await post(`${hb.ingestUrl}/hook`, "{}");
-    await waitFor(() => (up?.requests.length ?? 0) >= 2, 8_000, "the retry");
-    const gap = (up.requests[1]?.at ?? 0) - (up.requests[0]?.at ?? 0);
-    expect(gap).toBeGreaterThanOrEqual(1_950); // the header's wait, not the schedule's 300 ms
-    expect(gap).toBeLessThan(4_500);
-  });
+  ])(
+    "Retry-After (%s) on a 503 is honoured over a shorter scheduled step",
+    async ([_form, value], { start, up }) => {
+      up.reply((_r, n) => (n === 1 ? { status: 503, headers: { "retry-after": value() } } : { status: 200 }));
+      const hb = await start.hookbuffer({
+        yaml: `upstream: ${up.url}\ndelivery: {retry: {schedule: [0s, 300ms]}}\n`,
+      });
+      await post(`${hb.ingestUrl}/hook`);
+      await waitFor(() => up.requests.length >= 2, 8_000, "the retry");
+      const gap = (up.requests[1]?.at ?? 0) - (up.requests[0]?.at ?? 0);
+      expect(gap).toBeGreaterThanOrEqual(1_950); // the header's wait, not the schedule's 300 ms
+      expect(gap).toBeLessThan(4_500);
+    },
+  );
 
-  test("a Retry-After beyond retry.max_delay waits max_delay", async () => {
-    up = await startRecorder();
+  test("a Retry-After beyond retry.max_delay waits max_delay", async ({ start, up }) => {
     up.reply((_r, n) => (n === 1 ? { status: 429, headers: { "retry-after": "3600" } } : { status: 200 }));
-    hb = await startHookbuffer({
+    const hb = await start.hookbuffer({
       yaml: `upstream: ${up.url}\ndelivery: {retry: {schedule: [0s, 100ms], max_delay: 1500ms}}\n`,
     });
-    await post(`${hb.ingestUrl}/hook`, "{}");
-    await waitFor(() => (up?.requests.length ?? 0) >= 2, 8_000, "the retry");
+    await post(`${hb.ingestUrl}/hook`);
+    await waitFor(() => up.requests.length >= 2, 8_000, "the retry");
     const gap = (up.requests[1]?.at ?? 0) - (up.requests[0]?.at ?? 0);
     expect(gap).toBeGreaterThanOrEqual(1_450);
     expect(gap).toBeLessThan(3_500); // never the hour it asked for
   });
 
-  test("a slow upstream is a request timeout while acks stay immediate", async () => {
-    up = await startRecorder();
+  test("a slow upstream is a request timeout while acks stay immediate", async ({ start, up }) => {
     up.reply(() => ({ status: 200, delayMs: 1_000 }));
-    hb = await startHookbuffer({
+    const hb = await start.hookbuffer({
       yaml: `upstream: ${up.url}\ndelivery: {timeout: 200ms, retry: {schedule: [0s]}}\n`,
     });
-    const res = await post(`${hb.ingestUrl}/hook`, "{}");
+    const res = await post(`${hb.ingestUrl}/hook`);
     expect(res.status).toBe(200);
     const stats = await waitFor(async () => {
-      const s = await getJson(`${hb!.adminUrl}/stats`);
+      const s = await getJson(`${hb.adminUrl}/stats`);
       return s.totals.dead === 1 ? s : undefined;
     });
     expect(stats.errors).toEqual([{ reason: "request_timeout", detail: "Request timeout", count: 1 }]);
   });
 
-  test("/stats narrows to ?from=&to= and rejects a bad window with a JSON error", async () => {
-    up = await startRecorder();
-    hb = await startHookbuffer({ yaml: `upstream: ${up.url}\n` });
-    await post(`${hb.ingestUrl}/hook`, "{}");
-    await waitFor(() => up?.requests.length, 5_000, "delivery");
+  test("/stats narrows to ?from=&to= and rejects a bad window with a JSON error", async ({ start, up }) => {
+    const hb = await start.hookbuffer({ yaml: `upstream: ${up.url}\n` });
+    await post(`${hb.ingestUrl}/hook`);
+    await waitFor(() => up.requests.length, 5_000, "delivery");
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const later = new Date(Date.now() + 7_200_000).toISOString();
     const empty = await getJson(`${hb.adminUrl}/stats?from=${future}&to=${later}`);

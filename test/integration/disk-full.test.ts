@@ -3,9 +3,11 @@ import { closeSync, mkdtempSync, openSync, rmdirSync, rmSync, writeSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, test } from "vitest";
-import { startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
-import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
+import { describe, expect } from "vitest";
+import { test } from "../helpers/harness.js";
+import { type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
+import { header } from "../helpers/recorder.js";
 
 /** A real small filesystem: a tmpfs mounted in a temp dir (root only). Null with the reason. */
 function mountSmallFs(bytes: number): { dir: string; unmount: () => void } | string {
@@ -46,21 +48,9 @@ function fillUp(dir: string): string {
 }
 
 const mounted = mountSmallFs(16 * 1024 * 1024);
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-let alerts: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  await alerts?.close();
-  hb = undefined;
-  up = undefined;
-  alerts = undefined;
-  if (typeof mounted !== "string") mounted.unmount();
-});
 
-async function admin(path: string, method = "GET"): Promise<Response> {
-  return fetch(`${hb!.adminUrl}${path}`, {
+async function admin(hb: TestHookbuffer, path: string, method = "GET"): Promise<Response> {
+  return fetch(`${hb.adminUrl}${path}`, {
     method,
     ...(method !== "GET" && { headers: { "content-type": "application/json" }, body: "{}" }),
   });
@@ -69,11 +59,15 @@ async function admin(path: string, method = "GET"): Promise<Response> {
 describe.skipIf(typeof mounted === "string")(
   `a real disk full (${typeof mounted === "string" ? mounted : "tmpfs"})`,
   () => {
-    test("delivery backs off as a whole, ingest refuses with 503, and everything recovers once space is freed", async () => {
+    test("delivery backs off as a whole, ingest refuses with 503, and everything recovers once space is freed", async ({
+      start,
+      up,
+      alerts,
+    }) => {
       if (typeof mounted === "string") return;
-      up = await startRecorder();
-      alerts = await startRecorder();
-      hb = await startHookbuffer({
+      // Registered first, so it runs last: after hookbuffer has stopped using the filesystem.
+      start.cleanup(() => mounted.unmount());
+      const hb = await start.hookbuffer({
         dir: mounted.dir,
         yaml: `
 upstream: ${up.url}
@@ -85,28 +79,28 @@ alerts:
 `,
       });
       // Stored while delivery is paused, so the outcomes come due only once the disk is full.
-      const paused = await admin("/routes/default/pause", "POST");
+      const paused = await admin(hb, "/routes/default/pause", "POST");
       expect(paused.status, await paused.text()).toBe(200);
       const acked = new Map<string, Buffer>();
       for (let i = 0; i < 50; i++) {
         const body = Buffer.from(JSON.stringify({ n: i, pad: "x".repeat(500) }));
-        const res = await fetch(`${hb.ingestUrl}/hook`, { method: "POST", body });
+        const res = await post(`${hb.ingestUrl}/hook`, body);
         expect(res.status).toBe(200);
-        acked.set(((await res.json()) as { id: string }).id, body);
+        acked.set(res.json.id as string, body);
       }
       // The first attempts are held by the upstream while the disk fills, so their outcomes come
       // back to a full filesystem; later requests are answered at once (a storm would show).
       up.reply((_req, n) => (n <= 4 ? { status: 200, delayMs: 2_000 } : { status: 200 }));
-      const resumed = await admin("/routes/default/resume", "POST");
+      const resumed = await admin(hb, "/routes/default/resume", "POST");
       expect(resumed.status, await resumed.text()).toBe(200);
-      await waitFor(() => up!.requests.length > 0, 10_000, "deliveries to start");
+      await waitFor(() => up.requests.length > 0, 10_000, "deliveries to start");
       // An empty WAL: every commit from now on needs new blocks on the filesystem.
       const side = new Database(hb.dbPath, { timeout: 5000 });
       side.pragma("wal_checkpoint(TRUNCATE)");
       side.close();
       const filler = fillUp(mounted.dir);
       const logsBefore = hb.logs.length;
-      await waitFor(() => up!.requests.length > 0, 10_000, "deliveries to start");
+      await waitFor(() => up.requests.length > 0, 10_000, "deliveries to start");
       // Give a storm time to happen.
       await new Promise((r) => setTimeout(r, 4_000));
       const sentWhileFull = up.requests.length;
@@ -114,17 +108,17 @@ alerts:
       expect(sentWhileFull, "upstream requests while outcomes cannot be recorded").toBeLessThanOrEqual(20);
 
       // Ingest takes the size-cap path: 503 with Retry-After and a JSON error, never 200.
-      const refused = await fetch(`${hb.ingestUrl}/hook`, { method: "POST", body: '{"late":true}' });
+      const refused = await post(`${hb.ingestUrl}/hook`, '{"late":true}');
       expect(refused.status).toBe(503);
-      expect(refused.headers.get("retry-after")).toBeTruthy();
-      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("storage_unavailable");
+      expect(refused.retryAfter).toBeTruthy();
+      expect(refused.json.error?.code).toBe("storage_unavailable");
 
       // Visible: a gauge, an alert, and a bounded log.
-      const metrics = await (await admin("/metrics")).text();
+      const metrics = await (await admin(hb, "/metrics")).text();
       const gauge = /^hookbuffer_unrecorded_outcomes (\d+)/m.exec(metrics);
       expect(Number(gauge?.[1]), "gauge").toBeGreaterThan(0);
       await waitFor(
-        () => alerts!.requests.some((r) => r.body.toString().includes('"storage_failing"')),
+        () => alerts.requests.some((r) => r.body.toString().includes('"storage_failing"')),
         10_000,
         "a storage_failing alert",
       );
@@ -135,18 +129,18 @@ alerts:
       // Space comes back: held outcomes commit, nothing is sent again, delivery and ingest resume.
       rmSync(filler);
       await waitFor(
-        async () => /^hookbuffer_unrecorded_outcomes 0/m.test(await (await admin("/metrics")).text()),
+        async () => /^hookbuffer_unrecorded_outcomes 0/m.test(await (await admin(hb, "/metrics")).text()),
         20_000,
         "held outcomes to commit",
       );
       await waitFor(
-        async () => (await fetch(`${hb!.ingestUrl}/hook`, { method: "POST", body: "{}" })).status === 200,
+        async () => (await post(`${hb.ingestUrl}/hook`)).status === 200,
         20_000,
         "ingest to accept again",
       );
       await waitFor(
         () => {
-          const reader = new Database(hb!.dbPath, { readonly: true });
+          const reader = new Database(hb.dbPath, { readonly: true });
           const open = reader
             .prepare("SELECT count(*) FROM events WHERE status != 'delivered'")
             .pluck()

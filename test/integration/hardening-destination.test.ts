@@ -3,7 +3,7 @@ import { startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbu
 import { rawRequest, statusOf } from "../helpers/raw.js";
 import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
 
-// Upstreams come only from config (DESIGN §9): nothing in the request line or headers may steer a
+// Upstreams come only from config (docs/security.md#destinations-come-only-from-config): nothing in the request line or headers may steer a
 // delivery or a passthrough elsewhere. "evil" is a real server, so any leak would be recorded.
 let hb: TestHookbuffer;
 let up: Recorder;

@@ -1,17 +1,9 @@
 import { createHmac } from "node:crypto";
-import { afterEach, describe, expect, test } from "vitest";
-import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { describe, expect } from "vitest";
+import { test } from "../helpers/harness.js";
+import { getJson, waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
 import { parseExposition } from "../helpers/prom-text.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
-
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  hb = undefined;
-  up = undefined;
-});
 
 const TOKEN = "metrics-test-token";
 
@@ -43,17 +35,10 @@ async function scrape(adminUrl: string) {
   return parseExposition(await res.text());
 }
 
-const post = (url: string, body: string, headers: Record<string, string> = {}) =>
-  fetch(url, { method: "POST", body, headers }).then(async (r) => ({
-    status: r.status,
-    body: await r.text(),
-  }));
-
 describe("GET /metrics", () => {
-  test("counts real traffic per route, reason and detail, and agrees with /stats", async () => {
-    up = await startRecorder();
+  test("counts real traffic per route, reason and detail, and agrees with /stats", async ({ start, up }) => {
     up.reply((req) => (req.url.startsWith("/bad") ? { status: 503 } : { status: 200 }));
-    hb = await startHookbuffer({ yaml: yaml(up.url) });
+    const hb = await start.hookbuffer({ yaml: yaml(up.url) });
     const ingest = hb.ingestUrl;
 
     for (const id of ["a", "b", "c", "a"])
@@ -66,7 +51,7 @@ describe("GET /metrics", () => {
 
     const m = await waitFor(
       async () => {
-        const e = await scrape(hb!.adminUrl);
+        const e = await scrape(hb.adminUrl);
         const settled =
           e.value("hookbuffer_delivered_total", { route: "ok" }) === 3 &&
           e.value("hookbuffer_delivered_total", { route: "signed" }) === 1 &&
@@ -130,9 +115,8 @@ describe("GET /metrics", () => {
     expect(m.value("hookbuffer_duplicates_total")).toBe(stats.totals.duplicates);
   });
 
-  test("needs the bearer token like the rest of the admin API", async () => {
-    up = await startRecorder();
-    hb = await startHookbuffer({ yaml: yaml(up.url) });
+  test("needs the bearer token like the rest of the admin API", async ({ start, up }) => {
+    const hb = await start.hookbuffer({ yaml: yaml(up.url) });
     const res = await fetch(`${hb.adminUrl}/metrics`);
     expect(res.status).toBe(401);
   });

@@ -1,20 +1,8 @@
-import { request } from "undici";
-import { afterEach, describe, expect, test } from "vitest";
-import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
-import { tempDir } from "../helpers/temp.js";
-
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-let dir: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  dir?.remove();
-  hb = undefined;
-  up = undefined;
-  dir = undefined;
-});
+import { describe, expect } from "vitest";
+import { test } from "../helpers/harness.js";
+import { getJson, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
+import type { Recorder } from "../helpers/recorder.js";
 
 const body = (user: string, n: number) => JSON.stringify({ events: [{ source: { userId: user }, n }] });
 /** The (user, n) an upstream request carries; a non-JSON body is user "(none)". */
@@ -28,10 +16,8 @@ function parse(b: Buffer): { user: string; n: number } {
   }
 }
 
-async function post(url: string, text: string) {
-  const res = await request(`${url}/callback`, { method: "POST", body: text });
-  await res.body.dump();
-  expect(res.statusCode).toBe(200);
+async function ingest(hb: TestHookbuffer, text: string) {
+  expect((await post(`${hb.ingestUrl}/callback`, text)).status).toBe(200);
 }
 
 /** The order in which each event was first delivered successfully (2xx). */
@@ -49,9 +35,11 @@ function deliveredOrder(rec: Recorder, ok: Set<number>): Array<{ user: string; n
 }
 
 describe("ordering", () => {
-  test("fifo delivers one at a time in arrival order, under retries and across a restart", async () => {
-    dir = tempDir();
-    up = await startRecorder();
+  test("fifo delivers one at a time in arrival order, under retries and across a restart", async ({
+    start,
+    up,
+  }) => {
+    const dir = start.dir();
     const ok = new Set<number>();
     let inflight = 0;
     let maxInflight = 0;
@@ -65,14 +53,14 @@ describe("ordering", () => {
       return { status: 200, delayMs: 15 };
     });
     const yaml = `upstream: ${up.url}\ndelivery: {ordering: fifo, concurrency: 8, retry: {schedule: [0s, 30ms, 30ms, 30ms, 30ms]}}\n`;
-    hb = await startHookbuffer({ yaml, dir: dir.dir });
-    for (let i = 0; i < 10; i++) await post(hb.ingestUrl, body("u", i));
+    let hb = await start.hookbuffer({ yaml, dir });
+    for (let i = 0; i < 10; i++) await ingest(hb, body("u", i));
     await waitFor(() => ok.size >= 4, 5_000, "some deliveries");
     await hb.stop();
-    hb = await startHookbuffer({ yaml, dir: dir.dir });
-    for (let i = 10; i < 20; i++) await post(hb.ingestUrl, body("u", i));
+    hb = await start.hookbuffer({ yaml, dir });
+    for (let i = 10; i < 20; i++) await ingest(hb, body("u", i));
     await waitFor(
-      async () => (await getJson(`${hb!.adminUrl}/stats`)).queue.delivered === 20,
+      async () => (await getJson(`${hb.adminUrl}/stats`)).queue.delivered === 20,
       15_000,
       "all delivered",
     );
@@ -80,8 +68,10 @@ describe("ordering", () => {
     expect(maxInflight).toBe(1);
   }, 30_000);
 
-  test("a JSON-pointer key keeps FIFO per key while different keys run in parallel", async () => {
-    up = await startRecorder();
+  test("a JSON-pointer key keeps FIFO per key while different keys run in parallel", async ({
+    start,
+    up,
+  }) => {
     const ok = new Set<number>();
     const inflightByUser = new Map<string, number>();
     let overlapSameUser = false;
@@ -97,18 +87,18 @@ describe("ordering", () => {
       ok.add(n - 1);
       return { status: 200, delayMs: 20 };
     });
-    hb = await startHookbuffer({
+    const hb = await start.hookbuffer({
       yaml: `upstream: ${up.url}\ndelivery: {ordering: {key: /events/0/source/userId}, concurrency: 4, retry: {schedule: [0s, 20ms, 20ms, 20ms, 20ms]}}\n`,
     });
     const users = ["alice", "bob", "carol"];
     await Promise.all(
       users.map(async (u) => {
-        for (let i = 0; i < 8; i++) await post(hb!.ingestUrl, body(u, i));
+        for (let i = 0; i < 8; i++) await ingest(hb, body(u, i));
       }),
     );
-    await post(hb.ingestUrl, "not json"); // falls into the shared key, still delivered
+    await ingest(hb, "not json"); // falls into the shared key, still delivered
     await waitFor(
-      async () => (await getJson(`${hb!.adminUrl}/stats`)).queue.delivered === 25,
+      async () => (await getJson(`${hb.adminUrl}/stats`)).queue.delivered === 25,
       15_000,
       "all delivered",
     );

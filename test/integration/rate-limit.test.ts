@@ -1,38 +1,23 @@
-import { request } from "undici";
-import { afterEach, describe, expect, test } from "vitest";
-import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { describe, expect } from "vitest";
+import { test } from "../helpers/harness.js";
+import { getJson, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
 import { parseExposition } from "../helpers/prom-text.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
 
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  hb = undefined;
-  up = undefined;
-});
-
-async function admin(path: string) {
-  const res = await request(`${hb!.adminUrl}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: "{}",
-  });
-  await res.body.dump();
-  expect(res.statusCode).toBe(200);
+async function admin(hb: TestHookbuffer, path: string) {
+  expect((await post(`${hb.adminUrl}${path}`, "{}", { "content-type": "application/json" })).status).toBe(
+    200,
+  );
 }
 
 /** Posts `n` webhooks, `parallel` at a time. */
-async function ingest(n: number, parallel = 16): Promise<void> {
+async function ingest(hb: TestHookbuffer, n: number, parallel = 16): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
       while (next < n) {
         const i = next++;
-        const res = await request(`${hb!.ingestUrl}/hook`, { method: "POST", body: `{"n":${i}}` });
-        await res.body.dump();
-        expect(res.statusCode).toBe(200);
+        expect((await post(`${hb.ingestUrl}/hook`, `{"n":${i}}`)).status).toBe(200);
       }
     }),
   );
@@ -72,19 +57,19 @@ function mostInWindow(arrivals: number[], windowMs: number): number {
 const JITTER_MS = 250;
 
 describe("delivery.rate_limit", () => {
-  test.each([true, false])(
+  test.for([true, false])(
     "delivery_thread %s: a backlog of 1,000 drains at 50/s (burst 20) in 20 s +-10 percent, measured at the upstream",
-    async (thread) => {
-      up = await startRecorder();
-      hb = await startHookbuffer({
+    { timeout: 90_000 },
+    async (thread, { start, up }) => {
+      const hb = await start.hookbuffer({
         yaml: `upstream: ${up.url}\ndelivery_thread: ${thread}\ndelivery: {concurrency: 16, rate_limit: {rate: 50/s, burst: 20}}\n`,
       });
-      await admin("/routes/default/pause");
-      await ingest(1_000);
-      await admin("/routes/default/resume");
+      await admin(hb, "/routes/default/pause");
+      await ingest(hb, 1_000);
+      await admin(hb, "/routes/default/resume");
       const midway = await waitFor(async () => {
-        if ((up?.requests.length ?? 0) < 200) return undefined;
-        return getJson(`${hb!.adminUrl}/stats`);
+        if (up.requests.length < 200) return undefined;
+        return getJson(`${hb.adminUrl}/stats`);
       }, 30_000);
       expect(midway.routes[0]).toMatchObject({
         state: "active",
@@ -95,7 +80,7 @@ describe("delivery.rate_limit", () => {
       expect(prom.value("hookbuffer_rate_limit_per_second", { route: "default" })).toBe(50);
       expect(prom.value("hookbuffer_throttled_events", { route: "default" })).toBeGreaterThan(400);
 
-      await waitFor(() => (up?.requests.length ?? 0) >= 1_000, 40_000, "the drain");
+      await waitFor(() => up.requests.length >= 1_000, 40_000, "the drain");
       const arrivals = up.requests.map((r) => r.at).sort((a, b) => a - b);
       const took = (arrivals.at(-1) as number) - (arrivals[0] as number);
       console.log(
@@ -107,7 +92,7 @@ describe("delivery.rate_limit", () => {
       expect(took).toBeLessThanOrEqual(22_000);
       expect(worstExcess(arrivals, 50, 20, JITTER_MS)).toBeLessThanOrEqual(0);
       const stats = await waitFor(async () => {
-        const s = await getJson(`${hb!.adminUrl}/stats`);
+        const s = await getJson(`${hb.adminUrl}/stats`);
         return s.totals.delivered === 1_000 ? s : undefined;
       });
       // Waiting for a token is no attempt: nothing failed, nothing was retried.
@@ -117,6 +102,5 @@ describe("delivery.rate_limit", () => {
       ).toBe(true);
       expect(stats.routes[0]?.rate_limit.throttled).toBe(0);
     },
-    90_000,
   );
 });

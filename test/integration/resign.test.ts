@@ -7,11 +7,12 @@ import { HTTPModuleFunctions } from "@slack/bolt";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { Webhook as SvixWebhook } from "svix";
-import { request } from "undici";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import type { Clock } from "../../src/clock.js";
-import { startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
-import { headerOf, type SdkBot, startSdkBot, type Verdict } from "../helpers/sdk-bot.js";
+import { type Start, test } from "../helpers/harness.js";
+import { waitFor } from "../helpers/hookbuffer.js";
+import { post, postJson } from "../helpers/post.js";
+import { headerOf, type Verdict } from "../helpers/sdk-bot.js";
 
 const HOUR = 3_600_000;
 const STRIPE_SECRET = "whsec_stripe_endpoint_secret";
@@ -125,24 +126,15 @@ const SCHEMES: Scheme[] = [
   },
 ];
 
-let hb: TestHookbuffer | undefined;
-let bot: SdkBot | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await bot?.close();
-  hb = undefined;
-  bot = undefined;
-});
-
 /**
  * Posts one webhook signed at hookbuffer's (an hour behind) now to a route that verifies with
  * `scheme`, behind a bot that is down for the first attempt and moves hookbuffer's clock an hour
  * on meanwhile. Resolves with the bot's verdicts on both attempts and the headers that were sent.
  */
-async function lateRetry(scheme: Scheme, extra = "", deliveryThread = true) {
+async function lateRetry(start: Start, scheme: Scheme, extra = "", deliveryThread = true) {
   const { clock, anHourPasses } = movableClock();
-  bot = await startSdkBot(scheme.check, { downFor: 1, whileDown: anHourPasses });
-  hb = await startHookbuffer({
+  const bot = await start.sdkBot(scheme.check, { downFor: 1, whileDown: anHourPasses });
+  const hb = await start.hookbuffer({
     yaml: `upstream: ${bot.url}
 delivery_thread: ${deliveryThread}
 routes:
@@ -156,18 +148,8 @@ routes:
   // Odd spacing and non-ASCII: the body must reach the SDK byte for byte.
   const body = `{"id":"evt_1","type":"invoice.paid", "note":"caf\u00e9 \u{1f680}"}`;
   const sent = scheme.sign(body, Math.floor(clock.now() / 1000));
-  const res = await request(`${hb.ingestUrl}/hooks/events`, {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/json", ...sent },
-  });
-  expect(res.statusCode).toBe(200);
-  await res.body.dump();
-  const verdicts = await waitFor(
-    () => (bot?.verdicts.length ?? 0) >= 2 && bot?.verdicts,
-    10_000,
-    "the retry",
-  );
+  expect((await postJson(`${hb.ingestUrl}/hooks/events`, body, sent)).status).toBe(200);
+  const verdicts = await waitFor(() => bot.verdicts.length >= 2 && bot.verdicts, 10_000, "the retry");
   return { body, sent, verdicts: verdicts as Verdict[] };
 }
 
@@ -175,10 +157,10 @@ const sentValue = (v: Verdict, name: string) =>
   v.headers.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
 
 describe("re-signing on replay", () => {
-  test.each(SCHEMES.map((s) => [s.name, s] as const))(
+  test.for(SCHEMES.map((s) => [s.name, s] as const))(
     "%s: a retry an hour later is accepted by the provider's SDK, body byte for byte, originals kept",
-    async (_name, scheme) => {
-      const { body, sent, verdicts } = await lateRetry(scheme);
+    async ([_name, scheme], { start }) => {
+      const { body, sent, verdicts } = await lateRetry(start, scheme);
       const [down, retry] = verdicts as [Verdict, Verdict];
       expect(down.status).toBe(503);
       expect(retry).toMatchObject({ status: 200, error: null });
@@ -190,30 +172,24 @@ describe("re-signing on replay", () => {
         expect(sentValue(retry, `X-Hookbuffer-Original-${name}`)).toBe(sent[name]);
       }
       // The premise: what the provider sent is refused by the same SDK by now.
-      const stale = await startSdkBot(scheme.check);
-      try {
-        const res = await request(stale.url, {
-          method: "POST",
-          body,
-          headers: { "content-type": "application/json", ...sent },
-        });
-        expect(res.statusCode).toBe(400);
-        await res.body.dump();
-      } finally {
-        await stale.close();
-      }
+      const stale = await start.sdkBot(scheme.check);
+      expect((await postJson(stale.url, body, sent)).status).toBe(400);
     },
   );
 
-  test("re-signs on the main thread too (delivery_thread: false), with constructEventAsync", async () => {
+  test("re-signs on the main thread too (delivery_thread: false), with constructEventAsync", async ({
+    start,
+  }) => {
     const scheme = SCHEMES.find((s) => s.name === "stripe-async") as Scheme;
-    const { verdicts } = await lateRetry(scheme, "", false);
+    const { verdicts } = await lateRetry(start, scheme, "", false);
     expect(verdicts[1]).toMatchObject({ status: 200, error: null });
   });
 
-  test("with resign: false the retry carries the provider's headers unchanged and the SDK refuses it", async () => {
+  test("with resign: false the retry carries the provider's headers unchanged and the SDK refuses it", async ({
+    start,
+  }) => {
     const scheme = SCHEMES[0] as Scheme;
-    const { sent, verdicts } = await lateRetry(scheme, ", resign: false");
+    const { sent, verdicts } = await lateRetry(start, scheme, ", resign: false");
     const retry = verdicts[1] as Verdict;
     expect(retry.status).toBe(400);
     expect(retry.error).toMatch(/tolerance/i);
@@ -221,9 +197,11 @@ describe("re-signing on replay", () => {
     expect(retry.headers.some(([k]) => k.toLowerCase().startsWith("x-hookbuffer-original-"))).toBe(false);
   });
 
-  test("a route without verify: that receives timestamped signatures says so once, pointing to resign", async () => {
-    bot = await startSdkBot(() => undefined);
-    hb = await startHookbuffer({
+  test("a route without verify: that receives timestamped signatures says so once, pointing to resign", async ({
+    start,
+  }) => {
+    const bot = await start.sdkBot(() => undefined);
+    const hb = await start.hookbuffer({
       yaml: `upstream: ${bot.url}
 routes:
   - {name: open, path: /open}
@@ -231,18 +209,15 @@ routes:
   - {name: stripe, path: /stripe, verify: {scheme: stripe, secret: ${STRIPE_SECRET}}}
 `,
     });
-    const post = async (path: string, headers: Record<string, string>) => {
-      const res = await request(`${hb?.ingestUrl}${path}`, { method: "POST", body: "{}", headers });
-      await res.body.dump();
-      expect(res.statusCode).toBe(200);
-    };
+    const send = async (path: string, headers: Record<string, string>) =>
+      expect((await post(`${hb.ingestUrl}${path}`, "{}", headers)).status).toBe(200);
     const signature = () =>
       stripe.webhooks.generateTestHeaderString({ payload: "{}", secret: STRIPE_SECRET });
-    await post("/open", { "x-plain": "1" });
-    for (let i = 0; i < 3; i++) await post("/open", { "Stripe-Signature": signature() });
-    await post("/other", { "svix-id": "msg_1", "svix-timestamp": "1", "svix-signature": "v1,x" });
-    await post("/stripe", { "Stripe-Signature": signature() });
-    const warnings = () => (hb?.logs ?? []).filter((line) => line.includes("without verify:"));
+    await send("/open", { "x-plain": "1" });
+    for (let i = 0; i < 3; i++) await send("/open", { "Stripe-Signature": signature() });
+    await send("/other", { "svix-id": "msg_1", "svix-timestamp": "1", "svix-signature": "v1,x" });
+    await send("/stripe", { "Stripe-Signature": signature() });
+    const warnings = () => hb.logs.filter((line) => line.includes("without verify:"));
     await waitFor(() => warnings().length >= 2, 5_000, "the warnings");
     const lines = warnings().map((line) => JSON.parse(line) as { route: string; msg: string; level: number });
     expect(lines.map((l) => [l.route, l.level])).toEqual([

@@ -4,8 +4,13 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { createIdFactory } from "../../src/ids.js";
 import { createIngestor } from "../../src/ingest/service.js";
-import { createQueueGauges } from "../../src/stats/gauges.js";
-import { createStore, createWriter, type OpenedDatabase, openDatabase } from "../../src/store/index.js";
+import {
+  createQueueCounts,
+  createStore,
+  createWriter,
+  type OpenedDatabase,
+  openDatabase,
+} from "../../src/store/index.js";
 import { createPruner } from "../../src/store/pruner.js";
 import { tempDir } from "../helpers/temp.js";
 
@@ -51,22 +56,23 @@ const count = (sql: string) => opened.db.prepare(sql).pluck().get() as number;
 function setup() {
   const store = createStore(opened.db);
   const writer = createWriter({ db: opened.db });
-  const gauges = createQueueGauges(store.events.countByStatus());
+  const gauges = createQueueCounts({ initial: store.events.countByStatus(), writer });
   const pruner = createPruner({
     store,
     writer,
     retention,
     now: () => NOW,
     log,
-    onRemoved: (g) => gauges.remove(g.route, g.status, 0, g.n),
   });
   return { store, writer, gauges, pruner };
 }
 
 describe("retention pruner", () => {
-  test("removes only what is past its age: delivered, dead, their attempts, expired dedup keys, old stats", async () => {
+  test("removes only what is past its age: delivered, filtered (as delivered), dead, their attempts, expired dedup keys, old stats", async () => {
     seed("delivered", 30, NOW - 8 * DAY, "old-delivered-");
     seed("delivered", 5, NOW - 6 * DAY, "new-delivered-");
+    seed("filtered", 6, NOW - 8 * DAY, "old-filtered-");
+    seed("filtered", 2, NOW - 6 * DAY, "new-filtered-");
     seed("dead", 7, NOW - 31 * DAY, "old-dead-");
     seed("dead", 3, NOW - 29 * DAY, "new-dead-");
     seed("pending", 4, null, "pending-"); // open events are never pruned, however old
@@ -75,13 +81,13 @@ describe("retention pruner", () => {
         (${NOW - 89 * DAY}, 'default', 'received', '', 4);`);
     const { pruner, gauges } = setup();
     const report = await pruner.runOnce();
-    expect(report).toEqual({ delivered: 30, dead: 7, dedup: 1, stats: 1, early: 0 });
+    expect(report).toEqual({ delivered: 30, dead: 7, filtered: 6, dedup: 1, stats: 1, early: 0 });
     expect(count("SELECT COUNT(*) FROM events WHERE id LIKE 'old-%'")).toBe(0);
-    expect(count("SELECT COUNT(*) FROM events")).toBe(5 + 3 + 4);
-    expect(count("SELECT COUNT(*) FROM attempts")).toBe(5 + 3 + 4);
+    expect(count("SELECT COUNT(*) FROM events")).toBe(5 + 2 + 3 + 4);
+    expect(count("SELECT COUNT(*) FROM attempts")).toBe(5 + 2 + 3 + 4);
     expect(count("SELECT COUNT(*) FROM dedup")).toBe(1);
     expect(count("SELECT SUM(count) FROM stats_minute")).toBe(4);
-    expect(gauges.get(null)).toMatchObject({ delivered: 5, dead: 3, pending: 4 });
+    expect(gauges.get(null)).toMatchObject({ delivered: 5, dead: 3, filtered: 2, pending: 4 });
   });
 
   test("a prune of 20k old rows does not stall ingest: every request is answered before it finishes", async () => {
@@ -90,7 +96,7 @@ describe("retention pruner", () => {
     const accept = createIngestor({
       store,
       writer,
-      gauges,
+      queue: gauges,
       clock: { now: () => NOW },
       ids: createIdFactory(),
       log,

@@ -1,30 +1,20 @@
 import { createHmac } from "node:crypto";
 import { request } from "undici";
-import { afterEach, describe, expect, test } from "vitest";
-import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { describe, expect } from "vitest";
+import { type Start, test } from "../helpers/harness.js";
+import { getJson, waitFor } from "../helpers/hookbuffer.js";
+import { postJson as post } from "../helpers/post.js";
 import { parseExposition } from "../helpers/prom-text.js";
-import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
+import { header } from "../helpers/recorder.js";
 
-let hb: TestHookbuffer | undefined;
-const ups: Recorder[] = [];
-afterEach(async () => {
-  await hb?.stop();
-  hb = undefined;
-  await Promise.all(ups.splice(0).map((u) => u.close()));
-});
-async function recorder(): Promise<Recorder> {
-  const up = await startRecorder();
-  ups.push(up);
-  return up;
-}
 /**
  * A "slack" route whose url_verification handshakes pass through to an upstream that answers with
  * the challenge; `extra` adds lines to the route.
  */
-async function slackHandshakes(extra = "") {
-  const up = await recorder();
+async function slackHandshakes(start: Start, extra = "") {
+  const up = await start.recorder();
   up.reply((req) => ({ status: 200, body: JSON.parse(req.body.toString()).challenge ?? "ok" }));
-  const started = await startHookbuffer({
+  const hb = await start.hookbuffer({
     yaml: `
 routes:
   - name: slack
@@ -33,28 +23,17 @@ routes:
     passthrough: [{json: {pointer: /type, equals: url_verification}}]${extra}
 `,
   });
-  hb = started;
-  return { up, hb: started };
-}
-
-async function post(url: string, body: string, headers: Record<string, string> = {}) {
-  const res = await request(url, {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/json", ...headers },
-  });
-  return {
-    status: res.statusCode,
-    json: (await res.body.json()) as { status?: string; id?: string; error?: unknown },
-  };
+  return { up, hb };
 }
 
 describe("named routes", () => {
-  test("match the longest path prefix, deliver to their own upstream, and 404 unmatched paths", async () => {
-    const line = await recorder();
-    const github = await recorder();
-    const lineV2 = await recorder();
-    hb = await startHookbuffer({
+  test("match the longest path prefix, deliver to their own upstream, and 404 unmatched paths", async ({
+    start,
+  }) => {
+    const line = await start.recorder();
+    const github = await start.recorder();
+    const lineV2 = await start.recorder();
+    const hb = await start.hookbuffer({
       yaml: `
 routes:
   - {name: line, path: /line, upstream: "${line.url}/callback"}
@@ -82,18 +61,17 @@ routes:
     expect((await getJson(`${hb.adminUrl}/stats`)).totals.received).toBe(3);
   });
 
-  test("permanent statuses dead-letter at once; other failures are retried", async () => {
-    const up = await recorder();
+  test("permanent statuses dead-letter at once; other failures are retried", async ({ start, up }) => {
     up.reply((req) => ({
       status: req.url === "/gone" ? 410 : req.url === "/flaky" && up.requests.length < 3 ? 500 : 200,
     }));
-    hb = await startHookbuffer({
+    const hb = await start.hookbuffer({
       yaml: `upstream: ${up.url}\ndelivery: {permanent_statuses: [400, 410], retry: {schedule: [0s, 50ms, 50ms, 50ms]}}\n`,
     });
     await post(`${hb.ingestUrl}/gone`, "{}");
     await post(`${hb.ingestUrl}/flaky`, "{}");
     const stats = await waitFor(async () => {
-      const s = await getJson(`${hb!.adminUrl}/stats`);
+      const s = await getJson(`${hb.adminUrl}/stats`);
       return s.totals.dead === 1 && s.totals.delivered === 1 ? s : undefined;
     });
     expect(up.requests.filter((r) => r.url === "/gone")).toHaveLength(1);
@@ -102,14 +80,16 @@ routes:
 });
 
 describe("handshake passthrough", () => {
-  test("GET is proxied synchronously (Meta's hub.challenge) and neither stored nor counted", async () => {
-    const up = await recorder();
+  test("GET is proxied synchronously (Meta's hub.challenge) and neither stored nor counted", async ({
+    start,
+    up,
+  }) => {
     up.reply((req) => ({
       status: 200,
       headers: { "content-type": "text/plain", "x-upstream": "yes" },
       body: new URL(req.url, "http://x").searchParams.get("hub.challenge") ?? "",
     }));
-    hb = await startHookbuffer({ yaml: `upstream: ${up.url}\n` });
+    const hb = await start.hookbuffer({ yaml: `upstream: ${up.url}\n` });
     const res = await request(`${hb.ingestUrl}/webhook?hub.mode=subscribe&hub.challenge=1158201444`);
     expect(res.statusCode).toBe(200);
     expect(res.headers["x-upstream"]).toBe("yes");
@@ -118,8 +98,10 @@ describe("handshake passthrough", () => {
     expect(stats.totals).toMatchObject({ received: 0, failed_attempts: 0 });
   });
 
-  test("a route's JSON match passes Slack's url_verification through; other POSTs are buffered", async () => {
-    const { hb } = await slackHandshakes();
+  test("a route's JSON match passes Slack's url_verification through; other POSTs are buffered", async ({
+    start,
+  }) => {
+    const { hb } = await slackHandshakes(start);
     const res = await request(`${hb.ingestUrl}/slack/events`, {
       method: "POST",
       body: JSON.stringify({
@@ -134,9 +116,11 @@ describe("handshake passthrough", () => {
     expect(stats.totals.received).toBe(1);
   });
 
-  test("on a route with verify:, a matched handshake is checked like a webhook: unsigned is 401 and goes nowhere", async () => {
+  test("on a route with verify:, a matched handshake is checked like a webhook: unsigned is 401 and goes nowhere", async ({
+    start,
+  }) => {
     const secret = "8f742231b10e8888abcd99yyyzzz85a5";
-    const { up, hb } = await slackHandshakes(`\n    verify: {scheme: slack, secret: ${secret}}`);
+    const { up, hb } = await slackHandshakes(start, `\n    verify: {scheme: slack, secret: ${secret}}`);
     const body = JSON.stringify({ type: "url_verification", challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY" });
 
     const forged = await request(`${hb.ingestUrl}/slack/events`, { method: "POST", body });
@@ -172,13 +156,15 @@ describe("handshake passthrough", () => {
     expect(metrics.value("hookbuffer_rejected_total", { route: "slack", kind: "signature" })).toBe(1);
   });
 
-  test("verify: false on a match proxies a provider's unsigned handshake on a verified route", async () => {
-    const up = await recorder();
+  test("verify: false on a match proxies a provider's unsigned handshake on a verified route", async ({
+    start,
+    up,
+  }) => {
     up.reply((req) => ({
       status: 200,
       body: new URL(req.url, "http://x").searchParams.get("validationToken") ?? "",
     }));
-    hb = await startHookbuffer({
+    const hb = await start.hookbuffer({
       yaml: `
 routes:
   - name: graph
@@ -202,11 +188,13 @@ routes:
     expect(other.status).toBe(401);
   });
 
-  test("a header match passes GitHub's signed ping through, whatever its zen; other events are buffered", async () => {
+  test("a header match passes GitHub's signed ping through, whatever its zen; other events are buffered", async ({
+    start,
+    up,
+  }) => {
     const secret = "It's a Secret to Everybody";
-    const up = await recorder();
     up.reply((req) => ({ status: header(req, "x-github-event") === "ping" ? 204 : 200 }));
-    hb = await startHookbuffer({
+    const hb = await start.hookbuffer({
       yaml: `
 routes:
   - name: github
@@ -245,8 +233,8 @@ routes:
     expect(stats.totals.received).toBe(2);
   });
 
-  test("an unreachable upstream answers the handshake with 502 JSON", async () => {
-    hb = await startHookbuffer({ yaml: "upstream: http://127.0.0.1:1\ndelivery: {timeout: 1s}\n" });
+  test("an unreachable upstream answers the handshake with 502 JSON", async ({ start }) => {
+    const hb = await start.hookbuffer({ yaml: "upstream: http://127.0.0.1:1\ndelivery: {timeout: 1s}\n" });
     const res = await request(`${hb.ingestUrl}/webhook`);
     expect(res.statusCode).toBe(502);
     expect(await res.body.json()).toEqual({ error: { code: "bad_gateway", message: expect.any(String) } });
@@ -254,9 +242,11 @@ routes:
 });
 
 describe("dedup", () => {
-  test("LINE's preset uses the whole set of webhookEventIds; a duplicate gets the original id", async () => {
-    const up = await recorder();
-    hb = await startHookbuffer({ yaml: `upstream: ${up.url}\ndelivery: {dedup: line}\n` });
+  test("LINE's preset uses the whole set of webhookEventIds; a duplicate gets the original id", async ({
+    start,
+    up,
+  }) => {
+    const hb = await start.hookbuffer({ yaml: `upstream: ${up.url}\ndelivery: {dedup: line}\n` });
     const body = (ids: string[]) =>
       JSON.stringify({
         destination: "U1",
@@ -274,9 +264,8 @@ describe("dedup", () => {
     expect(new Set(up.requests.map((r) => header(r, "x-hookbuffer-event-id"))).size).toBe(2);
   });
 
-  test("a header key dedups within the window only", async () => {
-    const up = await recorder();
-    hb = await startHookbuffer({
+  test("a header key dedups within the window only", async ({ start, up }) => {
+    const hb = await start.hookbuffer({
       yaml: `upstream: ${up.url}\ndelivery: {dedup: {header: X-GitHub-Delivery, window: 300ms}}\n`,
     });
     const a = await post(`${hb.ingestUrl}/gh`, "{}", { "X-GitHub-Delivery": "d-1" });

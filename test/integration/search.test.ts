@@ -1,26 +1,17 @@
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import type { EventJson, eventDetailJson, explainJson } from "../../src/admin/event-json.js";
-import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
+import { type Start, test } from "../helpers/harness.js";
+import { getJson, waitFor } from "../helpers/hookbuffer.js";
+import { post } from "../helpers/post.js";
 
 type Page = { events: EventJson[]; next_cursor: string | null; explain: ReturnType<typeof explainJson> };
 type Detail = ReturnType<typeof eventDetailJson>;
 type ErrorBody = { error: { code: string; message: string } };
 
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  hb = undefined;
-  up = undefined;
-});
-
 /** Routes a and b on one recorder; a path containing "fail" gets 500 (dead after one attempt). */
-async function start(extra: { yaml?: string[]; routeA?: string; dir?: string } = {}) {
-  up = await startRecorder();
-  const recorder = up;
+async function open(start: Start, extra: { yaml?: string[]; routeA?: string; dir?: string } = {}) {
+  const recorder = await start.recorder();
   recorder.reply((req) => ({ status: req.url.includes("fail") ? 500 : 200, body: "thanks" }));
   const yaml = [
     `upstream: ${recorder.url}`,
@@ -30,8 +21,7 @@ async function start(extra: { yaml?: string[]; routeA?: string; dir?: string } =
     `  - {name: a, path: /a${extra.routeA ?? ""}}`,
     "  - {name: b, path: /b}",
   ].join("\n");
-  hb = await startHookbuffer({ yaml, ...(extra.dir ? { dir: extra.dir } : {}) });
-  const server = hb;
+  const server = await start.hookbuffer({ yaml, ...(extra.dir ? { dir: extra.dir } : {}) });
   async function api<T>(
     method: string,
     path: string,
@@ -44,13 +34,13 @@ async function start(extra: { yaml?: string[]; routeA?: string; dir?: string } =
     return { status: res.status, json: (await res.json()) as T, headers: res.headers };
   }
   async function ingest(path: string, body: unknown, headers: Record<string, string> = {}) {
-    const res = await fetch(`${server.ingestUrl}${path}`, {
-      method: "POST",
-      body: typeof body === "string" ? body : JSON.stringify(body),
+    const res = await post(
+      `${server.ingestUrl}${path}`,
+      typeof body === "string" ? body : JSON.stringify(body),
       headers,
-    });
+    );
     expect(res.status).toBe(200);
-    return ((await res.json()) as { id: string }).id;
+    return res.json.id as string;
   }
   const page = async (query: string) => {
     const res = await api<Page>("GET", `/events?${query}`);
@@ -76,8 +66,10 @@ const line = (userId: string, type = "message") => ({
 });
 
 describe("searching events", () => {
-  test("body pointers match by value, prefix and presence; numbers and booleans by their value; terms combine", async () => {
-    const { ingest, ids, settled } = await start();
+  test("body pointers match by value, prefix and presence; numbers and booleans by their value; terms combine", async ({
+    start,
+  }) => {
+    const { ingest, ids, settled } = await open(start);
     const u123 = await ingest("/a/hook", line("U123"));
     const u124 = await ingest("/a/hook", line("U124"));
     const u999 = await ingest("/a/hook", line("U999", "follow"));
@@ -102,8 +94,10 @@ describe("searching events", () => {
     expect([nullish, text].every(Boolean)).toBe(true);
   });
 
-  test("headers (any case, equals/prefix/exists), path, attempts, last status, route and status filter too", async () => {
-    const { ingest, ids, settled } = await start();
+  test("headers (any case, equals/prefix/exists), path, attempts, last status, route and status filter too", async ({
+    start,
+  }) => {
+    const { ingest, ids, settled } = await open(start);
     const push = await ingest("/a/gh", "{}", { "X-GitHub-Event": "push" });
     const pr = await ingest("/a/gh", "{}", { "x-github-event": "pull_request" });
     const plain = await ingest("/a/other", "{}");
@@ -123,8 +117,10 @@ describe("searching events", () => {
     expect(await ids("min_attempts=2")).toEqual([]);
   });
 
-  test("a scan stops at its budget with a cursor that resumes; walking the cursors finds every match once", async () => {
-    const { ingest, page, settled } = await start();
+  test("a scan stops at its budget with a cursor that resumes; walking the cursors finds every match once", async ({
+    start,
+  }) => {
+    const { ingest, page, settled } = await open(start);
     const want: string[] = [];
     for (let i = 0; i < 30; i++) {
       const id = await ingest("/a/hook", line(i % 3 === 0 ? "U1" : `U${i + 100}`));
@@ -158,8 +154,11 @@ describe("searching events", () => {
     expect(all.next_cursor).toBeNull();
   });
 
-  test("routes[].index builds an expression index at start that search uses, and drops it when removed", async () => {
-    let s = await start({ routeA: ", index: [/events/0/source/userId]" });
+  test("routes[].index builds an expression index at start that search uses, and drops it when removed", async ({
+    start,
+  }) => {
+    const dir = start.dir();
+    let s = await open(start, { routeA: ", index: [/events/0/source/userId]", dir });
     const u1 = await s.ingest("/a/hook", line("U1"));
     await s.ingest("/a/hook", line("U2"));
     const b1 = await s.ingest("/b/hook", line("U1"));
@@ -177,7 +176,6 @@ describe("searching events", () => {
     const prefix = await s.page("json=/events/0/source/userId:U*&route=a&limit=1");
     expect(prefix.explain.index).toBe(indexed.explain.index);
 
-    const dir = s.server.dir;
     const names = () => {
       const db = new Database(s.server.dbPath, { readonly: true });
       try {
@@ -190,16 +188,14 @@ describe("searching events", () => {
       }
     };
     expect(names()).toEqual([indexed.explain.index]);
-    await hb?.running.stop(2_000);
-    await up?.close();
-    hb = undefined;
-    s = await start({ dir });
+    await s.server.stop();
+    s = await open(start, { dir });
     expect(names()).toEqual([]);
     expect((await s.page("json=/events/0/source/userId:U1&route=a")).explain.scan).toBe(true);
   });
 
-  test("bad terms and values get 400 with a message naming the problem", async () => {
-    const { api } = await start();
+  test("bad terms and values get 400 with a message naming the problem", async ({ start }) => {
+    const { api } = await open(start);
     for (const q of [
       "json=events/0",
       `json=${encodeURIComponent('/a"b:1')}`,
@@ -221,8 +217,10 @@ describe("searching events", () => {
 });
 
 describe("bulk redelivery by filter", () => {
-  test("a dry run counts and lists the first ids and changes nothing; the run redelivers and records each in the history", async () => {
-    const { recorder, ingest, api, ids, settled } = await start();
+  test("a dry run counts and lists the first ids and changes nothing; the run redelivers and records each in the history", async ({
+    start,
+  }) => {
+    const { recorder, ingest, api, ids, settled } = await open(start);
     const dead: string[] = [];
     for (let i = 0; i < 4; i++) dead.push(await ingest("/a/fail", line("U123")));
     await ingest("/a/fail", line("U555"));
@@ -275,8 +273,12 @@ describe("bulk redelivery by filter", () => {
     expect(reused.json.error.code).toBe("request_id_reused");
   });
 
-  test("more matches than admin.redeliver_max is refused with the count and changes nothing", async () => {
-    const { recorder, ingest, api, ids, settled } = await start({ yaml: ["admin: {redeliver_max: 2}"] });
+  test("more matches than admin.redeliver_max is refused with the count and changes nothing", async ({
+    start,
+  }) => {
+    const { recorder, ingest, api, ids, settled } = await open(start, {
+      yaml: ["admin: {redeliver_max: 2}"],
+    });
     for (let i = 0; i < 3; i++) await ingest("/a/fail", line("U1"));
     await settled(3);
     const before = recorder.requests.length;
@@ -302,18 +304,19 @@ describe("bulk redelivery by filter", () => {
 });
 
 describe("upstream responses kept per attempt", () => {
-  test("a pending event's stored response bytes count toward the open bytes that storage.max_bytes limits", async () => {
-    up = await startRecorder();
+  test("a pending event's stored response bytes count toward the open bytes that storage.max_bytes limits", async ({
+    start,
+    up,
+  }) => {
     const recorder = up;
     recorder.reply(() => ({ status: 500, body: "x".repeat(100) }));
-    hb = await startHookbuffer({
+    const server = await start.hookbuffer({
       yaml: [
         `upstream: ${recorder.url}`,
         "delivery: {retry: {schedule: [0s, 1h]}, breaker: {failures: 0}}",
       ].join("\n"),
     });
-    const server = hb;
-    const res = await fetch(`${server.ingestUrl}/hook`, { method: "POST", body: "0123456789" });
+    const res = await post(`${server.ingestUrl}/hook`, "0123456789");
     expect(res.status).toBe(200);
     await waitFor(() => recorder.requests.length === 1, 5_000, "the first attempt");
     await waitFor(

@@ -1,26 +1,13 @@
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { createStore, createWriter, openDatabase } from "../../src/store/index.js";
-import { startHookbuffer, type TestHookbuffer } from "../helpers/hookbuffer.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
-import { tempDir } from "../helpers/temp.js";
-
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-let dir: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  dir?.remove();
-  hb = undefined;
-  up = undefined;
-  dir = undefined;
-});
+import { test } from "../helpers/harness.js";
+import { post } from "../helpers/post.js";
 
 const MINUTE = 60_000;
 const DAYS = 7;
-const METRICS = ["received", "delivered", "duplicate", "attempt_ms", "lag_ms"];
+const METRICS = ["received", "delivered", "duplicate", "attempt_ms", "lag_ms"] as const;
 const DETAILS = ["", "a", "b", "c"];
 
 /**
@@ -54,20 +41,18 @@ async function seedStats(path: string, end: number): Promise<number> {
 
 async function timedPost(url: string): Promise<{ status: number; ms: number }> {
   const t0 = performance.now();
-  const res = await fetch(`${url}/hook`, { method: "POST", body: '{"x":1}' });
-  await res.arrayBuffer();
-  return { status: res.status, ms: performance.now() - t0 };
+  const { status } = await post(`${url}/hook`, '{"x":1}');
+  return { status, ms: performance.now() - t0 };
 }
 
 describe("/stats over a wide window", () => {
-  test("answers a bounded document and never holds ingest for long", async () => {
-    dir = tempDir();
+  test("answers a bounded document and never holds ingest for long", async ({ start, up }) => {
+    const dir = start.dir();
     const now = Date.now();
-    const seeded = await seedStats(join(dir.dir, "hookbuffer.db"), now - 2 * MINUTE);
-    up = await startRecorder();
+    const seeded = await seedStats(join(dir, "hookbuffer.db"), now - 2 * MINUTE);
     // synchronous: normal keeps disk flush times out of the ack latencies measured here.
-    hb = await startHookbuffer({
-      dir: dir.dir,
+    const hb = await start.hookbuffer({
+      dir,
       yaml: `upstream: ${up.url}\nstorage: {synchronous: normal}\n`,
     });
 
@@ -81,7 +66,7 @@ describe("/stats over a wide window", () => {
     const docs: unknown[] = [];
     const hammer = (async () => {
       for (let i = 0; !stop; i++) {
-        const res = await fetch(`${hb!.adminUrl}${windows[i % windows.length]}`);
+        const res = await fetch(`${hb.adminUrl}${windows[i % windows.length]}`);
         const text = await res.text();
         expect(res.status, text.slice(0, 200)).toBe(200);
         sizes.push(text.length);
@@ -125,9 +110,11 @@ describe("/stats over a wide window", () => {
     expect(week.totals.received).toBeGreaterThanOrEqual(seeded);
   }, 120_000);
 
-  test("too many points for an explicit bucket is a 400 that names the limit; times outside the calendar are a 400", async () => {
-    up = await startRecorder();
-    hb = await startHookbuffer({ yaml: `upstream: ${up.url}\n` });
+  test("too many points for an explicit bucket is a 400 that names the limit; times outside the calendar are a 400", async ({
+    start,
+    up,
+  }) => {
+    const hb = await start.hookbuffer({ yaml: `upstream: ${up.url}\n` });
     const res = await fetch(`${hb.adminUrl}/stats?from=0&to=99999999999999&bucket=1m`);
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string } };

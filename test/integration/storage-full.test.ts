@@ -1,30 +1,18 @@
 import { randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
-import { request } from "undici";
-import { afterEach, describe, expect, test } from "vitest";
-import { startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
-import { header, type Recorder, startRecorder } from "../helpers/recorder.js";
-
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  hb = undefined;
-  up = undefined;
-});
-
-async function post(url: string, body: Buffer) {
-  const res = await request(`${url}/hook`, { method: "POST", body });
-  const json = (await res.body.json()) as { id?: string; error?: { code: string; message: string } };
-  return { status: res.statusCode, retryAfter: res.headers["retry-after"], json };
-}
+import { describe, expect } from "vitest";
+import { test } from "../helpers/harness.js";
+import { waitFor } from "../helpers/hookbuffer.js";
+import { type IngestReply, type Posted, post } from "../helpers/post.js";
+import { header } from "../helpers/recorder.js";
 
 describe("storage.max_db_size", () => {
-  test("a full database answers 503 (never 200), keeps stored events deliverable, and recovers by itself", async () => {
-    up = await startRecorder();
+  test("a full database answers 503 (never 200), keeps stored events deliverable, and recovers by itself", async ({
+    start,
+    up,
+  }) => {
     up.reply(() => ({ status: 503 })); // the upstream is down while the database fills
-    hb = await startHookbuffer({
+    const hb = await start.hookbuffer({
       yaml: `
 upstream: ${up.url}
 storage:
@@ -35,10 +23,10 @@ delivery:
 `,
     });
     const acked = new Map<string, Buffer>();
-    let refused: Awaited<ReturnType<typeof post>> | undefined;
+    let refused: Posted<IngestReply> | undefined;
     for (let i = 0; i < 200 && refused === undefined; i++) {
       const body = randomBytes(16 * 1024);
-      const res = await post(hb.ingestUrl, body);
+      const res = await post(`${hb.ingestUrl}/hook`, body);
       if (res.status === 200) acked.set(res.json.id!, body);
       else refused = res;
     }
@@ -46,7 +34,8 @@ delivery:
     expect(refused?.status).toBe(503);
     expect(refused?.retryAfter).toBeDefined();
     expect(refused?.json.error?.code).toBe("storage_unavailable");
-    for (let i = 0; i < 5; i++) expect((await post(hb.ingestUrl, randomBytes(16 * 1024))).status).toBe(503);
+    for (let i = 0; i < 5; i++)
+      expect((await post(`${hb.ingestUrl}/hook`, randomBytes(16 * 1024))).status).toBe(503);
     expect(hb.logs.filter((l) => l.includes("database full: refusing new webhooks"))).toHaveLength(1);
 
     // Everything acknowledged is still there, byte for byte.
@@ -59,7 +48,7 @@ delivery:
     // The upstream recovers: deliveries finish, delivered events are pruned early, ingest resumes.
     up.reply(() => ({ status: 200 }));
     await waitFor(
-      async () => (await post(hb!.ingestUrl, randomBytes(16 * 1024))).status === 200,
+      async () => (await post(`${hb.ingestUrl}/hook`, randomBytes(16 * 1024))).status === 200,
       20_000,
       "ingest to accept again",
     );

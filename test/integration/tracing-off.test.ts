@@ -1,26 +1,21 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterEach, expect, test } from "vitest";
+import { expect } from "vitest";
+import { type Start, test } from "../helpers/harness.js";
 import { waitFor } from "../helpers/hookbuffer.js";
-import { startOtlpReceiver } from "../helpers/otlp-receiver.js";
+import { post } from "../helpers/post.js";
 import { CLI } from "../helpers/process.js";
-import { type Recorder, startRecorder } from "../helpers/recorder.js";
-import { tempDir } from "../helpers/temp.js";
+import type { Recorder } from "../helpers/recorder.js";
 
 const PRELOAD = resolve(import.meta.dirname, "../fixtures/report-otel-modules.cjs");
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
 
 /**
  * Runs the built CLI with the module report preloaded, sends one webhook, waits for its delivery,
  * stops it with SIGTERM and returns how many OpenTelemetry SDK modules it had loaded.
  */
-async function otelModulesLoaded(up: Recorder, tracingYaml: string): Promise<number> {
-  const { dir, remove } = tempDir();
-  cleanups.push(remove);
+async function otelModulesLoaded(start: Start, up: Recorder, tracingYaml: string): Promise<number> {
+  const dir = start.dir();
   const config = join(dir, "hookbuffer.yaml");
   writeFileSync(config, `upstream: ${up.url}\n${tracingYaml}`);
   const args = ["--require", PRELOAD, CLI, "--config", config, "--db", join(dir, "hb.db")];
@@ -36,13 +31,12 @@ async function otelModulesLoaded(up: Recorder, tracingYaml: string): Promise<num
     output += c.toString();
   });
   const exited = new Promise<number | null>((r) => proc.on("exit", r));
-  cleanups.push(() => {
+  start.cleanup(() => {
     proc.kill("SIGKILL");
   });
   const port = await waitFor(() => /"ingest":"[^"]*:(\d+)"/.exec(output)?.[1], 30_000, "the listening line");
   const before = up.requests.length;
-  const res = await fetch(`http://127.0.0.1:${port}/hook`, { method: "POST", body: "{}" });
-  expect(res.status).toBe(200);
+  expect((await post(`http://127.0.0.1:${port}/hook`)).status).toBe(200);
   await waitFor(() => up.requests.length > before, 20_000, "the delivery");
   proc.kill("SIGTERM");
   expect(await exited).toBe(0);
@@ -51,12 +45,9 @@ async function otelModulesLoaded(up: Recorder, tracingYaml: string): Promise<num
   return Number(count);
 }
 
-test("with tracing off the OpenTelemetry SDK is never loaded; with it on, it is", async () => {
-  const up = await startRecorder();
-  cleanups.push(() => up.close());
-  const otlp = await startOtlpReceiver();
-  cleanups.push(() => otlp.close());
-  expect(await otelModulesLoaded(up, "")).toBe(0);
-  expect(await otelModulesLoaded(up, `tracing: {otlp_endpoint: "${otlp.url}"}\n`)).toBeGreaterThan(0);
+test("with tracing off the OpenTelemetry SDK is never loaded; with it on, it is", async ({ start, up }) => {
+  const otlp = await start.otlp();
+  expect(await otelModulesLoaded(start, up, "")).toBe(0);
+  expect(await otelModulesLoaded(start, up, `tracing: {otlp_endpoint: "${otlp.url}"}\n`)).toBeGreaterThan(0);
   expect(otlp.spans.length).toBeGreaterThanOrEqual(2);
 }, 90_000); // two CLI processes start, deliver and stop, on a machine that may be busy

@@ -1,39 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { request } from "undici";
-import { afterEach, describe, expect, test } from "vitest";
-import { startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { describe, expect } from "vitest";
+import { test } from "../helpers/harness.js";
+import { waitFor } from "../helpers/hookbuffer.js";
 import {
   type OtlpReceiver,
   type ReceivedSpan,
   SPAN_KIND_CLIENT,
   SPAN_KIND_SERVER,
   STATUS_ERROR,
-  startOtlpReceiver,
 } from "../helpers/otlp-receiver.js";
-import { header, type Recorded, type Recorder, startRecorder } from "../helpers/recorder.js";
-import { tempDir } from "../helpers/temp.js";
-
-let hb: TestHookbuffer | undefined;
-let up: Recorder | undefined;
-let otlp: OtlpReceiver | undefined;
-const cleanups: Array<() => void> = [];
-afterEach(async () => {
-  await hb?.stop();
-  await up?.close();
-  await otlp?.close();
-  for (const c of cleanups.splice(0)) c();
-  hb = undefined;
-  up = undefined;
-  otlp = undefined;
-});
+import { post } from "../helpers/post.js";
+import { header, type Recorded } from "../helpers/recorder.js";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN = "00f067aa0ba902b7";
-
-async function post(url: string, body: Buffer, headers: Record<string, string> = {}) {
-  const res = await request(url, { method: "POST", body, headers });
-  return { status: res.statusCode, json: (await res.body.json()) as { id?: string } };
-}
 
 /** traceparent fields of a recorded request. */
 function traceparentOf(rec: Recorded) {
@@ -55,20 +36,21 @@ ${extra}`;
 const byKind = (spans: ReceivedSpan[], kind: number) => spans.filter((s) => s.kind === kind);
 
 describe("tracing", () => {
-  test("continues the incoming trace; the bot's traceparent names the attempt span the collector received", async () => {
-    up = await startRecorder();
-    otlp = await startOtlpReceiver();
-    hb = await startHookbuffer({ yaml: tracingYaml(up.url, otlp) });
+  test("continues the incoming trace; the bot's traceparent names the attempt span the collector received", async ({
+    start,
+    up,
+  }) => {
+    const otlp = await start.otlp();
+    const hb = await start.hookbuffer({ yaml: tracingYaml(up.url, otlp) });
     const body = randomBytes(700);
     const ack = await post(`${hb.ingestUrl}/hooks/x`, body, {
       traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01`,
       tracestate: "vendor=abc,other=1",
     });
     expect(ack.status).toBe(200);
-    await waitFor(() => up?.requests.length === 1, 10_000, "the replay");
+    await waitFor(() => up.requests.length === 1, 10_000, "the replay");
     const detail = await (await request(`${hb.adminUrl}/events/${ack.json.id}`)).body.json();
     await hb.stop();
-    hb = undefined;
 
     const rec = up.requests[0] as Recorded;
     expect(rec.body.equals(body)).toBe(true);
@@ -130,20 +112,21 @@ describe("tracing", () => {
     expect(attempt.startMs).toBeGreaterThanOrEqual(ingest.startMs - 1);
   });
 
-  test("a retried event gets one attempt span per attempt in one trace, failures marked as errors", async () => {
-    up = await startRecorder();
+  test("a retried event gets one attempt span per attempt in one trace, failures marked as errors", async ({
+    start,
+    up,
+  }) => {
     up.reply((_req, n) => (n === 1 ? { status: 500 } : { status: 204 }));
-    otlp = await startOtlpReceiver();
-    hb = await startHookbuffer({ yaml: tracingYaml(up.url, otlp) });
+    const otlp = await start.otlp();
+    const hb = await start.hookbuffer({ yaml: tracingYaml(up.url, otlp) });
     const ack = await post(hb.ingestUrl, Buffer.from('{"n":1}'));
     expect(ack.status).toBe(200);
-    await waitFor(() => up?.requests.length === 2, 10_000, "the retry");
+    await waitFor(() => up.requests.length === 2, 10_000, "the retry");
     await waitFor(async () => {
-      const res = await request(`${hb?.adminUrl}/events/${ack.json.id}`);
+      const res = await request(`${hb.adminUrl}/events/${ack.json.id}`);
       return ((await res.body.json()) as { status?: string }).status === "delivered";
     });
     await hb.stop();
-    hb = undefined;
 
     const sent = up.requests.map(traceparentOf);
     const [ingest] = byKind(otlp.spans, SPAN_KIND_SERVER);
@@ -179,13 +162,11 @@ describe("tracing", () => {
     expect(second.startMs).toBeGreaterThanOrEqual(first.endMs);
   });
 
-  test("a replay after a restart continues the trace stored at ingest", async () => {
-    const { dir, remove } = tempDir();
-    cleanups.push(remove);
-    up = await startRecorder();
-    otlp = await startOtlpReceiver();
+  test("a replay after a restart continues the trace stored at ingest", async ({ start, up }) => {
+    const dir = start.dir();
+    const otlp = await start.otlp();
     const yaml = tracingYaml(up.url, otlp);
-    hb = await startHookbuffer({ yaml, dir });
+    let hb = await start.hookbuffer({ yaml, dir });
     const paused = await request(`${hb.adminUrl}/routes/default/pause`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -197,21 +178,19 @@ describe("tracing", () => {
     });
     expect(ack.status).toBe(200);
     await hb.stop();
-    hb = undefined;
     const [ingest] = byKind(otlp.spans, SPAN_KIND_SERVER);
     if (!ingest) throw new Error("no ingest span from the first run");
     expect(up.requests).toHaveLength(0);
 
-    hb = await startHookbuffer({ yaml, dir });
+    hb = await start.hookbuffer({ yaml, dir });
     const resumed = await request(`${hb.adminUrl}/routes/default/resume`, {
       method: "POST",
       headers: { "content-type": "application/json" },
     });
     expect(resumed.statusCode).toBe(200);
     await resumed.body.dump();
-    await waitFor(() => up?.requests.length === 1, 10_000, "the replay after the restart");
+    await waitFor(() => up.requests.length === 1, 10_000, "the replay after the restart");
     await hb.stop();
-    hb = undefined;
 
     const sent = traceparentOf(up.requests[0] as Recorded);
     const [attempt] = byKind(otlp.spans, SPAN_KIND_CLIENT);
@@ -224,29 +203,28 @@ describe("tracing", () => {
     });
   });
 
-  test("an unsampled caller: the bot gets a traceparent with flags 00 and nothing is exported", async () => {
-    up = await startRecorder();
-    otlp = await startOtlpReceiver();
-    hb = await startHookbuffer({ yaml: tracingYaml(up.url, otlp) });
+  test("an unsampled caller: the bot gets a traceparent with flags 00 and nothing is exported", async ({
+    start,
+    up,
+  }) => {
+    const otlp = await start.otlp();
+    const hb = await start.hookbuffer({ yaml: tracingYaml(up.url, otlp) });
     await post(hb.ingestUrl, Buffer.from("x"), { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-00` });
-    await waitFor(() => up?.requests.length === 1, 10_000, "the replay");
+    await waitFor(() => up.requests.length === 1, 10_000, "the replay");
     await hb.stop();
-    hb = undefined;
     const sent = traceparentOf(up.requests[0] as Recorded);
     expect(sent).toMatchObject({ traceId: TRACE_ID, flags: "00" });
     expect(sent.spanId).not.toBe(CALLER_SPAN);
     expect(otlp.spans).toHaveLength(0);
   });
 
-  test("a refused webhook has an ingest span marked as an error with its status", async () => {
-    up = await startRecorder();
-    otlp = await startOtlpReceiver();
+  test("a refused webhook has an ingest span marked as an error with its status", async ({ start, up }) => {
+    const otlp = await start.otlp();
     const yaml = tracingYaml(up.url, otlp, "verify: {scheme: github, secret: s3cret}\n");
-    hb = await startHookbuffer({ yaml });
+    const hb = await start.hookbuffer({ yaml });
     const ack = await post(hb.ingestUrl, Buffer.from("{}"), { "x-hub-signature-256": "sha256=00" });
     expect(ack.status).toBe(401);
     await hb.stop();
-    hb = undefined;
     const [ingest] = byKind(otlp.spans, SPAN_KIND_SERVER);
     expect(ingest?.attributes).toMatchObject({
       "http.response.status_code": 401,
@@ -256,22 +234,20 @@ describe("tracing", () => {
     expect(ingest?.status.message).toMatch(/^malformed_signature|^bad_signature/);
   });
 
-  test("off by default: headers are replayed as received and nothing is exported", async () => {
-    up = await startRecorder();
-    otlp = await startOtlpReceiver();
-    hb = await startHookbuffer({ yaml: `upstream: ${up.url}\n` });
+  test("off by default: headers are replayed as received and nothing is exported", async ({ start, up }) => {
+    const otlp = await start.otlp();
+    const hb = await start.hookbuffer({ yaml: `upstream: ${up.url}\n` });
     expect(hb.config.tracing).toBeNull();
     const incoming = `00-${TRACE_ID}-${CALLER_SPAN}-01`;
     await post(hb.ingestUrl, Buffer.from("a"), { traceparent: incoming, tracestate: "vendor=abc" });
     await post(hb.ingestUrl, Buffer.from("b"));
-    await waitFor(() => up?.requests.length === 2, 10_000, "the replays");
+    await waitFor(() => up.requests.length === 2, 10_000, "the replays");
     const listed = (await (await request(`${hb.adminUrl}/events?limit=1`)).body.json()) as {
       events: Array<{ id: string }>;
     };
     const detail = await (await request(`${hb.adminUrl}/events/${listed.events[0]?.id}`)).body.json();
     expect(detail).toMatchObject({ trace: null });
     await hb.stop();
-    hb = undefined;
     const [a, b] = [...up.requests].sort((x, y) => x.body.compare(y.body)) as [Recorded, Recorded];
     expect(header(a, "traceparent")).toBe(incoming);
     expect(header(a, "tracestate")).toBe("vendor=abc");

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { afterAttempt, allowance, dominantCategory, initialBreaker } from "../../src/deliver/breaker.js";
+import { afterAttempt, allowance, dominantCategory } from "../../src/deliver/breaker.js";
+import { activeGate } from "../../src/gate.js";
 import type { Classification } from "../../src/model.js";
 
 const cfg = { failures: 3, cooldownMs: 1_000, maxCooldownMs: 3_000 };
@@ -9,7 +10,7 @@ const timeout: Classification = { reason: "request_timeout", detail: "Request ti
 const refused: Classification = { reason: "could_not_connect", detail: "Connection failed" };
 
 function run(failures: Classification[]) {
-  let s = initialBreaker();
+  let s = activeGate();
   for (const f of failures) s = afterAttempt(s, cfg, f, false, 0);
   return s;
 }
@@ -71,7 +72,7 @@ describe("circuit breaker", () => {
   });
 
   test("failures: 0 disables the breaker", () => {
-    let s = initialBreaker();
+    let s = activeGate();
     for (let i = 0; i < 50; i++) s = afterAttempt(s, { ...cfg, failures: 0 }, s503, false, 0);
     expect(s.state).toBe("active");
   });

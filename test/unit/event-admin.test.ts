@@ -1,8 +1,13 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { createEventAdmin } from "../../src/admin/events-service.js";
-import { createQueueGauges } from "../../src/stats/gauges.js";
-import { createStore, createWriter, type OpenedDatabase, openDatabase } from "../../src/store/index.js";
+import {
+  createQueueCounts,
+  createStore,
+  createWriter,
+  type OpenedDatabase,
+  openDatabase,
+} from "../../src/store/index.js";
 import { tempDir } from "../helpers/temp.js";
 
 const NOW = 1_700_000_000_000;
@@ -27,8 +32,8 @@ function setup() {
   const leased = new Set<number>();
   const deliverer = {
     wake: () => void wakes++,
-    setRouteState: async () => null,
-    routeState: () => null,
+    setGate: async () => null,
+    route: () => null,
     isLeased: (seq: number) => leased.has(seq),
     leasedSeqs: () => [...leased],
   };
@@ -62,7 +67,7 @@ function setup() {
       orderKey,
       "r",
     );
-  const gauges = () => createQueueGauges(store.events.countByStatus());
+  const gauges = () => createQueueCounts({ initial: store.events.countByStatus(), writer });
   const row = (id: string) =>
     opened.db
       .prepare(
@@ -79,7 +84,7 @@ function setup() {
     createEventAdmin({
       store,
       writer,
-      gauges: g,
+      queue: (route: string) => g.get(route),
       deliverer,
       clock: { now: () => NOW },
       routeNames: ["r"],

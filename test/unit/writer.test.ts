@@ -1,7 +1,14 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { activeGate } from "../../src/gate.js";
 import { readCounters } from "../../src/stats/report.js";
-import { createStore, createWriter, type OpenedDatabase, openDatabase } from "../../src/store/index.js";
+import {
+  type Committed,
+  createStore,
+  createWriter,
+  type OpenedDatabase,
+  openDatabase,
+} from "../../src/store/index.js";
 import { tempDir } from "../helpers/temp.js";
 
 let dir: ReturnType<typeof tempDir>;
@@ -97,22 +104,51 @@ describe("group-commit writer", () => {
     expect(effects).toEqual(["kept"]);
   });
 
-  test("staged state chains through a batch in op order and is undone with an op that fails", async () => {
+  test("a gate set by an op chains through the batch in op order and is undone with an op that fails", async () => {
     const writer = createWriter({ db: opened.db });
-    const key = {};
+    const applied: number[] = [];
+    writer.subscribe((c) => {
+      for (const g of c.gates) applied.push(g.after.consecutiveFailures);
+    });
     const seen: number[] = [];
     const bump = (fail: boolean) =>
       writer.run((ctx) => {
-        const n = ctx.staged(key, 0) + 1;
-        ctx.stage(key, n);
-        seen.push(n);
+        const before = ctx.gate("r", activeGate());
+        const after = { ...before, consecutiveFailures: before.consecutiveFailures + 1 };
+        ctx.setGate("r", before, after, 0);
+        seen.push(after.consecutiveFailures);
         if (fail) throw new Error("boom");
-        return n;
+        return after.consecutiveFailures;
       });
     const outcomes = await Promise.allSettled([bump(false), bump(true), bump(false)]);
     // First pass 1, 2 (it throws: rolled back); the op-by-op replay starts over, undoing the failed 2.
     expect(seen).toEqual([1, 2, 1, 2, 2]);
     expect(outcomes.map((o) => (o.status === "fulfilled" ? o.value : "failed"))).toEqual([1, "failed", 2]);
+    // Applied once per committed change, in commit order, and saved as the last one left it.
+    expect(applied).toEqual([1, 2]);
+    expect(createStore(opened.db).gates.all()).toMatchObject([{ route: "r", consecutiveFailures: 2 }]);
+  });
+
+  test("subscribers get the counts and queue moves of committed ops once, also from a replayed batch", async () => {
+    const writer = createWriter({ db: opened.db });
+    const store = createStore(opened.db);
+    const batches: Committed[] = [];
+    writer.subscribe((c) => batches.push(c));
+    const stored = (id: string) =>
+      writer.run((ctx) => {
+        ctx.count(60_000, "default", "received");
+        ctx.moved("default", null, "pending", 1);
+        insert(store, id); // recorded first: a failing insert must take its records with it
+      });
+    await Promise.allSettled([stored("a"), stored("a"), stored("b")]); // the second "a" violates UNIQUE
+    expect(batches).toHaveLength(1);
+    expect(batches[0]?.counts.map((c) => c.metric)).toEqual(["received", "received"]);
+    expect(batches[0]?.moves).toEqual([
+      { route: "default", from: null, to: "pending", bytes: 1, n: 1 },
+      { route: "default", from: null, to: "pending", bytes: 1, n: 1 },
+    ]);
+    const read = await readCounters(store.stats, { from: 0, to: 600_000, route: null, bucketMs: 60_000 });
+    expect(read.totals).toEqual([{ metric: "received", detail: "", count: 2 }]);
   });
 
   test("with a sync, callers resolve only after a sync that began after their commit", async () => {

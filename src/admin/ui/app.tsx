@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Hono as HonoApp } from "hono";
 import { Hono } from "hono";
+import { renderError } from "../../http/errors.js";
 import { DashboardPage } from "./page.js";
 
 /**
@@ -23,5 +24,6 @@ export function createDashboardApp(deps: { admin: HonoApp }): Hono {
   });
   app.get("/ui/", (c) => c.redirect("/ui", 308));
   app.all("*", (c) => deps.admin.fetch(c.req.raw, c.env));
+  app.onError(renderError);
   return app;
 }

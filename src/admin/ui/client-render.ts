@@ -42,6 +42,7 @@ function renderCards(s) {
     card("Failed attempts", "failed_attempts", t.failed_attempts, undefined, t.failed_attempts ? "warn" : ""),
     card("Dead", "dead", t.dead, undefined, t.dead ? "bad" : ""),
     card("Duplicates", "duplicates", t.duplicates),
+    card("Filtered", "filtered", t.filtered),
     card("Rejected", "rejected", t.rejected + t.rejected_backpressure),
     card("Success rate", "success_rate", s.success_rate, rate),
     card("Pending", "pending", q.pending),
@@ -117,7 +118,7 @@ function renderEvents(list, redeliver, show) {
     el("td", { class: "mono" }, e.method + " " + e.path),
     el("td", { class: "num" }, e.attempts),
     el("td", {}, e.last_reason ? e.last_reason + " / " + e.last_detail : "–"),
-    el("td", { class: "num" }, e.status === "dead" || e.status === "delivered"
+    el("td", { class: "num" }, e.status === "dead" || e.status === "delivered" || e.status === "filtered"
       ? el("button", { onclick: () => redeliver(e.id), "data-testid": "redeliver" }, "Redeliver") : null)));
   $("events").replaceChildren(rows.length ? el("table", {}, el("tr", {}, ["Received", "Id", "Route", "Status", "Request", "Attempts", "Last error", ""]
     .map((h) => el("th", { class: h === "Attempts" ? "num" : null }, h))), rows) : el("div", { class: "empty" }, "No events match."));
@@ -151,7 +152,7 @@ function renderDetail(d, actions) {
     ])) : el("div", { class: "empty" }, "No attempts yet.");
   const history = d.history.length ? el("ul", { "data-testid": "detail-history" }, d.history.map((h) =>
     el("li", {}, time(h.at) + ": " + h.action + (h.request_id ? " (request " + h.request_id + ")" : "")))) : null;
-  const finished = d.status === "dead" || d.status === "delivered";
+  const finished = d.status === "dead" || d.status === "delivered" || d.status === "filtered";
   $("detail").replaceChildren(
     el("h2", {}, "Event ", el("span", { class: "mono", "data-testid": "detail-id" }, d.id),
       el("span", { class: "badge " + d.status, "data-testid": "detail-status" }, d.status), el("span", { class: "spacer" }),

@@ -9,7 +9,7 @@ const WINDOWS: Array<[string, number]> = [
   ["Last 24 hours", 86_400_000],
   ["Last 7 days", 604_800_000],
 ];
-const STATUSES = ["pending", "delivering", "delivered", "dead"];
+const STATUSES = ["pending", "delivering", "delivered", "dead", "filtered"];
 const REASONS = ["could_not_connect", "request_timeout", "error_status_code", "unclassified"];
 
 /**

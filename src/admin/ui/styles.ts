@@ -32,6 +32,7 @@ td.mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size
 .empty { color: var(--muted); padding: 12px 0; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 500; background: var(--line); }
 .badge.delivered, .badge.active { background: #dcfce7; color: #166534; }
+.badge.filtered { background: #e0e7ff; color: #3730a3; }
 .badge.dead, .badge.open { background: #fee2e2; color: #991b1b; }
 .badge.pending, .badge.delivering, .badge.paused, .badge.throttled { background: #fef3c7; color: #92400e; }
 .dot { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }

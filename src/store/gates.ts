@@ -1,22 +1,15 @@
 import type { Database, Statement } from "better-sqlite3";
+import type { Gate } from "../gate.js";
 
-/** Persisted per-route delivery state (operator pause, circuit breaker). */
-export interface RouteStateRow {
+/** A route's persisted delivery gate (operator pause, circuit breaker). */
+export interface StoredGate extends Gate {
   route: string;
-  state: "active" | "paused" | "open";
-  consecutiveFailures: number;
-  /** Categories of the failures in the current run, oldest first (breaker code majority). */
-  recentFailures: string[];
-  /** The Method-style disable record while paused by the breaker, else null. */
-  disabled: unknown;
-  cooldownMs: number | null;
-  probeAt: number | null;
   updatedAt: number;
 }
 
 interface Row {
   route: string;
-  state: RouteStateRow["state"];
+  state: Gate["state"];
   consecutive_failures: number;
   recent_failures: string;
   disabled: string | null;
@@ -25,7 +18,8 @@ interface Row {
   updated_at: number;
 }
 
-export function createRouteStateQueries(db: Database) {
+/** The routes_state table: one row per route whose gate ever moved. */
+export function createGateQueries(db: Database) {
   const all = db.prepare("SELECT * FROM routes_state") as Statement<[], Row>;
   const save = db.prepare(
     `INSERT OR REPLACE INTO routes_state
@@ -33,19 +27,19 @@ export function createRouteStateQueries(db: Database) {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   return {
-    all(): RouteStateRow[] {
+    all(): StoredGate[] {
       return all.all().map((r) => ({
         route: r.route,
         state: r.state,
         consecutiveFailures: r.consecutive_failures,
-        recentFailures: JSON.parse(r.recent_failures) as string[],
-        disabled: r.disabled === null ? null : (JSON.parse(r.disabled) as unknown),
+        recentFailures: JSON.parse(r.recent_failures) as Gate["recentFailures"],
+        disabled: r.disabled === null ? null : (JSON.parse(r.disabled) as Gate["disabled"]),
         cooldownMs: r.cooldown_ms,
         probeAt: r.probe_at,
         updatedAt: r.updated_at,
       }));
     },
-    save(s: RouteStateRow): void {
+    save(s: StoredGate): void {
       save.run(
         s.route,
         s.state,

@@ -1,0 +1,62 @@
+// The PostgreSQL store's own claim (dist/store/postgres, with its per-key order check) at a deep
+// backlog: PENDING rows through the store's migrations, 1 KiB bodies, every event with one of 100
+// ordering keys (as the bench's LINE route orders by user). Each claim is timed; the rows are then
+// recorded delivered (untimed), as a delivery loop would.
+// Usage: node bench/pg-store-claim.mjs <pendingRows> <claims> <limit,limit,...>; PG_URL is the database.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { createPgEventQueries, createPostgresPool, migratePostgres } from "../dist/store/postgres/index.js";
+
+const [pendingArg, claimsArg = "1000", limitArg = "64"] = process.argv.slice(2);
+const url = process.env.PG_URL;
+const pending = Number(pendingArg);
+const schema = `hb_bench_store_${randomBytes(4).toString("hex")}`;
+const pool = await createPostgresPool({ url, schema, max: 2 });
+try {
+  await migratePostgres(pool);
+  const t0 = performance.now();
+  await pool.query(`INSERT INTO events (id, route, received_at, method, path, query, headers, body,
+      body_size, order_key, status, next_attempt_at, schedule_start)
+    SELECT 'ev' || g, 'line', 0, 'POST', '/callback', '', '[["content-type","application/json"]]',
+      convert_to(repeat('x', 1024), 'UTF8'), 1024, 'U' || (g % 100), 'pending', g, 0
+    FROM generate_series(1, ${pending}) g`);
+  await pool.query("VACUUM ANALYZE events");
+  const seedSeconds = (performance.now() - t0) / 1000;
+  const q = createPgEventQueries(pool);
+  const byLimit = [];
+  for (const limit of limitArg.split(",").map(Number)) {
+    const ms = [];
+    let claimed = 0;
+    for (let i = 0; i < Number(claimsArg); i++) {
+      const t = performance.now();
+      const got = await q.claim("line", "bench", 30_000, limit);
+      ms.push(performance.now() - t);
+      claimed += got.length;
+      await q.recordOutcomes(
+        "bench",
+        got.map((e) => ({
+          seq: e.seq,
+          status: "delivered",
+          attempts: 1,
+          nextAttemptAt: e.nextAttemptAt,
+          lastReason: null,
+          lastDetail: null,
+          lastStatus: 200,
+          deliveredAt: Date.now(),
+          finishedAt: Date.now(),
+          responseBytes: 0,
+        })),
+      );
+    }
+    ms.sort((a, b) => a - b);
+    const at = (x) => ms[Math.min(ms.length - 1, Math.floor(x * ms.length))];
+    byLimit.push({ limit, claims: ms.length, claimed, p50: at(0.5), p99: at(0.99), max: at(1) });
+  }
+  process.stdout.write(`${JSON.stringify({ pending, seedSeconds, byLimit })}\n`);
+} finally {
+  await pool.end();
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(`DROP SCHEMA ${schema} CASCADE`);
+  await c.end();
+}

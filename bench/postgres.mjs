@@ -1,0 +1,221 @@
+// The PostgreSQL figures of npm run bench -- --store=postgres, side by side in one run:
+//   ingest: the minimal group-commit server on PostgreSQL through each driver (pg, postgres.js),
+//           pg-boss send() behind the same Hono server, and the minimal SQLite group-commit server
+//           (synchronous=FULL), rounds interleaved; ratios round by round against the minimal
+//           PostgreSQL server (runtime driver) and the minimal SQLite one.
+//   driver: client CPU per event of the ingest statement through each driver (pg-driver-cost.mjs).
+//   claim:  a SKIP LOCKED drain of 64-row claims per driver, and single-claim latency with
+//           1,000,000 pending rows behind a partial index (bench/pg-claim.mjs), also through the
+//           PostgreSQL store's own claim (bench/pg-store-claim.mjs).
+// The database is HOOKBUFFER_BENCH_PG_URL (default: hookbuffer_bench on 127.0.0.1:5432, created
+// when missing); every server writes a schema of its own, dropped afterwards.
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import pg from "pg";
+
+/** The driver the PostgreSQL store uses at run time (docs/replicas.md). */
+export const RUNTIME_DRIVER = "pg";
+
+const url = process.env.HOOKBUFFER_BENCH_PG_URL || "postgres://postgres@127.0.0.1:5432/hookbuffer_bench";
+
+async function withClient(target, fn) {
+  const c = new pg.Client({ connectionString: target });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function ensureDatabase() {
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.slice(1));
+  u.pathname = "/postgres";
+  await withClient(u.toString(), async (c) => {
+    const found = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (found.rowCount === 0) await c.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+  });
+}
+
+const newSchema = (name) => `hb_bench_${name.replace(/\W/g, "_")}_${randomBytes(3).toString("hex")}`;
+const dropSchema = (schema) => withClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+const countRows = (schema, table) =>
+  withClient(url, async (c) =>
+    Number((await c.query(`SELECT count(*) AS n FROM ${schema}.${table}`)).rows[0].n),
+  );
+
+export async function postgresSection({
+  P,
+  work,
+  here,
+  quick,
+  startServer,
+  runJson,
+  warm,
+  load,
+  log,
+  sqliteRows,
+}) {
+  await ensureDatabase();
+  const contenders = [
+    ...["pg", "postgres"].map((driver) => ({
+      name: `pg-${driver}`,
+      label: `minimal group commit on PostgreSQL, ${driver === "pg" ? "pg" : "postgres.js"}`,
+      table: "events",
+      start: (schema) =>
+        startServer(join(here, "servers/pg-group-commit.mjs"), [], {
+          PG_URL: url,
+          SCHEMA: schema,
+          DRIVER: driver,
+        }),
+    })),
+    {
+      name: "pg-boss",
+      label: "pg-boss 10 send() per request",
+      table: "job",
+      start: (schema) => startServer(join(here, "servers/pg-boss.mjs"), [], { PG_URL: url, SCHEMA: schema }),
+    },
+    {
+      name: "sqlite",
+      label: "minimal group commit on SQLite, full",
+      sqlite: true,
+      start: (db) => startServer(join(here, "servers/group-commit.mjs"), [], { SYNC: "full", DB: db }),
+    },
+  ];
+  const runs = Object.fromEntries(contenders.map((c) => [c.name, []]));
+  for (let r = 0; r < P.runs; r++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[(k + r) % contenders.length];
+      const where = c.sqlite ? join(work, `pg-section-sqlite-${r}.db`) : newSchema(c.name);
+      try {
+        const s = await c.start(where);
+        await warm(s.port);
+        const count = () => (c.sqlite ? sqliteRows(where) : countRows(where, c.table));
+        const before = await count();
+        const cpu0 = s.cpuMs();
+        const res = await load(s.port, P.seconds);
+        const cpuUs = ((s.cpuMs() - cpu0) * 1000) / Math.max(1, res.total);
+        await s.stop("SIGKILL");
+        const stored = (await count()) - before;
+        runs[c.name].push({ round: r, ...res, cpuUs, stored, lost: Math.max(0, res.ok - stored) });
+      } finally {
+        if (!c.sqlite) await dropSchema(where);
+      }
+    }
+    log(
+      `postgres ingest round ${r + 1}: ${contenders.map((c) => `${c.name} ${runs[c.name][r].rps.toFixed(0)}/s`).join(", ")}`,
+    );
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const spread = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+  const ratio = (a, b) => spread(runs[a].map((x, i) => x.rps / runs[b][i].rps));
+  const ingest = contenders.map((c) => {
+    const xs = runs[c.name];
+    return {
+      name: c.name,
+      label: c.label,
+      rps: spread(xs.map((x) => x.rps)),
+      p50: spread(xs.map((x) => x.latency.p50)),
+      p99: spread(xs.map((x) => x.latency.p99)),
+      cpuUs: spread(xs.map((x) => x.cpuUs)),
+      non2xx: xs.reduce((s, x) => s + x.non2xx + x.errors, 0),
+      lost: xs.reduce((s, x) => s + x.lost, 0),
+      ratios: { pg: ratio(c.name, `pg-${RUNTIME_DRIVER}`), sqlite: ratio(c.name, "sqlite") },
+    };
+  });
+
+  const claimArgs = { PG_URL: url };
+  const driverCost = await runJson(
+    join(here, "pg-driver-cost.mjs"),
+    [quick ? "2" : "6", "200", "50"],
+    claimArgs,
+  );
+  log(
+    `postgres driver CPU per stored event: ${Object.entries(driverCost.summary)
+      .map(([d, x]) => `${d} ${x.cpuUs.toFixed(1)} us`)
+      .join(", ")}`,
+  );
+  const drainRows = quick ? 50_000 : 200_000;
+  const drains = [];
+  for (const driver of ["pg", "postgres"]) {
+    const d = await runJson(
+      join(here, "pg-claim.mjs"),
+      ["drain", driver, String(drainRows), "4", "64"],
+      claimArgs,
+    );
+    log(`postgres drain, ${driver}: ${d.rate.toFixed(0)} deliveries/s`);
+    drains.push(d);
+  }
+  const pending = quick ? 100_000 : 1_000_000;
+  const latency = [];
+  for (const limit of [1, 64]) {
+    const l = await runJson(
+      join(here, "pg-claim.mjs"),
+      ["latency", RUNTIME_DRIVER, String(pending), quick ? "300" : "1000", String(limit)],
+      claimArgs,
+    );
+    log(
+      `postgres claim of ${limit} at ${pending} pending: p99 ${l.syncOff.p99.toFixed(2)} ms (async commit)`,
+    );
+    latency.push(l);
+  }
+  // The store's own claim (src/store/postgres/events.ts), per-key order check included.
+  const storeClaim = await runJson(
+    join(here, "pg-store-claim.mjs"),
+    [String(pending), quick ? "300" : "1000", "1,64"],
+    claimArgs,
+  );
+  for (const l of storeClaim.byLimit) {
+    log(`postgres store claim of ${l.limit} at ${pending} pending: p99 ${l.p99.toFixed(2)} ms`);
+  }
+  return { url: url.replace(/:[^:@/]*@/, ":***@"), runs, ingest, driverCost, drains, latency, storeClaim };
+}
+
+const f = (n, d = 0) => (n === null || n === undefined ? "-" : Number(n).toFixed(d));
+const range = (x, d = 0) => `${f(x.median, d)} (${f(x.min, d)}-${f(x.max, d)})`;
+
+/** Rows for the bench table. */
+export function postgresRows(p) {
+  if (!p) return [];
+  const rows = p.ingest.map((x) => [
+    `ingest: ${x.label}`,
+    `${range(x.rps)} req/s`,
+    `p50 ${range(x.p50)} / p99 ${range(x.p99)} ms; CPU ${range(x.cpuUs)} us/req; acked, not stored: ${x.lost}${x.non2xx ? `; errors or not 2xx: ${x.non2xx}` : ""}`,
+    `${range(x.ratios.pg, 2)}x of PG minimal (${RUNTIME_DRIVER}), ${range(x.ratios.sqlite, 2)}x of SQLite minimal`,
+  ]);
+  for (const [driver, x] of Object.entries(p.driverCost?.summary ?? {})) {
+    rows.push([
+      `ingest statement without HTTP, ${p.driverCost.batch}-row batches, ${driver}`,
+      `${f(x.cpuUs, 1)} us/event`,
+      `client CPU, median of ${p.driverCost.rounds} alternating rounds; ${f(x.msPerBatch, 2)} ms per batch`,
+      `${f(x.cpuUs / p.driverCost.summary[RUNTIME_DRIVER].cpuUs, 2)}x`,
+    ]);
+  }
+  const drainPg = p.drains.find((d) => d.driver === RUNTIME_DRIVER);
+  for (const d of p.drains) {
+    rows.push([
+      `claim: SKIP LOCKED drain, ${d.workers} x 64-row claims + mark delivered, ${d.driver}`,
+      `${f(d.rate)} deliveries/s`,
+      `${d.delivered} rows of 1 KiB; CPU/delivery: client ${f(d.cpuUs.client)} us, PostgreSQL ${f(d.cpuUs.postgres)} us`,
+      `${f(d.rate / drainPg.rate, 2)}x`,
+    ]);
+  }
+  for (const l of p.latency) {
+    rows.push([
+      `claim: ${l.limit}-row claim at ${l.pending} pending (partial index), ${l.driver}`,
+      `p99 ${f(l.syncOff.p99, 2)} ms`,
+      `p50 ${f(l.syncOff.p50, 2)} ms with synchronous_commit off for the lease; on: p50 ${f(l.syncOn.p50, 2)} / p99 ${f(l.syncOn.p99, 2)} ms; ${l.claims} claims`,
+      "",
+    ]);
+  }
+  for (const l of p.storeClaim?.byLimit ?? []) {
+    rows.push([
+      `claim: the store's claim of ${l.limit} at ${p.storeClaim.pending} pending, 100 ordering keys`,
+      `p99 ${f(l.p99, 2)} ms`,
+      `p50 ${f(l.p50, 2)} ms, synchronous_commit on; ${l.claims} claims, ${l.claimed} events`,
+      "",
+    ]);
+  }
+  return rows;
+}

@@ -1,0 +1,30 @@
+/**
+ * The PostgreSQL store's pieces (docs/replicas.md): every SQL statement of that store lives
+ * in this folder. Nothing here is loaded in SQLite mode: src/store/index.ts does not import it.
+ */
+export { createPgAttemptQueries, type PgAttemptQueries } from "./attempts.js";
+export {
+  createPgEventQueries,
+  EVENTS_CHANNEL,
+  type PgEventQueries,
+  type PgNewEvent,
+  type PgOutcome,
+  type StoreResult,
+} from "./events.js";
+export { type EventsListener, type ListenOptions, listenForEvents } from "./listen.js";
+export { migratePostgres, SCHEMA_VERSION } from "./migrations.js";
+export {
+  createPostgresClient,
+  createPostgresPool,
+  inTransaction,
+  type PostgresTarget,
+  type Queryable,
+} from "./pool.js";
+export { createPgRetentionQueries, type PgPrunedGroup, type PgRetentionQueries } from "./retention.js";
+export {
+  createPgRouteStateQueries,
+  type PgRouteStateQueries,
+  type SharedBreakerPolicy,
+  type SharedRouteState,
+} from "./route-state.js";
+export { createPgStatQueries, type PgStatQueries, type StatIncrement } from "./stats.js";

@@ -1,0 +1,146 @@
+import type pg from "pg";
+
+/**
+ * Ordered schema migrations of the PostgreSQL store; `hookbuffer_migrations` records each version
+ * run. Append only: never edit a migration that has shipped. The tables mirror the SQLite store's
+ * (src/store/migrations.ts), times as epoch ms, with what several replicas need on top: the lease
+ * in the row, dedup keys under a unique key, the breaker's probe lease.
+ */
+const migrations: string[] = [
+  // 1: events, attempts, per-minute and per-hour stats, dedup keys, route (breaker) state.
+  `
+  CREATE TABLE events (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id text NOT NULL UNIQUE,
+    route text NOT NULL,
+    received_at bigint NOT NULL,
+    method text NOT NULL,
+    path text NOT NULL,
+    query text NOT NULL,
+    headers text NOT NULL,
+    body bytea NOT NULL,
+    body_size integer NOT NULL,
+    dedup_key text,
+    order_key text,
+    status text NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    schedule_base integer NOT NULL DEFAULT 0,
+    schedule_start bigint NOT NULL,
+    next_attempt_at bigint NOT NULL,
+    -- The claim: which replica holds the event and until when (database clock, epoch ms).
+    locked_by text,
+    lease_until bigint,
+    last_reason text,
+    last_detail text,
+    last_status integer,
+    delivered_at bigint,
+    finished_at bigint,
+    trace_parent text,
+    trace_state text,
+    response_bytes bigint NOT NULL DEFAULT 0
+  );
+  -- Claiming walks only pending rows: its size is the backlog, not the history.
+  CREATE INDEX events_due ON events (route, next_attempt_at, seq) WHERE status = 'pending';
+  -- Per-key order: the open events of one ordering key, oldest first.
+  CREATE INDEX events_open_by_key ON events (route, order_key, seq)
+    WHERE order_key IS NOT NULL AND status = 'pending';
+  CREATE INDEX events_status ON events (status, seq);
+  CREATE INDEX events_finished ON events (status, finished_at) WHERE finished_at IS NOT NULL;
+  CREATE TABLE attempts (
+    event_id text NOT NULL,
+    n integer NOT NULL,
+    started_at bigint NOT NULL,
+    duration_ms integer NOT NULL,
+    outcome text NOT NULL,
+    reason text,
+    detail text,
+    status_code integer,
+    error text,
+    response_body bytea,
+    response_size integer,
+    PRIMARY KEY (event_id, n)
+  );
+  CREATE TABLE stats_minute (
+    minute bigint NOT NULL,
+    route text NOT NULL,
+    metric text NOT NULL,
+    detail text NOT NULL,
+    count bigint NOT NULL,
+    PRIMARY KEY (minute, route, metric, detail)
+  );
+  CREATE TABLE stats_hour (
+    hour bigint NOT NULL,
+    route text NOT NULL,
+    metric text NOT NULL,
+    detail text NOT NULL,
+    count bigint NOT NULL,
+    PRIMARY KEY (hour, route, metric, detail)
+  );
+  -- The unique key makes dedup global: two replicas storing one key meet here, and one waits.
+  CREATE TABLE dedup (
+    route text NOT NULL,
+    key text NOT NULL,
+    event_id text NOT NULL,
+    expires_at bigint NOT NULL,
+    PRIMARY KEY (route, key)
+  );
+  CREATE INDEX dedup_expiry ON dedup (expires_at);
+  CREATE TABLE routes_state (
+    route text PRIMARY KEY,
+    state text NOT NULL DEFAULT 'active',
+    consecutive_failures integer NOT NULL DEFAULT 0,
+    recent_failures text[] NOT NULL DEFAULT '{}',
+    disabled jsonb,
+    cooldown_ms bigint,
+    probe_at bigint,
+    -- The half-open probe, one cluster-wide: who took it and until when.
+    probe_by text,
+    probe_until bigint,
+    updated_at bigint NOT NULL
+  );
+  `,
+];
+
+/** The number of migrations this hookbuffer knows. */
+export const SCHEMA_VERSION = migrations.length;
+
+/**
+ * Brings the schema on the pool's search_path up to date. Runs under a session advisory lock keyed
+ * by the schema, so replicas starting together take turns: the first migrates, the others find
+ * the work done. Each migration commits with its version row. Returns the schema version.
+ */
+export async function migratePostgres(pool: pg.Pool): Promise<number> {
+  const client = await pool.connect();
+  const lock = "SELECT hashtext('hookbuffer_migrations:' || current_schema()) AS key";
+  let key: number | undefined;
+  try {
+    key = (await client.query<{ key: number }>(lock)).rows[0]?.key;
+    await client.query("SELECT pg_advisory_lock($1)", [key]);
+    await client.query(`CREATE TABLE IF NOT EXISTS hookbuffer_migrations (
+      version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ v: number | null }>(
+      "SELECT max(version) AS v FROM hookbuffer_migrations",
+    );
+    const current = rows[0]?.v ?? 0;
+    if (current > migrations.length) {
+      throw new Error(
+        `database schema version ${current} is newer than this hookbuffer (${migrations.length}); upgrade hookbuffer`,
+      );
+    }
+    for (let version = current; version < migrations.length; version++) {
+      await client.query("BEGIN");
+      try {
+        await client.query(migrations[version] ?? "");
+        await client.query("INSERT INTO hookbuffer_migrations (version) VALUES ($1)", [version + 1]);
+        await client.query("COMMIT");
+      } catch (err) {
+        await client.query("ROLLBACK");
+        throw err;
+      }
+    }
+    return migrations.length;
+  } finally {
+    if (key !== undefined) await client.query("SELECT pg_advisory_unlock($1)", [key]).catch(() => {});
+    client.release();
+  }
+}

@@ -1,0 +1,80 @@
+import type { Queryable } from "./pool.js";
+
+/** A counter increment: `count` more of `metric`/`detail` on the route at `at` (epoch ms). */
+export interface StatIncrement {
+  at: number;
+  route: string;
+  metric: string;
+  detail: string;
+  count: number;
+}
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+
+// Minute and hour counters in one statement. The increments of a batch are summed per key first
+// (an upsert cannot touch one row twice) and sorted, so concurrent replicas lock rows in one order
+// and cannot deadlock.
+const ADD_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+    AS t(minute, route, metric, detail, count)
+),
+minutes AS (
+  INSERT INTO stats_minute AS s (minute, route, metric, detail, count)
+  SELECT minute, route, metric, detail, count FROM input ORDER BY minute, route, metric, detail
+  ON CONFLICT (minute, route, metric, detail) DO UPDATE SET count = s.count + EXCLUDED.count
+  RETURNING 1
+),
+hours AS (
+  INSERT INTO stats_hour AS s (hour, route, metric, detail, count)
+  SELECT minute - minute % ${HOUR}, route, metric, detail, sum(count) FROM input
+  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (hour, route, metric, detail) DO UPDATE SET count = s.count + EXCLUDED.count
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM minutes) AS minutes, (SELECT count(*) FROM hours) AS hours`;
+
+/** Per-minute counters of the PostgreSQL store: upserts, so /stats on any replica is global. */
+export function createPgStatQueries(db: Queryable) {
+  return {
+    /** Adds a batch of increments (one commit's worth) to the minute and hour counters. */
+    async add(increments: readonly StatIncrement[]): Promise<void> {
+      const sums = new Map<string, StatIncrement>();
+      for (const i of increments) {
+        const minute = i.at - (i.at % MINUTE);
+        const key = JSON.stringify([minute, i.route, i.metric, i.detail]);
+        const seen = sums.get(key);
+        if (seen) seen.count += i.count;
+        else
+          sums.set(key, { at: minute, route: i.route, metric: i.metric, detail: i.detail, count: i.count });
+      }
+      if (sums.size === 0) return;
+      const rows = [...sums.values()];
+      await db.query(ADD_SQL, [
+        rows.map((r) => r.at),
+        rows.map((r) => r.route),
+        rows.map((r) => r.metric),
+        rows.map((r) => r.detail),
+        rows.map((r) => r.count),
+      ]);
+    },
+    /** Counters of [from, to) per minute, in key order. */
+    async minutes(from: number, to: number) {
+      const { rows } = await db.query<{
+        at: number;
+        route: string;
+        metric: string;
+        detail: string;
+        count: number;
+      }>(
+        `SELECT minute AS at, route, metric, detail, count FROM stats_minute
+         WHERE minute >= $1 AND minute < $2 ORDER BY minute, route, metric, detail`,
+        [from, to],
+      );
+      return rows;
+    },
+  };
+}
+
+export type PgStatQueries = ReturnType<typeof createPgStatQueries>;

@@ -1,0 +1,238 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { DueEvent } from "../../src/model.js";
+import { createPgEventQueries, type PgNewEvent, type PgOutcome } from "../../src/store/postgres/events.js";
+import { migratePostgres } from "../../src/store/postgres/migrations.js";
+import { createPostgresPool } from "../../src/store/postgres/pool.js";
+import { createTestSchema, findTestPostgres, type TestSchema } from "../helpers/postgres.js";
+
+const server = await findTestPostgres();
+let schema: TestSchema;
+const pools: pg.Pool[] = [];
+
+/** A replica's connection pool on this file's schema. */
+async function replica(): Promise<pg.Pool> {
+  const p = await createPostgresPool({ url: server.url ?? "", schema: schema.name, max: 4 });
+  pools.push(p);
+  return p;
+}
+
+beforeAll(async () => {
+  if (server.url === null) return;
+  schema = await createTestSchema(server.url);
+  await migratePostgres(await replica());
+});
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.end()));
+  await schema?.drop();
+});
+
+let ids = 0;
+function event(route: string, extra: Partial<PgNewEvent> = {}): PgNewEvent {
+  const id = `ev-${process.pid}-${++ids}`;
+  return {
+    id,
+    route,
+    receivedAt: 1_000,
+    method: "POST",
+    path: "/hook",
+    query: "?a=1",
+    headers: [["content-type", "application/json"]],
+    body: Buffer.from(JSON.stringify({ id })),
+    dedupKey: null,
+    orderKey: null,
+    nextAttemptAt: 0,
+    dedupExpiresAt: null,
+    ...extra,
+  };
+}
+
+const delivered = (e: DueEvent): PgOutcome => ({
+  seq: e.seq,
+  status: "delivered",
+  attempts: e.attempts + 1,
+  nextAttemptAt: e.nextAttemptAt,
+  lastReason: null,
+  lastDetail: null,
+  lastStatus: 200,
+  deliveredAt: Date.now(),
+  finishedAt: Date.now(),
+  responseBytes: 0,
+});
+
+describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real server"})`, () => {
+  test("a batch is stored in one statement, byte-exact, and a duplicate names the event that holds its key", async () => {
+    const q = createPgEventQueries(await replica());
+    const body = Buffer.from([0, 1, 2, 255, 0x5c, 0x22]);
+    const first = event("batch", { body, dedupKey: "k1", dedupExpiresAt: 10_000 });
+    const again = event("batch", { dedupKey: "k1", dedupExpiresAt: 10_000 });
+    const plain = event("batch");
+    const results = await q.insertBatch([first, again, plain], 5_000);
+    expect(results[0]).toMatchObject({ kind: "stored", id: first.id });
+    expect(results[1]).toEqual({ kind: "duplicate", id: first.id });
+    expect(results[2]).toMatchObject({ kind: "stored", id: plain.id });
+    // In a later batch, inside the window: a duplicate; after the window: stored again.
+    expect(await q.insertBatch([event("batch", { dedupKey: "k1", dedupExpiresAt: 20_000 })], 9_999)).toEqual([
+      { kind: "duplicate", id: first.id },
+    ]);
+    const late = event("batch", { dedupKey: "k1", dedupExpiresAt: 20_000 });
+    expect(await q.insertBatch([late], 10_000)).toMatchObject([{ kind: "stored", id: late.id }]);
+    // The same key on another route is another key.
+    const other = event("batch-2", { dedupKey: "k1", dedupExpiresAt: 10_000 });
+    expect(await q.insertBatch([other], 5_000)).toMatchObject([{ kind: "stored", id: other.id }]);
+
+    const claimed = await q.claim("batch", "r1", 30_000, 10);
+    expect(claimed.map((e) => e.id)).toEqual([first.id, plain.id, late.id]);
+    expect(claimed[0]?.body.equals(body)).toBe(true);
+    expect(claimed[0]).toMatchObject({ method: "POST", path: "/hook", query: "?a=1", attempts: 0 });
+    expect(claimed[0]?.headers).toEqual([["content-type", "application/json"]]);
+  });
+
+  test("the same dedup key through two replicas at once is stored once", async () => {
+    const a = createPgEventQueries(await replica());
+    const b = createPgEventQueries(await replica());
+    for (let i = 0; i < 25; i++) {
+      const key = `delivery-${i}`;
+      const ea = event("dedup", { dedupKey: key, dedupExpiresAt: 1e12 });
+      const eb = event("dedup", { dedupKey: key, dedupExpiresAt: 1e12 });
+      // Each batch also carries another key, in the opposite order: no deadlock either.
+      const [ra, rb] = await Promise.all([
+        a.insertBatch([ea, event("dedup", { dedupKey: `x-${i}`, dedupExpiresAt: 1e12 })], 0),
+        b.insertBatch([event("dedup", { dedupKey: `x-${i}`, dedupExpiresAt: 1e12 }), eb], 0),
+      ]);
+      const forKey = [ra?.[0], rb?.[1]];
+      expect(forKey.filter((r) => r?.kind === "stored")).toHaveLength(1);
+      const holder = forKey.find((r) => r?.kind === "stored")?.id;
+      expect(forKey.find((r) => r?.kind === "duplicate")?.id).toBe(holder);
+    }
+    const pool = await replica();
+    const stored = await pool.query(
+      "SELECT dedup_key, count(*) AS n FROM events WHERE route = 'dedup' GROUP BY 1 HAVING count(*) > 1",
+    );
+    expect(stored.rows).toEqual([]);
+  });
+
+  test("two replicas claiming at once never get the same event", async () => {
+    const writer = createPgEventQueries(await replica());
+    const all = Array.from({ length: 1500 }, () => event("race"));
+    for (let i = 0; i < all.length; i += 250) await writer.insertBatch(all.slice(i, i + 250), 0);
+    const seen = new Map<string, string>();
+    const doubles: string[] = [];
+    const drain = async (name: string) => {
+      const q = createPgEventQueries(await replica());
+      for (;;) {
+        const got = await q.claim("race", name, 30_000, 16);
+        if (got.length === 0) return;
+        for (const e of got) {
+          if (seen.has(e.id)) doubles.push(e.id);
+          seen.set(e.id, name);
+        }
+        expect(await q.recordOutcomes(name, got.map(delivered))).toHaveLength(got.length);
+      }
+    };
+    await Promise.all([drain("replica-a"), drain("replica-b"), drain("replica-c")]);
+    expect(doubles).toEqual([]);
+    expect(seen.size).toBe(all.length);
+    const owners = new Set(seen.values());
+    expect(owners.size).toBeGreaterThan(1);
+  });
+
+  test("a lease that runs out is claimable again, and the first holder's late outcome is refused", async () => {
+    const a = createPgEventQueries(await replica());
+    const b = createPgEventQueries(await replica());
+    const e = event("lease");
+    await a.insertBatch([e], 0);
+    const [held] = await a.claim("lease", "replica-a", 300, 10);
+    expect(held?.id).toBe(e.id);
+    expect(await b.claim("lease", "replica-b", 300, 10)).toEqual([]);
+    await sleep(400);
+    const [taken] = await b.claim("lease", "replica-b", 30_000, 10);
+    expect(taken?.id).toBe(e.id);
+    // replica-a comes back from a long pause: its outcome no longer counts.
+    expect(await a.recordOutcomes("replica-a", [delivered(held as DueEvent)])).toEqual([]);
+    expect(await b.recordOutcomes("replica-b", [delivered(taken as DueEvent)])).toEqual([taken?.seq]);
+    expect(await a.claim("lease", "replica-a", 300, 10)).toEqual([]);
+  });
+
+  test("a retry waits for its time and keeps its attempts; a dead event is never claimed again", async () => {
+    const q = createPgEventQueries(await replica());
+    const [r, d] = [event("retry"), event("retry")];
+    await q.insertBatch([r, d], 0);
+    const got = await q.claim("retry", "me", 30_000, 10);
+    expect(got).toHaveLength(2);
+    const soon = Date.now() + 400;
+    const retry: PgOutcome = { ...delivered(got[0] as DueEvent), status: "pending", nextAttemptAt: soon };
+    const dead: PgOutcome = { ...delivered(got[1] as DueEvent), status: "dead", deliveredAt: null };
+    expect(await q.recordOutcomes("me", [retry, dead])).toHaveLength(2);
+    expect(await q.claim("retry", "me", 30_000, 10)).toEqual([]);
+    await sleep(500);
+    const again = await q.claim("retry", "me", 30_000, 10);
+    expect(again.map((e) => [e.id, e.attempts])).toEqual([[r.id, 1]]);
+  });
+
+  test("per-key order holds across two replicas: a key's next event waits until the one before it finished", async () => {
+    const writer = createPgEventQueries(await replica());
+    const keys = ["u1", "u2", "u3", "u4"];
+    const all = Array.from({ length: 160 }, (_, i) =>
+      event("order", { orderKey: keys[i % keys.length] ?? null }),
+    );
+    // A few unordered events too: they never wait.
+    all.push(...Array.from({ length: 20 }, () => event("order")));
+    await writer.insertBatch(all.slice(0, 90), 0);
+    await writer.insertBatch(all.slice(90), 0);
+    const position = new Map(all.map((e, i) => [e.id, i]));
+    const inFlight = new Set<string>();
+    const overlaps: string[] = [];
+    const finished = new Map<string, number[]>();
+    const drain = async (name: string) => {
+      const q = createPgEventQueries(await replica());
+      let idle = 0;
+      while (idle < 20) {
+        const got = await q.claim("order", name, 30_000, 8);
+        if (got.length === 0) {
+          idle++;
+          await sleep(5);
+          continue;
+        }
+        idle = 0;
+        for (const e of got) {
+          if (e.orderKey === null) continue;
+          if (inFlight.has(e.orderKey)) overlaps.push(`${e.orderKey}@${e.id}`);
+          inFlight.add(e.orderKey);
+        }
+        await sleep(Math.random() * 4);
+        for (const e of got) {
+          if (e.orderKey === null) continue;
+          inFlight.delete(e.orderKey);
+          finished.set(e.orderKey, [...(finished.get(e.orderKey) ?? []), position.get(e.id) ?? -1]);
+        }
+        await q.recordOutcomes(name, got.map(delivered));
+      }
+    };
+    await Promise.all([drain("replica-a"), drain("replica-b")]);
+    expect(overlaps).toEqual([]);
+    for (const k of keys) {
+      const order = finished.get(k) ?? [];
+      expect(order).toHaveLength(40);
+      expect(order).toEqual([...order].sort((x, y) => x - y));
+    }
+  });
+
+  test("a key's later event stays unclaimable while the earlier one waits for a retry", async () => {
+    const q = createPgEventQueries(await replica());
+    const [e1, e2, free] = [
+      event("held", { orderKey: "k" }),
+      event("held", { orderKey: "k" }),
+      event("held"),
+    ];
+    await q.insertBatch([e1, e2, free], 0);
+    const got = await q.claim("held", "me", 30_000, 10);
+    expect(got.map((e) => e.id)).toEqual([e1.id, free.id]);
+    const first = got[0] as DueEvent;
+    await q.recordOutcomes("me", [
+      { ...delivered(first), status: "pending", nextAttemptAt: Date.now() + 60_000, deliveredAt: null },
+    ]);
+    expect(await q.claim("held", "other", 30_000, 10)).toEqual([]);
+  });
+});

@@ -1,0 +1,160 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { DueEvent } from "../../src/model.js";
+import { createPgAttemptQueries } from "../../src/store/postgres/attempts.js";
+import { createPgEventQueries, type PgNewEvent } from "../../src/store/postgres/events.js";
+import { migratePostgres } from "../../src/store/postgres/migrations.js";
+import { createPostgresPool } from "../../src/store/postgres/pool.js";
+import { createPgRetentionQueries } from "../../src/store/postgres/retention.js";
+import { createPgStatQueries } from "../../src/store/postgres/stats.js";
+import { createTestSchema, findTestPostgres, type TestSchema } from "../helpers/postgres.js";
+
+const server = await findTestPostgres();
+let schema: TestSchema;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  if (server.url === null) return;
+  schema = await createTestSchema(server.url);
+  pool = await createPostgresPool({ url: server.url, schema: schema.name, max: 4 });
+  await migratePostgres(pool);
+});
+afterAll(async () => {
+  await pool?.end();
+  await schema?.drop();
+});
+
+let ids = 0;
+const event = (route: string, extra: Partial<PgNewEvent> = {}): PgNewEvent => ({
+  id: `ret-${++ids}`,
+  route,
+  receivedAt: 0,
+  method: "POST",
+  path: "/",
+  query: "",
+  headers: [],
+  body: Buffer.alloc(100, 1),
+  dedupKey: null,
+  orderKey: null,
+  nextAttemptAt: 0,
+  dedupExpiresAt: null,
+  ...extra,
+});
+
+/** Stores `n` events on the route and finishes them with `status` at `finishedAt`. */
+async function finished(route: string, n: number, status: "delivered" | "dead", finishedAt: number) {
+  const q = createPgEventQueries(pool);
+  await q.insertBatch(
+    Array.from({ length: n }, () => event(route)),
+    0,
+  );
+  const got = await q.claim(route, "seed", 30_000, n);
+  await createPgAttemptQueries(pool).insert(
+    got.map((e) => ({
+      eventId: e.id,
+      n: 1,
+      startedAt: finishedAt,
+      durationMs: 3,
+      outcome: status === "delivered" ? "delivered" : "failed",
+      reason: null,
+      detail: null,
+      statusCode: 200,
+      error: null,
+      responseBody: Buffer.from("ok"),
+      responseSize: 2,
+    })),
+  );
+  await q.recordOutcomes(
+    "seed",
+    got.map((e: DueEvent) => ({
+      seq: e.seq,
+      status,
+      attempts: 1,
+      nextAttemptAt: e.nextAttemptAt,
+      lastReason: null,
+      lastDetail: null,
+      lastStatus: 200,
+      deliveredAt: status === "delivered" ? finishedAt : null,
+      finishedAt,
+      responseBytes: 2,
+    })),
+  );
+  return got;
+}
+
+const count = async (sql: string) => Number((await pool.query(sql)).rows[0].n);
+
+describe.skipIf(server.url === null)(`PostgreSQL retention (${server.skip ?? "real server"})`, () => {
+  test("only finished rows past their age go, in bounded batches, with their attempts; open events never", async () => {
+    await finished("old", 5, "delivered", 1_000);
+    await finished("old", 2, "dead", 1_000);
+    await finished("new", 3, "delivered", 9_000);
+    await createPgEventQueries(pool).insertBatch([event("open"), event("open")], 0);
+    const r = createPgRetentionQueries(pool);
+    expect(await r.pruneFinished("delivered", 5_000, 2)).toEqual([
+      { route: "old", status: "delivered", n: 2, bytes: 200 },
+    ]);
+    expect(await r.pruneFinished("delivered", 5_000, 10)).toEqual([
+      { route: "old", status: "delivered", n: 3, bytes: 300 },
+    ]);
+    expect(await r.pruneFinished("delivered", 5_000, 10)).toEqual([]);
+    expect(await r.pruneFinished("dead", 5_000, 10)).toEqual([
+      { route: "old", status: "dead", n: 2, bytes: 200 },
+    ]);
+    expect(await count("SELECT count(*) AS n FROM events WHERE route = 'old'")).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM attempts a JOIN events e ON e.id = a.event_id")).toBe(3);
+    expect(await count("SELECT count(*) AS n FROM attempts")).toBe(3);
+    expect(await count("SELECT count(*) AS n FROM events WHERE route IN ('new', 'open')")).toBe(5);
+    // Storage pressure ignores age.
+    expect(await r.pruneFinished("delivered", Number.MAX_SAFE_INTEGER, 10)).toMatchObject([
+      { route: "new", n: 3 },
+    ]);
+    expect(await count("SELECT count(*) AS n FROM events WHERE route = 'open'")).toBe(2);
+  });
+
+  test("expired dedup keys and old counters go in bounded batches", async () => {
+    const q = createPgEventQueries(pool);
+    await q.insertBatch(
+      [1, 2, 3].map((i) => event("dd", { dedupKey: `k${i}`, dedupExpiresAt: i * 1_000 })),
+      0,
+    );
+    const r = createPgRetentionQueries(pool);
+    expect(await r.pruneDedup(2_000, 10)).toBe(2);
+    expect((await pool.query("SELECT key FROM dedup")).rows).toEqual([{ key: "k3" }]);
+    await createPgStatQueries(pool).add([
+      { at: 0, route: "a", metric: "received", detail: "", count: 1 },
+      { at: 60_000, route: "a", metric: "received", detail: "", count: 1 },
+      { at: 7_200_000, route: "a", metric: "received", detail: "", count: 1 },
+    ]);
+    expect(await r.pruneStats("minute", 3_600_000, 1)).toBe(1);
+    expect(await r.pruneStats("minute", 3_600_000, 10)).toBe(1);
+    expect(await r.pruneStats("hour", 3_600_000, 10)).toBe(1);
+    expect(await count("SELECT count(*) AS n FROM stats_minute")).toBe(1);
+    expect(await count("SELECT count(*) AS n FROM stats_hour")).toBe(1);
+  });
+
+  test("a prune never waits for a row another replica holds: it leaves it for a later batch", async () => {
+    const [held] = await finished("locked", 3, "delivered", 1_000);
+    const other = new pg.Client({
+      connectionString: server.url ?? "",
+      options: `-c search_path=${schema.name}`,
+    });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query("SELECT seq FROM events WHERE seq = $1 FOR UPDATE", [held?.seq]);
+      const r = createPgRetentionQueries(pool);
+      const began = Date.now();
+      const pruned = await Promise.race([
+        r.pruneFinished("delivered", 5_000, 10),
+        new Promise<"blocked">((resolve) => setTimeout(() => resolve("blocked"), 3_000)),
+      ]);
+      expect(pruned).toEqual([{ route: "locked", status: "delivered", n: 2, bytes: 200 }]);
+      expect(Date.now() - began).toBeLessThan(3_000);
+      await other.query("COMMIT");
+      expect(await r.pruneFinished("delivered", 5_000, 10)).toMatchObject([{ route: "locked", n: 1 }]);
+    } finally {
+      await other.end();
+    }
+  });
+});
