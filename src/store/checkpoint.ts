@@ -127,7 +127,7 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       // when few frames were appended during the worker's pass, so a long pass is followed by
       // another at once, each copying what the last one left, until one is short. Without this
       // the WAL outgrows the cap under constant load and this thread TRUNCATEs it, copying every
-      // frame the worker had not: stalls of hundreds of milliseconds (README "Performance").
+      // frame the worker had not: stalls of hundreds of milliseconds (docs/performance.md).
       // The WAL's content, not its file: a rewound WAL keeps its file size.
       const content = (r.log ?? 0) * frameBytes;
       const behind = (r.log ?? 0) - (r.checkpointed ?? 0);
