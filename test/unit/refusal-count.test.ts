@@ -1,31 +1,16 @@
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { createRefusalCount } from "../../src/ingest/refusal-count.js";
 import { readCounters } from "../../src/stats/report.js";
-import {
-  createStore,
-  createWriter,
-  type OpenedDatabase,
-  openDatabase,
-  type Writer,
-} from "../../src/store/index.js";
-import { tempDir } from "../helpers/temp.js";
-
-let dir: ReturnType<typeof tempDir>;
-let opened: OpenedDatabase;
-beforeEach(() => {
-  dir = tempDir();
-  opened = openDatabase({ path: join(dir.dir, "r.db"), synchronous: "normal" });
-});
-afterEach(() => {
-  opened.close();
-  dir.remove();
-});
+import { createStore, createWriter, type Writer } from "../../src/store/index.js";
+import { test } from "../helpers/harness.js";
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
 describe("refusal counts", () => {
-  test("a count the database refused is carried into the next refusal's write, not lost", async () => {
+  test("a count the database refused is carried into the next refusal's write, not lost", async ({
+    start,
+  }) => {
+    const opened = start.database();
     const real = createWriter({ db: opened.db });
     let refuse = true;
     // The real writer, refusing ops while `refuse` holds, as a full disk would.

@@ -1,21 +1,10 @@
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { readCounters } from "../../src/stats/report.js";
-import { createStore, createWriter, type OpenedDatabase, openDatabase } from "../../src/store/index.js";
+import { createStore, createWriter } from "../../src/store/index.js";
 import { splitWindow } from "../../src/store/stats.js";
-import { tempDir } from "../helpers/temp.js";
+import { test } from "../helpers/harness.js";
 
 const HOUR = 3_600_000;
-let dir: ReturnType<typeof tempDir>;
-let opened: OpenedDatabase;
-beforeEach(() => {
-  dir = tempDir();
-  opened = openDatabase({ path: join(dir.dir, "s.db"), synchronous: "normal" });
-});
-afterEach(() => {
-  opened.close();
-  dir.remove();
-});
 
 describe("stats rollup", () => {
   test("splits a window into minute edges and whole hours", () => {
@@ -30,7 +19,8 @@ describe("stats rollup", () => {
     ]);
   });
 
-  test("totals and hourly series over any window equal the sum of the minute counts", async () => {
+  test("totals and hourly series over any window equal the sum of the minute counts", async ({ start }) => {
+    const opened = start.database();
     const writer = createWriter({ db: opened.db });
     const store = createStore(opened.db);
     const counts: Array<[number, number]> = [];

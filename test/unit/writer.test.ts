@@ -1,27 +1,8 @@
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { activeGate } from "../../src/gate.js";
 import { readCounters } from "../../src/stats/report.js";
-import {
-  type Committed,
-  createStore,
-  createWriter,
-  type OpenedDatabase,
-  openDatabase,
-} from "../../src/store/index.js";
-import { tempDir } from "../helpers/temp.js";
-
-let dir: ReturnType<typeof tempDir>;
-let opened: OpenedDatabase;
-
-beforeEach(() => {
-  dir = tempDir();
-  opened = openDatabase({ path: join(dir.dir, "w.db"), synchronous: "full" });
-});
-afterEach(() => {
-  opened.close();
-  dir.remove();
-});
+import { type Committed, createStore, createWriter, openDatabase } from "../../src/store/index.js";
+import { test } from "../helpers/harness.js";
 
 const insert = (store: ReturnType<typeof createStore>, id: string) =>
   store.events.insert({
@@ -39,7 +20,8 @@ const insert = (store: ReturnType<typeof createStore>, id: string) =>
   });
 
 describe("group-commit writer", () => {
-  test("ops queued in one event-loop turn commit in one batch, each resolved after it", async () => {
+  test("ops queued in one event-loop turn commit in one batch, each resolved after it", async ({ start }) => {
+    const opened = start.database("full");
     const batches: number[] = [];
     const writer = createWriter({ db: opened.db, onCommit: (n) => batches.push(n) });
     const store = createStore(opened.db);
@@ -51,7 +33,8 @@ describe("group-commit writer", () => {
     expect(opened.db.prepare("SELECT COUNT(*) FROM events").pluck().get()).toBe(50);
   });
 
-  test("a batch that fills up is flushed without waiting for the turn to end", async () => {
+  test("a batch that fills up is flushed without waiting for the turn to end", async ({ start }) => {
+    const opened = start.database("full");
     const batches: number[] = [];
     const writer = createWriter({ db: opened.db, maxBatch: 10, onCommit: (n) => batches.push(n) });
     const store = createStore(opened.db);
@@ -59,7 +42,8 @@ describe("group-commit writer", () => {
     expect(batches).toEqual([10, 10, 5]);
   });
 
-  test("an op that throws fails alone; the rest of its batch commits", async () => {
+  test("an op that throws fails alone; the rest of its batch commits", async ({ start }) => {
+    const opened = start.database("full");
     const writer = createWriter({ db: opened.db });
     const store = createStore(opened.db);
     const outcomes = await Promise.allSettled([
@@ -71,7 +55,8 @@ describe("group-commit writer", () => {
     expect(opened.db.prepare("SELECT id FROM events ORDER BY seq").pluck().all()).toEqual(["a", "b"]);
   });
 
-  test("stat increments are merged per minute and key, and dropped with a failed op", async () => {
+  test("stat increments are merged per minute and key, and dropped with a failed op", async ({ start }) => {
+    const opened = start.database("full");
     const writer = createWriter({ db: opened.db });
     const store = createStore(opened.db);
     await Promise.allSettled([
@@ -91,7 +76,8 @@ describe("group-commit writer", () => {
     ]);
   });
 
-  test("after-commit effects run only for committed ops", async () => {
+  test("after-commit effects run only for committed ops", async ({ start }) => {
+    const opened = start.database("full");
     const writer = createWriter({ db: opened.db });
     const effects: string[] = [];
     await Promise.allSettled([
@@ -104,7 +90,10 @@ describe("group-commit writer", () => {
     expect(effects).toEqual(["kept"]);
   });
 
-  test("a gate set by an op chains through the batch in op order and is undone with an op that fails", async () => {
+  test("a gate set by an op chains through the batch in op order and is undone with an op that fails", async ({
+    start,
+  }) => {
+    const opened = start.database("full");
     const writer = createWriter({ db: opened.db });
     const applied: number[] = [];
     writer.subscribe((c) => {
@@ -129,7 +118,10 @@ describe("group-commit writer", () => {
     expect(createStore(opened.db).gates.all()).toMatchObject([{ route: "r", consecutiveFailures: 2 }]);
   });
 
-  test("subscribers get the counts and queue moves of committed ops once, also from a replayed batch", async () => {
+  test("subscribers get the counts and queue moves of committed ops once, also from a replayed batch", async ({
+    start,
+  }) => {
+    const opened = start.database("full");
     const writer = createWriter({ db: opened.db });
     const store = createStore(opened.db);
     const batches: Committed[] = [];
@@ -151,7 +143,8 @@ describe("group-commit writer", () => {
     expect(read.totals).toEqual([{ metric: "received", detail: "", count: 2 }]);
   });
 
-  test("with a sync, callers resolve only after a sync that began after their commit", async () => {
+  test("with a sync, callers resolve only after a sync that began after their commit", async ({ start }) => {
+    const opened = start.database("full");
     const syncs: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
     const sync = () => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject }));
     const writer = createWriter({ db: opened.db, sync });
@@ -176,10 +169,9 @@ describe("group-commit writer", () => {
     await expect(c).rejects.toThrow("EIO"); // committed but not known durable: no ack
   });
 
-  test("a second process cannot open the same database", async () => {
+  test("a second process cannot open the same database", async ({ start }) => {
+    const opened = start.database("full");
     const { DatabaseLockedError } = await import("../../src/store/index.js");
-    expect(() => openDatabase({ path: join(dir.dir, "w.db"), synchronous: "full" })).toThrow(
-      DatabaseLockedError,
-    );
+    expect(() => openDatabase({ path: opened.db.name, synchronous: "full" })).toThrow(DatabaseLockedError);
   });
 });
