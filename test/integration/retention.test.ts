@@ -1,18 +1,11 @@
-import { join } from "node:path";
 import pino from "pino";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { createIdFactory } from "../../src/ids.js";
 import { createIngestor } from "../../src/ingest/service.js";
-import {
-  createQueueCounts,
-  createStore,
-  createWriter,
-  type OpenedDatabase,
-  openDatabase,
-} from "../../src/store/index.js";
+import { createQueueCounts, createStore, createWriter, type OpenedDatabase } from "../../src/store/index.js";
 import { createPruner } from "../../src/store/pruner.js";
-import { tempDir } from "../helpers/temp.js";
+import { test } from "../helpers/harness.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2030, 0, 1);
@@ -20,20 +13,14 @@ const log = pino({ level: "silent" });
 const config = loadConfig({ env: {}, flags: { upstream: "http://127.0.0.1:9" } });
 const retention = { deliveredMs: 7 * DAY, deadMs: 30 * DAY, statsMs: 90 * DAY };
 
-let dir: ReturnType<typeof tempDir>;
-let opened: OpenedDatabase;
-
-beforeEach(() => {
-  dir = tempDir();
-  opened = openDatabase({ path: join(dir.dir, "r.db"), synchronous: "normal" });
-});
-afterEach(() => {
-  opened.close();
-  dir.remove();
-});
-
 /** Seeds finished or open events straight into SQLite, with one attempt row each. */
-function seed(status: string, count: number, finishedAt: number | null, prefix: string): void {
+function seed(
+  opened: OpenedDatabase,
+  status: string,
+  count: number,
+  finishedAt: number | null,
+  prefix: string,
+): void {
   const ev = opened.db.prepare(
     `INSERT INTO events (id, route, received_at, method, path, query, headers, body, body_size, status,
        next_attempt_at, schedule_start, finished_at, delivered_at)
@@ -51,9 +38,9 @@ function seed(status: string, count: number, finishedAt: number | null, prefix: 
   })();
 }
 
-const count = (sql: string) => opened.db.prepare(sql).pluck().get() as number;
+const count = (opened: OpenedDatabase, sql: string) => opened.db.prepare(sql).pluck().get() as number;
 
-function setup() {
+function setup(opened: OpenedDatabase) {
   const store = createStore(opened.db);
   const writer = createWriter({ db: opened.db });
   const gauges = createQueueCounts({ initial: store.events.countByStatus(), writer });
@@ -68,31 +55,37 @@ function setup() {
 }
 
 describe("retention pruner", () => {
-  test("removes only what is past its age: delivered, filtered (as delivered), dead, their attempts, expired dedup keys, old stats", async () => {
-    seed("delivered", 30, NOW - 8 * DAY, "old-delivered-");
-    seed("delivered", 5, NOW - 6 * DAY, "new-delivered-");
-    seed("filtered", 6, NOW - 8 * DAY, "old-filtered-");
-    seed("filtered", 2, NOW - 6 * DAY, "new-filtered-");
-    seed("dead", 7, NOW - 31 * DAY, "old-dead-");
-    seed("dead", 3, NOW - 29 * DAY, "new-dead-");
-    seed("pending", 4, null, "pending-"); // open events are never pruned, however old
+  test("removes only what is past its age: delivered, filtered (as delivered), dead, their attempts, expired dedup keys, old stats", async ({
+    start,
+  }) => {
+    const opened = start.database();
+    seed(opened, "delivered", 30, NOW - 8 * DAY, "old-delivered-");
+    seed(opened, "delivered", 5, NOW - 6 * DAY, "new-delivered-");
+    seed(opened, "filtered", 6, NOW - 8 * DAY, "old-filtered-");
+    seed(opened, "filtered", 2, NOW - 6 * DAY, "new-filtered-");
+    seed(opened, "dead", 7, NOW - 31 * DAY, "old-dead-");
+    seed(opened, "dead", 3, NOW - 29 * DAY, "new-dead-");
+    seed(opened, "pending", 4, null, "pending-"); // open events are never pruned, however old
     opened.db.exec(`INSERT INTO dedup VALUES ('default', 'k1', 'x', ${NOW - 1}), ('default', 'k2', 'y', ${NOW + DAY});
       INSERT INTO stats_minute VALUES (${NOW - 91 * DAY}, 'default', 'received', '', 3),
         (${NOW - 89 * DAY}, 'default', 'received', '', 4);`);
-    const { pruner, gauges } = setup();
+    const { pruner, gauges } = setup(opened);
     const report = await pruner.runOnce();
     expect(report).toEqual({ delivered: 30, dead: 7, filtered: 6, dedup: 1, stats: 1, early: 0 });
-    expect(count("SELECT COUNT(*) FROM events WHERE id LIKE 'old-%'")).toBe(0);
-    expect(count("SELECT COUNT(*) FROM events")).toBe(5 + 2 + 3 + 4);
-    expect(count("SELECT COUNT(*) FROM attempts")).toBe(5 + 2 + 3 + 4);
-    expect(count("SELECT COUNT(*) FROM dedup")).toBe(1);
-    expect(count("SELECT SUM(count) FROM stats_minute")).toBe(4);
+    expect(count(opened, "SELECT COUNT(*) FROM events WHERE id LIKE 'old-%'")).toBe(0);
+    expect(count(opened, "SELECT COUNT(*) FROM events")).toBe(5 + 2 + 3 + 4);
+    expect(count(opened, "SELECT COUNT(*) FROM attempts")).toBe(5 + 2 + 3 + 4);
+    expect(count(opened, "SELECT COUNT(*) FROM dedup")).toBe(1);
+    expect(count(opened, "SELECT SUM(count) FROM stats_minute")).toBe(4);
     expect(gauges.get(null)).toMatchObject({ delivered: 5, dead: 3, filtered: 2, pending: 4 });
   });
 
-  test("a prune of 20k old rows does not stall ingest: every request is answered before it finishes", async () => {
-    seed("delivered", 20_000, NOW - 8 * DAY, "old-");
-    const { store, writer, gauges, pruner } = setup();
+  test("a prune of 20k old rows does not stall ingest: every request is answered before it finishes", async ({
+    start,
+  }) => {
+    const opened = start.database();
+    seed(opened, "delivered", 20_000, NOW - 8 * DAY, "old-");
+    const { store, writer, gauges, pruner } = setup(opened);
     const accept = createIngestor({
       store,
       writer,
@@ -119,7 +112,7 @@ describe("retention pruner", () => {
     }
     expect((await pruned).delivered).toBe(20_000);
     expect(order.indexOf("prune finished")).toBe(order.length - 1);
-    expect(count("SELECT COUNT(*) FROM events")).toBe(20);
+    expect(count(opened, "SELECT COUNT(*) FROM events")).toBe(20);
     expect(gauges.get(null)).toMatchObject({ delivered: 0, pending: 20 });
   });
 });

@@ -1,30 +1,12 @@
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { createEventAdmin } from "../../src/admin/events-service.js";
-import {
-  createQueueCounts,
-  createStore,
-  createWriter,
-  type OpenedDatabase,
-  openDatabase,
-} from "../../src/store/index.js";
-import { tempDir } from "../helpers/temp.js";
+import { createQueueCounts, createStore, createWriter, type OpenedDatabase } from "../../src/store/index.js";
+import { test } from "../helpers/harness.js";
 
 const NOW = 1_700_000_000_000;
-let dir: ReturnType<typeof tempDir>;
-let opened: OpenedDatabase;
-
-beforeEach(() => {
-  dir = tempDir();
-  opened = openDatabase({ path: join(dir.dir, "admin.db"), synchronous: "normal" });
-});
-afterEach(() => {
-  opened.close();
-  dir.remove();
-});
 
 /** Store, writer and service over a real database; the deliverer only records wake-ups. */
-function setup() {
+function setup(opened: OpenedDatabase) {
   const store = createStore(opened.db);
   const batches: number[] = [];
   const writer = createWriter({ db: opened.db, onCommit: (n) => batches.push(n) });
@@ -96,8 +78,11 @@ function setup() {
 const NO_FILTER = { status: null, route: null, reason: null, since: null, until: null };
 
 describe("event admin service over SQLite", () => {
-  test("bulk redelivery walks 1,201 dead events in chunks of 500, each once, restarting their schedules", async () => {
-    const t = setup();
+  test("bulk redelivery walks 1,201 dead events in chunks of 500, each once, restarting their schedules", async ({
+    start,
+  }) => {
+    const opened = start.database();
+    const t = setup(opened);
     opened.db.transaction(() => {
       for (let i = 0; i < 1201; i++) t.finish(t.insert(`e${i}`), "dead");
       t.finish(t.insert("ok"), "delivered");
@@ -123,8 +108,11 @@ describe("event admin service over SQLite", () => {
     expect(t.row("ok")).toMatchObject({ status: "delivered" });
   });
 
-  test("a redelivered ordered event waits behind an open event of its key and goes when that one finishes", async () => {
-    const t = setup();
+  test("a redelivered ordered event waits behind an open event of its key and goes when that one finishes", async ({
+    start,
+  }) => {
+    const opened = start.database();
+    const t = setup(opened);
     const a = t.insert("a", "k");
     t.finish(a, "dead", "k");
     const b = t.insert("b", "k");
@@ -136,8 +124,11 @@ describe("event admin service over SQLite", () => {
     expect(t.store.events.claimDue("r", NOW, 10, []).map((e) => e.id)).toEqual(["a"]);
   });
 
-  test("discarding a queued event leaves the head alone; discarding the head lets the next one go", async () => {
-    const t = setup();
+  test("discarding a queued event leaves the head alone; discarding the head lets the next one go", async ({
+    start,
+  }) => {
+    const opened = start.database();
+    const t = setup(opened);
     for (const id of ["a", "b", "c"]) t.insert(id, "k");
     t.store.attempts.insert({
       eventId: "a",
@@ -164,8 +155,11 @@ describe("event admin service over SQLite", () => {
     expect(await admin.discard("a")).toBe("not_found");
   });
 
-  test("an event leased by the deliverer is neither redelivered nor discarded, and lists as delivering", async () => {
-    const t = setup();
+  test("an event leased by the deliverer is neither redelivered nor discarded, and lists as delivering", async ({
+    start,
+  }) => {
+    const opened = start.database();
+    const t = setup(opened);
     const seq = t.insert("a");
     t.leased.add(seq);
     const admin = t.service(t.gauges());
