@@ -1,34 +1,27 @@
 import { statSync } from "node:fs";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import {
-  type Checkpointer,
-  createCheckpointer,
-  createStore,
-  createWriter,
-  type OpenedDatabase,
-  openDatabase,
-} from "../../src/store/index.js";
-import { tempDir } from "../helpers/temp.js";
+import { describe, expect } from "vitest";
+import type { CheckpointerOptions } from "../../src/store/checkpoint.js";
+import { createCheckpointer, createStore, createWriter, type OpenedDatabase } from "../../src/store/index.js";
+import { type Start, test } from "../helpers/harness.js";
 
-let dir: ReturnType<typeof tempDir>;
-let opened: OpenedDatabase;
-let dbPath: string;
-let checkpointer: Checkpointer | undefined;
+/** A real database, and the path its WAL file has. */
+function open(start: Start) {
+  const opened = start.database();
+  return { opened, dbPath: opened.db.name };
+}
 
-beforeEach(() => {
-  dir = tempDir();
-  dbPath = join(dir.dir, "c.db");
-  opened = openDatabase({ path: dbPath, synchronous: "normal" });
-});
-afterEach(() => {
-  checkpointer?.stop();
-  checkpointer = undefined;
-  opened.close();
-  dir.remove();
-});
+/** The database's checkpointer, stopped after the test before the database closes. */
+function checkpointer(
+  start: Start,
+  opened: OpenedDatabase,
+  options: Omit<CheckpointerOptions, "db" | "walPath">,
+) {
+  const cp = createCheckpointer({ db: opened.db, walPath: `${opened.db.name}-wal`, ...options });
+  start.cleanup(() => cp.stop());
+  return cp;
+}
 
-const walSize = () => {
+const walSize = (dbPath: string) => {
   try {
     return statSync(`${dbPath}-wal`).size;
   } catch {
@@ -57,42 +50,46 @@ async function sustainedWrites(
   writer: ReturnType<typeof createWriter>,
   store: ReturnType<typeof createStore>,
   totalBytes: number,
+  dbPath: string,
 ): Promise<number> {
   let maxWal = 0;
   for (let written = 0; written < totalBytes; written += 100 * body.length) {
     await Promise.all(Array.from({ length: 100 }, () => writer.run(() => insert(store))));
-    maxWal = Math.max(maxWal, walSize());
+    maxWal = Math.max(maxWal, walSize(dbPath));
   }
   return maxWal;
 }
 
 describe("WAL checkpointer", () => {
-  test("keeps the WAL bounded under sustained writes that never leave the writer idle", async () => {
-    const store = createStore(opened.db);
-    checkpointer = createCheckpointer({
-      db: opened.db,
-      walPath: `${dbPath}-wal`,
+  test("keeps the WAL bounded under sustained writes that never leave the writer idle", async ({ start }) => {
+    const { opened, dbPath } = open(start);
+    const cp = checkpointer(start, opened, {
       idleMs: 50,
       maxIntervalMs: 100,
       truncateAboveBytes: 8 * 1024 * 1024,
     });
-    const cp = checkpointer;
+    const store = createStore(opened.db);
     const writer = createWriter({ db: opened.db, onCommit: () => cp.onCommit() });
-    const maxWal = await sustainedWrites(writer, store, 64 * 1024 * 1024);
+    const maxWal = await sustainedWrites(writer, store, 64 * 1024 * 1024, dbPath);
     expect(maxWal).toBeLessThan(24 * 1024 * 1024);
   }, 60_000);
 
-  test("without it the WAL grows with every byte written (the failure the checkpointer prevents)", async () => {
+  test("without it the WAL grows with every byte written (the failure the checkpointer prevents)", async ({
+    start,
+  }) => {
+    const { opened, dbPath } = open(start);
     const store = createStore(opened.db);
     const writer = createWriter({ db: opened.db });
-    const maxWal = await sustainedWrites(writer, store, 32 * 1024 * 1024);
+    const maxWal = await sustainedWrites(writer, store, 32 * 1024 * 1024, dbPath);
     expect(maxWal).toBeGreaterThan(32 * 1024 * 1024);
   }, 60_000);
 
-  test("checkpoints once the writer is idle, so the next write restarts the WAL from its start", async () => {
+  test("checkpoints once the writer is idle, so the next write restarts the WAL from its start", async ({
+    start,
+  }) => {
+    const { opened } = open(start);
+    const cp = checkpointer(start, opened, { idleMs: 30 });
     const store = createStore(opened.db);
-    checkpointer = createCheckpointer({ db: opened.db, walPath: `${dbPath}-wal`, idleMs: 30 });
-    const cp = checkpointer;
     const writer = createWriter({ db: opened.db, onCommit: () => cp.onCommit() });
     await Promise.all(Array.from({ length: 200 }, () => writer.run(() => insert(store))));
     await new Promise((r) => setTimeout(r, 150));
@@ -102,17 +99,19 @@ describe("WAL checkpointer", () => {
     expect(row?.log).toBeLessThan(20);
   });
 
-  test("with the worker, a steadily written WAL rewinds at a quarter of the cap, without a main-thread TRUNCATE", async () => {
+  test("with the worker, a steadily written WAL rewinds at a quarter of the cap, without a main-thread TRUNCATE", async ({
+    start,
+  }) => {
+    const { opened, dbPath } = open(start);
+    const cp = checkpointer(start, opened, { backgroundPath: dbPath });
     const store = createStore(opened.db);
-    checkpointer = createCheckpointer({ db: opened.db, walPath: `${dbPath}-wal`, backgroundPath: dbPath });
-    const cp = checkpointer;
     const writer = createWriter({ db: opened.db, onCommit: () => cp.onCommit() });
     // Some 8 MiB of WAL a second for 7 s, in batches as ingest makes them, never idle for long.
     let maxWal = 0;
     const started = performance.now();
     while (performance.now() - started < 7_000) {
       await Promise.all(Array.from({ length: 30 }, () => writer.run(() => insert(store))));
-      maxWal = Math.max(maxWal, walSize());
+      maxWal = Math.max(maxWal, walSize(dbPath));
       await new Promise((r) => setTimeout(r, 25));
     }
     // The file's high-water mark stays under half the 64 MiB cap, where rewinding used to start:
@@ -121,19 +120,14 @@ describe("WAL checkpointer", () => {
     expect(maxWal).toBeLessThan(32 * 1024 * 1024);
   }, 30_000);
 
-  test("truncates the WAL file once it passes the cap", async () => {
+  test("truncates the WAL file once it passes the cap", async ({ start }) => {
+    const { opened, dbPath } = open(start);
+    const cp = checkpointer(start, opened, { idleMs: 30, truncateAboveBytes: 1024 * 1024 });
     const store = createStore(opened.db);
-    checkpointer = createCheckpointer({
-      db: opened.db,
-      walPath: `${dbPath}-wal`,
-      idleMs: 30,
-      truncateAboveBytes: 1024 * 1024,
-    });
-    const cp = checkpointer;
     const writer = createWriter({ db: opened.db, maxBatch: 5000, onCommit: () => cp.onCommit() });
     await Promise.all(Array.from({ length: 2000 }, () => writer.run(() => insert(store))));
-    expect(walSize()).toBeGreaterThan(4 * 1024 * 1024);
+    expect(walSize(dbPath)).toBeGreaterThan(4 * 1024 * 1024);
     await new Promise((r) => setTimeout(r, 150));
-    expect(walSize()).toBe(0);
+    expect(walSize(dbPath)).toBe(0);
   });
 });
