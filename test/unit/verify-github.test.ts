@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { Clock } from "../../src/clock.js";
 import { createVerifier } from "../../src/verify/index.js";
-import { flip, headers } from "../helpers/verify.js";
+import { assertSignThenFlip, headers } from "../helpers/verify.js";
 
 const clock: Clock = { now: () => 1_700_000_000_000 };
 const SECRET = "It's a Secret to Everybody";
@@ -53,20 +53,7 @@ describe("github", () => {
   });
 
   test("for random binary bodies, sign-then-verify passes and a one-byte flip fails", () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 1, maxLength: 2048 }),
-        fc.nat(),
-        fc.integer({ min: 1, max: 255 }),
-        (raw, at, mask) => {
-          const sig = reference(SECRET, raw);
-          expect(verify(headers({ "x-hub-signature-256": sig }), Buffer.from(raw)).ok).toBe(true);
-          expect(verify(headers({ "x-hub-signature-256": sig }), flip(raw, at, mask))).toMatchObject({
-            code: "bad_signature",
-          });
-        },
-      ),
-    );
+    assertSignThenFlip(verify, (raw) => headers({ "x-hub-signature-256": reference(SECRET, raw) }));
   });
 
   test("for random text, agrees with octokit's verify", async () => {

@@ -1,9 +1,8 @@
 import { createHmac } from "node:crypto";
-import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { Clock } from "../../src/clock.js";
 import { createVerifier } from "../../src/verify/index.js";
-import { flip, headers } from "../helpers/verify.js";
+import { assertSignThenFlip, headers } from "../helpers/verify.js";
 
 /** Our own reference from Slack's docs: "v0=" + hex HMAC-SHA256 of `v0:${ts}:${body}`. */
 const reference = (secret: string, ts: string, body: Uint8Array) =>
@@ -76,17 +75,6 @@ describe("slack", () => {
   });
 
   test("for random binary bodies, sign-then-verify passes and a one-byte flip fails", () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 1, maxLength: 2048 }),
-        fc.nat(),
-        fc.integer({ min: 1, max: 255 }),
-        (raw, at, mask) => {
-          const sig = reference(DOC_SECRET, DOC_TS, raw);
-          expect(verify(signed(sig), Buffer.from(raw)).ok).toBe(true);
-          expect(verify(signed(sig), flip(raw, at, mask))).toMatchObject({ code: "bad_signature" });
-        },
-      ),
-    );
+    assertSignThenFlip(verify, (raw) => signed(reference(DOC_SECRET, DOC_TS, raw)));
   });
 });

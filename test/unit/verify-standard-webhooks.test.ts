@@ -1,10 +1,9 @@
 import { createHmac } from "node:crypto";
-import fc from "fast-check";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, test } from "vitest";
 import { type Clock, systemClock } from "../../src/clock.js";
 import { createVerifier } from "../../src/verify/index.js";
-import { flip, headers } from "../helpers/verify.js";
+import { assertSignThenFlip, headers } from "../helpers/verify.js";
 
 // The Standard Webhooks specification's published test vector.
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -137,17 +136,6 @@ describe("standard-webhooks", () => {
   });
 
   test("for random binary bodies, sign-then-verify passes and a one-byte flip fails", () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 1, maxLength: 2048 }),
-        fc.nat(),
-        fc.integer({ min: 1, max: 255 }),
-        (raw, at, mask) => {
-          const sig = reference(SECRET, ID, T, raw);
-          expect(verify(signed(sig), Buffer.from(raw)).ok).toBe(true);
-          expect(verify(signed(sig), flip(raw, at, mask))).toMatchObject({ code: "bad_signature" });
-        },
-      ),
-    );
+    assertSignThenFlip(verify, (raw) => signed(reference(SECRET, ID, T, raw)));
   });
 });

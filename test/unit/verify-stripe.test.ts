@@ -1,10 +1,9 @@
 import { createHmac } from "node:crypto";
-import fc from "fast-check";
 import Stripe from "stripe";
 import { describe, expect, test } from "vitest";
 import type { Clock } from "../../src/clock.js";
 import { createVerifier } from "../../src/verify/index.js";
-import { flip, headers } from "../helpers/verify.js";
+import { assertSignThenFlip, headers } from "../helpers/verify.js";
 
 const T = 1_700_000_000;
 const clock: Clock = { now: () => T * 1000 };
@@ -88,19 +87,6 @@ describe("stripe", () => {
   });
 
   test("for random binary bodies, sign-then-verify passes and a one-byte flip fails", () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 1, maxLength: 2048 }),
-        fc.nat(),
-        fc.integer({ min: 1, max: 255 }),
-        (raw, at, mask) => {
-          const header = `t=${T},v1=${v1(SECRET, T, raw)}`;
-          expect(verify(headers({ "stripe-signature": header }), Buffer.from(raw)).ok).toBe(true);
-          expect(verify(headers({ "stripe-signature": header }), flip(raw, at, mask))).toMatchObject({
-            code: "bad_signature",
-          });
-        },
-      ),
-    );
+    assertSignThenFlip(verify, (raw) => headers({ "stripe-signature": `t=${T},v1=${v1(SECRET, T, raw)}` }));
   });
 });
