@@ -15,6 +15,7 @@ import {
 } from "../../src/store/index.js";
 import { createInlineSender } from "../../src/transport/sender.js";
 import { createUpstream } from "../../src/transport/upstream.js";
+import { newEvent } from "../helpers/events.js";
 import { type Start, test } from "../helpers/harness.js";
 import { waitFor } from "../helpers/hookbuffer.js";
 import type { Recorder } from "../helpers/recorder.js";
@@ -71,19 +72,7 @@ async function setUp(start: Start, up: Recorder) {
   });
   const insert = (id: string) =>
     writer.run(() =>
-      store.events.insert({
-        id,
-        route: route.name,
-        receivedAt: Date.now(),
-        method: "POST",
-        path: "/hook",
-        query: "",
-        headers: [],
-        body: Buffer.from("{}"),
-        dedupKey: null,
-        orderKey: null,
-        nextAttemptAt: Date.now(),
-      }),
+      store.events.insert(newEvent({ id, route: route.name, receivedAt: Date.now(), path: "/hook" })),
     );
   return { store, writer, deliverer, insert };
 }

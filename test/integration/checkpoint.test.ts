@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { describe, expect } from "vitest";
 import type { CheckpointerOptions } from "../../src/store/checkpoint.js";
 import { createCheckpointer, createStore, createWriter, type OpenedDatabase } from "../../src/store/index.js";
+import { newEvent } from "../helpers/events.js";
 import { type Start, test } from "../helpers/harness.js";
 
 /** A real database, and the path its WAL file has. */
@@ -31,19 +32,7 @@ const walSize = (dbPath: string) => {
 const body = Buffer.alloc(4096, 7);
 let n = 0;
 const insert = (store: ReturnType<typeof createStore>) =>
-  store.events.insert({
-    id: `e${n++}`,
-    route: "default",
-    receivedAt: 0,
-    method: "POST",
-    path: "/",
-    query: "",
-    headers: [],
-    body,
-    dedupKey: null,
-    orderKey: null,
-    nextAttemptAt: 0,
-  });
+  store.events.insert(newEvent({ id: `e${n++}`, body }));
 
 /** Writes `totalBytes` of bodies as back-to-back batches (never idle), returning the largest WAL seen. */
 async function sustainedWrites(

@@ -5,6 +5,7 @@ import { describe, expect } from "vitest";
 import { createClaims, type RouteQueue, routeQueue } from "../../src/deliver/claims.js";
 import type { DueEvent } from "../../src/model.js";
 import { createStore, type EventUpdate } from "../../src/store/index.js";
+import { newEvent } from "../helpers/events.js";
 import { type Start, test } from "../helpers/harness.js";
 
 const T0 = 1_750_000_000_000;
@@ -18,19 +19,16 @@ function setup(start: Start) {
   let n = 0;
   const add = (options: { at?: number; route?: string; orderKey?: string | null } = {}) => {
     const id = `e${++n}`;
-    store.events.insert({
-      id,
-      route: options.route ?? "r",
-      receivedAt: T0,
-      method: "POST",
-      path: `/${id}`,
-      query: "",
-      headers: [],
-      body: Buffer.from("{}"),
-      dedupKey: null,
-      orderKey: options.orderKey ?? null,
-      nextAttemptAt: options.at ?? T0,
-    });
+    store.events.insert(
+      newEvent({
+        id,
+        route: options.route ?? "r",
+        receivedAt: T0,
+        path: `/${id}`,
+        orderKey: options.orderKey ?? null,
+        nextAttemptAt: options.at ?? T0,
+      }),
+    );
     return id;
   };
   /** The deliverer's decision for an attempt, written as the outcome would write it. */

@@ -1,6 +1,7 @@
 import { describe, expect } from "vitest";
 import { createEventAdmin } from "../../src/admin/events-service.js";
 import { createQueueCounts, createStore, createWriter, type OpenedDatabase } from "../../src/store/index.js";
+import { newEvent } from "../helpers/events.js";
 import { test } from "../helpers/harness.js";
 
 const NOW = 1_700_000_000_000;
@@ -20,19 +21,9 @@ function setup(opened: OpenedDatabase) {
     leasedSeqs: () => [...leased],
   };
   const insert = (id: string, orderKey: string | null = null) =>
-    store.events.insert({
-      id,
-      route: "r",
-      receivedAt: NOW - 60_000,
-      method: "POST",
-      path: "/",
-      query: "",
-      headers: [],
-      body: Buffer.from("xy"),
-      dedupKey: null,
-      orderKey,
-      nextAttemptAt: NOW - 60_000,
-    });
+    store.events.insert(
+      newEvent({ id, route: "r", receivedAt: NOW - 60_000, body: Buffer.from("xy"), orderKey }),
+    );
   const finish = (seq: number, status: "dead" | "delivered", orderKey: string | null = null) =>
     store.events.update(
       {

@@ -8,6 +8,7 @@ import { replayHeaderExtras, writeOutcome } from "../../src/deliver/outcome.js";
 import type { AttemptResult, DueEvent } from "../../src/model.js";
 import { readCounters } from "../../src/stats/report.js";
 import { createQueueCounts, createStore, createWriter, type EventUpdate } from "../../src/store/index.js";
+import { newEvent } from "../helpers/events.js";
 import { type Start, test } from "../helpers/harness.js";
 
 const T0 = 1_750_000_000_000;
@@ -29,32 +30,25 @@ const attempt = (over: Partial<AttemptResult>): AttemptResult => ({
   ...over,
 });
 
-/** A store with events on the default route, the queue counts fed by the writer's commits. */
-function setup(start: Start) {
+/**
+ * A store with one event per order key on the default route, each as a claim reads it (the id
+ * only while it waits behind its key), and queue counts as hookbuffer keeps them: read from the
+ * database once, then moved by the writer's commits.
+ */
+function setup(start: Start, orderKeys: Array<string | null> = [null]) {
   const opened = start.database();
   const store = createStore(opened.db);
   const writer = createWriter({ db: opened.db });
   let n = 0;
-  /** Stores an event and returns it as a claim reads it (the id only while it waits behind its key). */
-  const add = (orderKey: string | null = null): DueEvent => {
+  const add = (orderKey: string | null): DueEvent => {
     const id = `e${++n}`;
-    store.events.insert({
-      id,
-      route: ROUTE.name,
-      receivedAt: T0,
-      method: "POST",
-      path: "/hook",
-      query: "",
-      headers: [],
-      body: BODY,
-      dedupKey: null,
-      orderKey,
-      nextAttemptAt: T0,
-    });
+    store.events.insert(
+      newEvent({ id, route: ROUTE.name, receivedAt: T0, path: "/hook", body: BODY, orderKey }),
+    );
     return store.events.claimDue(ROUTE.name, T0, 100, []).find((e) => e.id === id) ?? ({ id } as DueEvent);
   };
-  /** Queue counts as hookbuffer keeps them: read from the database once, then moved by commits. */
-  const countQueue = () => createQueueCounts({ initial: store.events.countByStatus(), writer });
+  const events = orderKeys.map(add);
+  const queue = createQueueCounts({ initial: store.events.countByStatus(), writer });
   /** Decides and writes one attempt's outcome, as the deliverer does, in one write op. */
   const write = (event: DueEvent, result: AttemptResult, route = ROUTE) => {
     const update: EventUpdate = decide(event, result, route, 0.5);
@@ -70,16 +64,14 @@ function setup(start: Start) {
   const counters = async () =>
     (await readCounters(store.stats, { from: 0, to: T0 + 3_600_000, route: ROUTE.name, bucketMs: 60_000 }))
       .totals;
-  return { store, writer, add, countQueue, write, row, counters };
+  return { store, writer, events, event: events[0] as DueEvent, queue, write, row, counters };
 }
 
 describe("writeOutcome", () => {
   test("a delivery: the row is delivered, the attempt kept with its response, counted with its lag", async ({
     start,
   }) => {
-    const { store, add, countQueue, write, row, counters } = setup(start);
-    const event = add();
-    const queue = countQueue();
+    const { store, event, queue, write, row, counters } = setup(start);
     const stored = await write(
       event,
       attempt({ ok: true, statusCode: 200, responseBody: Buffer.from("thanks"), responseSize: 6 }),
@@ -128,9 +120,7 @@ describe("writeOutcome", () => {
   test("a failure with retries left: pending at the next step, counted by reason and detail", async ({
     start,
   }) => {
-    const { store, add, countQueue, write, row, counters } = setup(start);
-    const event = add();
-    const queue = countQueue();
+    const { store, event, queue, write, row, counters } = setup(start);
     const stored = await write(
       event,
       attempt({
@@ -164,9 +154,7 @@ describe("writeOutcome", () => {
   });
 
   test("a failure without a response keeps no body and the error for the operator", async ({ start }) => {
-    const { store, add, countQueue, write } = setup(start);
-    const event = add();
-    const queue = countQueue();
+    const { store, event, queue, write } = setup(start);
     const result = attempt({
       failure: { reason: "could_not_connect", detail: "Connection failed" },
       error: "connect ECONNREFUSED 127.0.0.1:9",
@@ -181,10 +169,8 @@ describe("writeOutcome", () => {
   test("the last allowed failure is dead: counted dead, out of the open queue, the next of its key let go", async ({
     start,
   }) => {
-    const { store, add, countQueue, write, row, counters } = setup(start);
-    const first = add("k");
-    const second = add("k"); // waits behind the first
-    const queue = countQueue();
+    const { store, events, queue, write, row, counters } = setup(start, ["k", "k"]);
+    const [first, second] = events as [DueEvent, DueEvent]; // the second waits behind the first
     expect(store.events.claimDue(ROUTE.name, T0, 100, [first.seq])).toEqual([]);
     const last = { ...first, attempts: 1 }; // the schedule has two steps: this is the second
     await write(last, attempt({ statusCode: 500, failure: { reason: "error_status_code", detail: "500" } }));
@@ -198,9 +184,7 @@ describe("writeOutcome", () => {
   test("everything goes through the op: when the op fails after it, nothing of the outcome remains", async ({
     start,
   }) => {
-    const { store, writer, add, countQueue, row, counters } = setup(start);
-    const event = add();
-    const queue = countQueue();
+    const { store, writer, event, queue, row, counters } = setup(start);
     const result = attempt({ ok: true, statusCode: 200, responseBody: Buffer.from("ok"), responseSize: 2 });
     const update = decide(event, result, ROUTE, 0.5);
     await expect(

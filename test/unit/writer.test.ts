@@ -2,22 +2,11 @@ import { describe, expect } from "vitest";
 import { activeGate } from "../../src/gate.js";
 import { readCounters } from "../../src/stats/report.js";
 import { type Committed, createStore, createWriter, openDatabase } from "../../src/store/index.js";
+import { newEvent } from "../helpers/events.js";
 import { test } from "../helpers/harness.js";
 
 const insert = (store: ReturnType<typeof createStore>, id: string) =>
-  store.events.insert({
-    id,
-    route: "default",
-    receivedAt: 0,
-    method: "POST",
-    path: "/",
-    query: "",
-    headers: [],
-    body: Buffer.from(id),
-    dedupKey: null,
-    orderKey: null,
-    nextAttemptAt: 0,
-  });
+  store.events.insert(newEvent({ id, body: Buffer.from(id) }));
 
 describe("group-commit writer", () => {
   test("ops queued in one event-loop turn commit in one batch, each resolved after it", async ({ start }) => {
