@@ -23,6 +23,17 @@ async function routeState(hbx: TestHookbuffer) {
   };
 }
 
+/** Waits for the route's breaker to open; resolves with the route's state then. */
+const opened = (hb: TestHookbuffer) =>
+  waitFor(
+    async () => {
+      const r = await routeState(hb);
+      return r.state === "open" ? r : undefined;
+    },
+    8_000,
+    "the breaker to open",
+  );
+
 describe("circuit breaker", () => {
   test.for<[string, Reply, number, string]>([
     ["5xx", { status: 503 }, 25003, "WEBHOOK_DISABLED_RECEIVED_5XX_ERROR"],
@@ -36,14 +47,7 @@ describe("circuit breaker", () => {
       up.reply(() => (healthy ? { status: 200 } : failure));
       const hb = await start.hookbuffer({ yaml: config(up.url) });
       expect((await post(`${hb.ingestUrl}/hook`)).status).toBe(200);
-      const open = await waitFor(
-        async () => {
-          const r = await routeState(hb);
-          return r.state === "open" ? r : undefined;
-        },
-        8_000,
-        "the breaker to open",
-      );
+      const open = await opened(hb);
       expect(open.disabled).toMatchObject({
         type: "WEBHOOK_DISABLED",
         code,
@@ -76,14 +80,7 @@ describe("circuit breaker", () => {
     const port = await servers.closedPort();
     const hb = await start.hookbuffer({ yaml: config(`http://127.0.0.1:${port}`) });
     for (let i = 0; i < 4; i++) await post(`${hb.ingestUrl}/hook`);
-    const open = await waitFor(
-      async () => {
-        const r = await routeState(hb);
-        return r.state === "open" ? r : undefined;
-      },
-      8_000,
-      "the breaker to open",
-    );
+    const open = await opened(hb);
     expect(open.disabled).toMatchObject({ code: 25001, sub_type: "WEBHOOK_DISABLED_FAILED_OTHER" });
     const before = (await getJson(`${hb.adminUrl}/stats`)).totals.failed_attempts;
     await new Promise((r) => setTimeout(r, 1_000)); // one cooldown (400 ms) then a doubled one (800 ms)
@@ -99,7 +96,7 @@ describe("circuit breaker", () => {
     const yaml = config(up.url).replace("cooldown: 400ms", "cooldown: 1h");
     let hb = await start.hookbuffer({ yaml, dir });
     await post(`${hb.ingestUrl}/hook`);
-    await waitFor(async () => (await routeState(hb)).state === "open", 8_000, "the breaker to open");
+    await opened(hb);
     await hb.stop();
     hb = await start.hookbuffer({ yaml, dir });
     const r = await routeState(hb);
