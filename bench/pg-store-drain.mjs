@@ -3,7 +3,9 @@
 // each batch recorded delivered, either as two statements per batch (claim, then recordOutcomes)
 // or folded (settleAndClaim: the outcomes of one batch and the next claim in one statement).
 // Usage: node bench/pg-store-drain.mjs <rows> <workers> <limit> <two|folded>; PG_URL is the
-// database. Prints JSON: rate, and CPU per delivery of this process and of PostgreSQL.
+// database. Prints JSON: rate, WAL bytes and CPU per delivery (this process, PostgreSQL).
+// Storage experiments on the migrated table: TOAST_BODIES=1 moves bodies out of the row (so claim
+// and outcome updates do not copy them), FILLFACTOR=70 leaves room for HOT claim updates.
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
@@ -43,6 +45,12 @@ const delivered = (e) => ({
 
 try {
   await migratePostgres(pool);
+  if (process.env.TOAST_BODIES) {
+    await pool.query("ALTER TABLE events SET (toast_tuple_target = 128)");
+    await pool.query("ALTER TABLE events ALTER COLUMN body SET STORAGE EXTERNAL");
+  }
+  if (process.env.FILLFACTOR)
+    await pool.query(`ALTER TABLE events SET (fillfactor = ${Number(process.env.FILLFACTOR)})`);
   await pool.query(`INSERT INTO events (id, route, received_at, method, path, query, headers, body,
       body_size, status, next_attempt_at, schedule_start)
     SELECT 'ev' || g, 'line', 0, 'POST', '/callback', '', '[["content-type","application/json"]]',
@@ -51,6 +59,10 @@ try {
   await pool.query("VACUUM ANALYZE events");
   const q = createPgClaimQueries(pool);
   let count = 0;
+  // WAL written per delivery: what each claim and outcome rewrites, unaffected by machine load
+  // (the server's whole WAL, so other databases' writes meanwhile count too).
+  const lsn = async () => (await pool.query("SELECT pg_current_wal_lsn()::text AS l")).rows[0].l;
+  const lsn0 = await lsn();
   const cpu0 = cpuMs(process.pid);
   const pgCpu0 = postgresCpuMs();
   const t = performance.now();
@@ -77,8 +89,12 @@ try {
   );
   const seconds = (performance.now() - t) / 1000;
   const per = (ms) => (ms * 1000) / count;
+  const walBytes = Number(
+    (await pool.query("SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint AS d", [await lsn(), lsn0]))
+      .rows[0].d,
+  );
   process.stdout.write(
-    `${JSON.stringify({ mode, rows, workers, limit, delivered: count, seconds, rate: count / seconds, cpuUs: { client: per(cpuMs(process.pid) - cpu0), postgres: per(postgresCpuMs() - pgCpu0) } })}\n`,
+    `${JSON.stringify({ mode, rows, workers, limit, delivered: count, seconds, rate: count / seconds, walBytesPerDelivery: walBytes / count, cpuUs: { client: per(cpuMs(process.pid) - cpu0), postgres: per(postgresCpuMs() - pgCpu0) } })}\n`,
   );
 } finally {
   await pool.end();
