@@ -2,8 +2,9 @@
 // store (from dist/) on a real database, fed batches of 50 signed LINE bodies as 50 concurrent
 // requests would be. One route shape per variant, each adding one feature; variants run in turn,
 // round after round, and the figure is the median CPU time per event (process CPU, all threads).
+// Each variant also reports the WAL frames written per webhook, by table and index.
 // Prints a JSON summary on stdout. Usage: node bench/ingest-path.mjs [events] [rounds] [synchronous]
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -83,8 +84,33 @@ async function run(route, k, r) {
   }
   const result = { cpuUs: (cpuUs() - t0) / N, wallUs: ((performance.now() - w0) * 1000) / N, refused };
   await writer.drain();
+  result.frames = walFrames(opened.db, join(work, `v${k}-${r}.db-wal`));
   opened.close();
   return result;
+}
+
+/**
+ * WAL frames (one 4 KiB page each) written per webhook, by the table or index the page belongs to.
+ * Nothing checkpoints here, so the WAL holds every frame the run committed; a frame is the unit
+ * each COMMIT writes and each checkpoint copies back.
+ */
+function walFrames(db, walPath) {
+  const wal = readFileSync(walPath);
+  const pageSize = wal.readUInt32BE(8);
+  const owner = new Map(db.prepare("SELECT pageno, name FROM dbstat").raw().all());
+  const by = {};
+  let total = 0;
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+    const name = owner.get(wal.readUInt32BE(at)) ?? "(free pages)";
+    by[name] = (by[name] ?? 0) + 1;
+    total++;
+  }
+  const perEvent = (n) => Number((n / N).toFixed(3));
+  const byTree = Object.entries(by)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => [name, perEvent(n)])
+    .filter(([, x]) => x > 0);
+  return { perEvent: perEvent(total), byTree: Object.fromEntries(byTree) };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -102,6 +128,8 @@ try {
       min: Math.min(...cpu),
       max: Math.max(...cpu),
       refused: runs[k].reduce((s, x) => s + x.refused, 0),
+      // The same in every round (same events, same order): the last round's.
+      walFrames: runs[k].at(-1).frames,
     };
   });
   process.stdout.write(

@@ -453,7 +453,7 @@ function table() {
     rows.push([
       `ingest path without HTTP: ${v.name}`,
       `${f(v.cpuUs)} us/event`,
-      `CPU per event, median of ${results.ingestPath.rounds} (${f(v.min)}-${f(v.max)}), synchronous ${results.ingestPath.synchronous}`,
+      `CPU per event, median of ${results.ingestPath.rounds} (${f(v.min)}-${f(v.max)}), synchronous ${results.ingestPath.synchronous}; ${f(v.walFrames.perEvent, 2)} WAL frames/event`,
       "",
     ]);
   }

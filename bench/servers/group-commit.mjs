@@ -10,6 +10,8 @@ import { serve } from "@hono/node-server";
 import Database from "better-sqlite3";
 import { Hono } from "hono";
 
+// A normal exit on SIGTERM, so `node --cpu-prof` (bench/profile.mjs) writes its profile.
+process.on("SIGTERM", () => process.exit(0));
 const sync = process.env.SYNC === "normal" ? "NORMAL" : "FULL";
 const db = new Database(process.env.DB ?? join(mkdtempSync(join(tmpdir(), "group-commit-")), "gc.db"));
 db.pragma("journal_mode = WAL");

@@ -1,15 +1,8 @@
+import type { AlertEvent } from "../config/alert-events.js";
 import type { DisabledRecord } from "../gate.js";
 import type { ThrottleStatus } from "../model.js";
 
-/** The alert events, as named in the `alerts[].events` config. */
-export type AlertEvent =
-  | "breaker_open"
-  | "breaker_closed"
-  | "backlog_age"
-  | "dead"
-  | "storage_failing"
-  | "storage_recovered"
-  | "throttled";
+export type { AlertEvent };
 
 /** What is wrong with storage: outcomes cannot be committed, or the database file is gone. */
 export type StorageProblem = "outcomes_unrecorded" | "database_missing";

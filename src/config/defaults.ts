@@ -1,3 +1,4 @@
+import { ALERT_EVENTS } from "./alert-events.js";
 /**
  * Built-in defaults, the lowest configuration source. Kept in one place so config.example.yaml (whose
  * test loads it) and the code cannot quietly disagree about what "unset" means.
@@ -89,15 +90,8 @@ export const DEFAULT_DEDUP_WINDOW_MS = 86_400_000;
 /** Allowed clock skew for timestamped signature schemes (Stripe's and Slack's own default). */
 export const DEFAULT_VERIFY_TOLERANCE_MS = 300_000;
 
-export const DEFAULT_ALERT_EVENTS: AlertConfig["events"] = [
-  "breaker_open",
-  "breaker_closed",
-  "backlog_age",
-  "dead",
-  "storage_failing",
-  "storage_recovered",
-  "throttled",
-];
+/** Every alert event, unless `alerts[].events` names some. */
+export const DEFAULT_ALERT_EVENTS: AlertConfig["events"] = [...ALERT_EVENTS];
 
 export const DEFAULT_ALERT_BACKLOG_AGE_MS = 600_000;
 

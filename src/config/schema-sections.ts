@@ -4,6 +4,7 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
+import { ALERT_EVENTS } from "./alert-events.js";
 import {
   DEFAULT_ADMIN,
   DEFAULT_ALERT_BACKLOG_AGE_MS,
@@ -128,20 +129,10 @@ export const storageSchema = z
     },
   }));
 
-const alertEvents = [
-  "breaker_open",
-  "breaker_closed",
-  "backlog_age",
-  "dead",
-  "storage_failing",
-  "storage_recovered",
-  "throttled",
-] as const;
-
 export const alertSchema = z
   .strictObject({
     url: httpUrl,
-    events: z.array(z.enum(alertEvents)).min(1).optional(),
+    events: z.array(z.enum(ALERT_EVENTS)).min(1).optional(),
     backlog_age: positiveDuration.optional(),
   })
   .transform(

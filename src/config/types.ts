@@ -1,3 +1,4 @@
+import type { AlertEvent } from "./alert-events.js";
 /**
  * The resolved configuration every other module receives: durations in ms, sizes in bytes, per-route
  * delivery settings already merged over the global `delivery` block. Produced by `loadConfig`.
@@ -199,15 +200,7 @@ export interface RouteConfig {
 
 export interface AlertConfig {
   url: string;
-  events: Array<
-    | "breaker_open"
-    | "breaker_closed"
-    | "backlog_age"
-    | "dead"
-    | "storage_failing"
-    | "storage_recovered"
-    | "throttled"
-  >;
+  events: AlertEvent[];
   /** backlog_age threshold (ms). */
   backlogAgeMs: number;
 }

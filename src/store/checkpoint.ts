@@ -23,7 +23,10 @@ export interface CheckpointerOptions {
   walPath: string;
   /** A PASSIVE checkpoint runs once no batch has committed for this long (ms). */
   idleMs?: number;
-  /** Under constant load, a PASSIVE checkpoint runs at least this often anyway (ms). */
+  /**
+   * Under constant load, a PASSIVE checkpoint runs at least this often anyway (ms; default 250 on
+   * the worker, 1,000 on this thread).
+   */
   maxIntervalMs?: number;
   /** Above this WAL size (bytes) the checkpoint is TRUNCATE, which also shrinks the file. */
   truncateAboveBytes?: number;
@@ -39,6 +42,10 @@ export interface CheckpointerOptions {
 
 /** Frames a main-thread checkpoint may still have to copy after the worker's (about 2 MiB). */
 const CATCH_UP_FRAMES = 512;
+/** A worker pass this short left few new frames behind it: finishing them here is cheap. */
+const QUICK_PASS_MS = 100;
+/** Passes the worker makes in a row to catch up before the main thread finishes anyway. */
+const MAX_CHASES = 3;
 
 /**
  * The worker: one connection, one PASSIVE checkpoint per message. PASSIVE never blocks the main
@@ -80,9 +87,12 @@ export interface Checkpointer {
 export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   const { db, walPath } = options;
   const idleMs = options.idleMs ?? 75;
-  const maxIntervalMs = options.maxIntervalMs ?? 1_000;
+  // With the worker, often: under constant load the WAL gains tens of MiB a second, and each
+  // pass should find little to copy so the WAL can rewind long before the cap.
+  const maxIntervalMs = options.maxIntervalMs ?? (options.backgroundPath !== undefined ? 250 : 1_000);
   const truncateAbove = options.truncateAboveBytes ?? 64 * 1024 * 1024;
-  const rewindAboveBytes = truncateAbove / 2;
+  // Rewinding starts well below the cap, so the worker has room to catch up before it.
+  const rewindAboveBytes = truncateAbove / 4;
   const now = options.now ?? Date.now;
   let lastCommitAt = 0;
   let lastCheckpointAt = now();
@@ -91,6 +101,15 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   let stopped = false;
   let worker: Worker | undefined;
   let workerBusy = false;
+  let passStartedAt = 0;
+  let chases = 0;
+  // A WAL frame: one page plus its 24-byte header.
+  const frameBytes = (db.pragma("page_size", { simple: true }) as number) + 24;
+  const startPass = (w: Worker): void => {
+    workerBusy = true;
+    passStartedAt = performance.now();
+    w.postMessage("checkpoint");
+  };
   if (options.backgroundPath !== undefined) {
     const sqlite = createRequire(import.meta.url).resolve("better-sqlite3");
     worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path: options.backgroundPath, sqlite } });
@@ -103,10 +122,26 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       }
       lastCheckpointAt = now();
       // Under constant writes a concurrent checkpoint never quite catches up, and SQLite only
-      // rewinds the WAL after one that copied every frame. Once the worker has copied nearly all
-      // of a grown WAL, finishing the last few frames here is cheap and lets the WAL rewind.
+      // rewinds the WAL (the next commit writes from its start, in place) after one that copied
+      // every frame with no commit in between: only this thread can finish it. That is cheap only
+      // when few frames were appended during the worker's pass, so a long pass is followed by
+      // another at once, each copying what the last one left, until one is short. Without this
+      // the WAL outgrows the cap under constant load and this thread TRUNCATEs it, copying every
+      // frame the worker had not: stalls of hundreds of milliseconds (docs/performance.md).
+      // The WAL's content, not its file: a rewound WAL keeps its file size.
+      const content = (r.log ?? 0) * frameBytes;
       const behind = (r.log ?? 0) - (r.checkpointed ?? 0);
-      if (behind >= 0 && behind <= CATCH_UP_FRAMES && walBytes() > rewindAboveBytes) checkpoint("PASSIVE");
+      if (stopped || content <= rewindAboveBytes || behind < 0 || behind > CATCH_UP_FRAMES) {
+        chases = 0;
+        return;
+      }
+      if (performance.now() - passStartedAt > QUICK_PASS_MS && chases < MAX_CHASES && worker) {
+        chases++;
+        startPass(worker);
+        return;
+      }
+      chases = 0;
+      checkpoint("PASSIVE");
     });
     worker.on("error", (err) => {
       // Fall back to checkpoints on this thread rather than letting the WAL grow.
@@ -147,9 +182,8 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     if (idleFor >= idleMs || t - lastCheckpointAt >= maxIntervalMs || overCap) {
       if (worker && !overCap) {
         if (!workerBusy) {
-          workerBusy = true;
           dirty = false;
-          worker.postMessage("checkpoint");
+          startPass(worker);
         }
         // Writes that land while the worker copies stay dirty and are picked up next time.
         if (dirty) arm(idleMs);

@@ -51,64 +51,12 @@ export type AdminChange =
   | { result: "delivering" }
   | { result: "ok"; ref: EventRef };
 
-interface SummaryRow {
-  seq: number;
-  id: string;
-  route: string;
-  status: EventStatus;
-  method: string;
-  path: string;
-  query: string;
-  received_at: number;
-  attempts: number;
-  next_attempt_at: number;
-  last_reason: Reason | null;
-  last_detail: string | null;
-  last_status: number | null;
-  delivered_at: number | null;
-  body_size: number;
-}
-
-interface RefRow {
-  seq: number;
-  id: string;
-  route: string;
-  status: EventStatus;
-  body_size: number;
-  order_key: string | null;
-}
-
-const SUMMARY = `seq, id, route, status, method, path, query, received_at, attempts, next_attempt_at,
-  last_reason, last_detail, last_status, delivered_at, body_size`;
+// Columns aliased to the shapes above, so rows come back as EventSummary and EventRef as they are.
+const SUMMARY = `seq, id, route, status, method, path, query, received_at AS receivedAt, attempts,
+  next_attempt_at AS nextAttemptAt, last_reason AS lastReason, last_detail AS lastDetail,
+  last_status AS lastStatus, delivered_at AS deliveredAt, body_size AS bodySize`;
 // Bytes an event holds for storage.max_bytes: its body and the upstream answers stored for it.
-const REF = "seq, id, route, status, body_size + response_bytes AS body_size, order_key";
-
-const toSummary = (r: SummaryRow): EventSummary => ({
-  seq: r.seq,
-  id: r.id,
-  route: r.route,
-  status: r.status,
-  method: r.method,
-  path: r.path,
-  query: r.query,
-  receivedAt: r.received_at,
-  attempts: r.attempts,
-  nextAttemptAt: r.next_attempt_at,
-  lastReason: r.last_reason,
-  lastDetail: r.last_detail,
-  lastStatus: r.last_status,
-  deliveredAt: r.delivered_at,
-  bodySize: r.body_size,
-});
-
-const toRef = (r: RefRow): EventRef => ({
-  seq: r.seq,
-  id: r.id,
-  route: r.route,
-  status: r.status,
-  bodySize: r.body_size,
-  orderKey: r.order_key,
-});
+const REF = "seq, id, route, status, body_size + response_bytes AS bodySize, order_key AS orderKey";
 
 /** How SQLite will run a search: which index it seeks, or that it scans. */
 export interface SearchPlan {
@@ -161,13 +109,12 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
   // Search SQL varies with the filter (JSON pointers are part of it), so statements are cached.
   const prepare = statementCache(db);
 
-  const byId = db.prepare(`SELECT ${SUMMARY}, headers, trace_parent FROM events WHERE id = ?`) as Statement<
-    [string],
-    SummaryRow & { headers: string; trace_parent: string | null }
-  >;
+  const byId = db.prepare(
+    `SELECT ${SUMMARY}, headers, trace_parent AS traceParent FROM events WHERE id = ?`,
+  ) as Statement<[string], EventSummary & { headers: string; traceParent: string | null }>;
   const bodyById = db.prepare("SELECT body FROM events WHERE id = ?").pluck() as Statement<[string], Buffer>;
-  const refById = db.prepare(`SELECT ${REF} FROM events WHERE id = ?`) as Statement<[string], RefRow>;
-  const refBySeq = db.prepare(`SELECT ${REF} FROM events WHERE seq = ?`) as Statement<[number], RefRow>;
+  const refById = db.prepare(`SELECT ${REF} FROM events WHERE id = ?`) as Statement<[string], EventRef>;
+  const refBySeq = db.prepare(`SELECT ${REF} FROM events WHERE seq = ?`) as Statement<[number], EventRef>;
   const maxSeq = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM events").pluck() as Statement<[], number>;
   const minSeq = db.prepare("SELECT COALESCE(MIN(seq), 0) FROM events").pluck() as Statement<[], number>;
   const reopen = db.prepare(
@@ -241,11 +188,11 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
     },
     /** Newest first below `beforeSeq` (the cursor, exclusive), down to `floorSeq` (inclusive) if given. */
     list(filter: EventFilter, beforeSeq: number | null, limit: number, floorSeq: number | null = null) {
-      return select<SummaryRow>(SUMMARY, filter, beforeSeq, floorSeq, limit).map(toSummary);
+      return select<EventSummary>(SUMMARY, filter, beforeSeq, floorSeq, limit);
     },
     /** Like list, but only what a bulk change needs. */
     refs(filter: EventFilter, beforeSeq: number | null, limit: number, floorSeq: number | null = null) {
-      return select<RefRow>(REF, filter, beforeSeq, floorSeq, limit).map(toRef);
+      return select<EventRef>(REF, filter, beforeSeq, floorSeq, limit);
     },
     /** How many match below `beforeSeq` and down to `floorSeq`, when given. */
     count(filter: EventFilter, beforeSeq: number | null, floorSeq: number | null): number {
@@ -258,9 +205,8 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
     get(id: string, withBody: boolean): EventDetail | null {
       const row = byId.get(id);
       if (!row) return null;
-      const headers = JSON.parse(row.headers) as Array<[string, string]>;
       const body = withBody ? (bodyById.get(id) ?? null) : null;
-      return { ...toSummary(row), headers, body, traceParent: row.trace_parent };
+      return { ...row, headers: JSON.parse(row.headers) as Array<[string, string]>, body };
     },
     history(id: string): HistoryEntry[] {
       return historyOf.all(id);
@@ -274,10 +220,9 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
     },
     /** Redelivers one event: a leased one is left alone, a pending one is only made due now. */
     redeliver(id: string, now: number, isLeased: (seq: number) => boolean): AdminChange {
-      const row = refById.get(id);
-      if (!row) return { result: "not_found" };
-      if (isLeased(row.seq)) return { result: "delivering" };
-      const ref = toRef(row);
+      const ref = refById.get(id);
+      if (!ref) return { result: "not_found" };
+      if (isLeased(ref.seq)) return { result: "delivering" };
       redeliverRef(ref, now, null);
       return { result: "ok", ref };
     },
@@ -294,12 +239,11 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
       const changed: EventRef[] = [];
       let skipped = 0;
       for (const seq of seqs) {
-        const row = refBySeq.get(seq);
-        if (!row || isLeased(seq)) {
+        const ref = refBySeq.get(seq);
+        if (!ref || isLeased(seq)) {
           skipped++;
           continue;
         }
-        const ref = toRef(row);
         redeliverRef(ref, now, requestId);
         changed.push(ref);
       }
@@ -307,10 +251,9 @@ export function createEventAdminQueries(db: Database, events: EventQueries) {
     },
     /** Deletes an event, its attempts and history; an ordered open event lets the next of its key go. */
     discard(id: string, isLeased: (seq: number) => boolean): AdminChange {
-      const row = refById.get(id);
-      if (!row) return { result: "not_found" };
-      if (isLeased(row.seq)) return { result: "delivering" };
-      const ref = toRef(row);
+      const ref = refById.get(id);
+      if (!ref) return { result: "not_found" };
+      if (isLeased(ref.seq)) return { result: "delivering" };
       deleteEvent.run(ref.seq);
       deleteAttempts.run(ref.id);
       deleteHistory.run(ref.id);

@@ -102,6 +102,25 @@ describe("WAL checkpointer", () => {
     expect(row?.log).toBeLessThan(20);
   });
 
+  test("with the worker, a steadily written WAL rewinds at a quarter of the cap, without a main-thread TRUNCATE", async () => {
+    const store = createStore(opened.db);
+    checkpointer = createCheckpointer({ db: opened.db, walPath: `${dbPath}-wal`, backgroundPath: dbPath });
+    const cp = checkpointer;
+    const writer = createWriter({ db: opened.db, onCommit: () => cp.onCommit() });
+    // Some 8 MiB of WAL a second for 7 s, in batches as ingest makes them, never idle for long.
+    let maxWal = 0;
+    const started = performance.now();
+    while (performance.now() - started < 7_000) {
+      await Promise.all(Array.from({ length: 30 }, () => writer.run(() => insert(store))));
+      maxWal = Math.max(maxWal, walSize());
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // The file's high-water mark stays under half the 64 MiB cap, where rewinding used to start:
+    // the WAL was rewound (written again from its start) long before a TRUNCATE was needed.
+    expect(maxWal).toBeGreaterThan(0);
+    expect(maxWal).toBeLessThan(32 * 1024 * 1024);
+  }, 30_000);
+
   test("truncates the WAL file once it passes the cap", async () => {
     const store = createStore(opened.db);
     checkpointer = createCheckpointer({
