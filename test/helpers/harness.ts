@@ -10,7 +10,10 @@
  * starts none.
  */
 import type { IncomingMessage } from "node:http";
+import { join } from "node:path";
 import { test as base } from "vitest";
+import type { Synchronous } from "../../src/config/types.js";
+import { type OpenedDatabase, openDatabase } from "../../src/store/index.js";
 import { type HookbufferOptions, startHookbuffer, type TestHookbuffer } from "./hookbuffer.js";
 import { type OtlpReceiver, startOtlpReceiver } from "./otlp-receiver.js";
 import { type Recorder, startRecorder } from "./recorder.js";
@@ -35,6 +38,8 @@ export interface Start {
   sdkBot(check: (req: IncomingMessage, body: Buffer) => unknown, options?: SdkBotOptions): Promise<SdkBot>;
   /** A temp directory, removed after everything started after it has stopped. */
   dir(): string;
+  /** A real SQLite database file (hookbuffer's schema) in a temp directory, closed after the test. */
+  database(synchronous?: Synchronous): OpenedDatabase;
   /** Closes `thing` after the test, in start order with the rest. */
   track<T extends Closable>(thing: T): T;
   /** Runs `fn` after the test, in start order with the rest. */
@@ -55,6 +60,11 @@ export function createStart(): Start & { stopAll(): Promise<void> } {
     stops.push(once(() => thing.close()));
     return thing;
   };
+  const dir = (): string => {
+    const { dir, remove } = tempDir();
+    stops.push(remove);
+    return dir;
+  };
   return {
     async hookbuffer(options) {
       const hb = await startHookbuffer(options);
@@ -65,11 +75,9 @@ export function createStart(): Start & { stopAll(): Promise<void> } {
     recorder: async (port) => track(await startRecorder(port)),
     otlp: async () => track(await startOtlpReceiver()),
     sdkBot: async (check, options) => track(await startSdkBot(check, options)),
-    dir() {
-      const { dir, remove } = tempDir();
-      stops.push(remove);
-      return dir;
-    },
+    dir,
+    database: (synchronous = "normal") =>
+      track(openDatabase({ path: join(dir(), "hookbuffer.db"), synchronous })),
     track,
     cleanup(fn) {
       stops.push(once(fn));
