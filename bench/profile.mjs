@@ -9,6 +9,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { adminCall } from "./lib/admin.mjs";
 import { runJson, startServer } from "./lib/proc.mjs";
 
 const arg = (name, fallback) =>
@@ -116,7 +117,7 @@ log: {level: warn}
     ...["--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--log-level", "info"],
   ]);
   // Paused, as in the ingest bench: only ingest runs.
-  await fetch(`http://127.0.0.1:${s.adminPort}/routes/line/pause`, { method: "POST" });
+  await adminCall(`http://127.0.0.1:${s.adminPort}`, "POST", "/routes/line/pause");
   return s;
 }
 

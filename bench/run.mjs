@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
+import { adminCall } from "./lib/admin.mjs";
 import { runJson, sleep, startServer } from "./lib/proc.mjs";
 import { seedEvents, seedStats } from "./lib/seed.mjs";
 import { postgresRows, postgresSection } from "./postgres.mjs";
@@ -108,10 +109,7 @@ async function startHookbuffer(db, upstreamPort, concurrency = 8, { synchronous 
   ]);
 }
 
-const admin = async (hb, method, path) => {
-  const res = await fetch(`http://127.0.0.1:${hb.adminPort}${path}`, { method });
-  return res.json();
-};
+const admin = (hb, method, path) => adminCall(`http://127.0.0.1:${hb.adminPort}`, method, path);
 /** A short unmeasured run first, so JIT warm-up is not part of the figure. */
 async function warm(port) {
   await runJson(join(here, "load.mjs"), [

@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "../dist/store/open.js";
+import { adminCall } from "./lib/admin.mjs";
 import { lineBody } from "./lib/line-body.mjs";
 
 const USERS = 10_000;
@@ -140,7 +141,7 @@ log: {level: warn}
   }
 
   // Acks while a whole-table scan runs, against acks with nothing else going on.
-  await fetch(`${base}/routes/line/pause`, { method: "POST" });
+  await adminCall(base, "POST", "/routes/line/pause");
   const acks = async (work) => {
     let done = false;
     const finished = work().finally(() => {
