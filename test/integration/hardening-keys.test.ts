@@ -1,6 +1,6 @@
-import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { getJson, startHookbuffer, type TestHookbuffer, waitFor } from "../helpers/hookbuffer.js";
+import { postJson } from "../helpers/post.js";
 import { type Recorder, startRecorder } from "../helpers/recorder.js";
 
 let hb: TestHookbuffer;
@@ -26,14 +26,7 @@ afterAll(async () => {
   await up?.close();
 });
 
-async function post(path: string, body: string) {
-  const res = await request(`${hb.ingestUrl}${path}`, {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/json" },
-  });
-  return { status: res.statusCode, json: (await res.body.json()) as { status?: string; id?: string } };
-}
+const post = (path: string, body: string) => postJson(`${hb.ingestUrl}${path}`, body);
 
 describe("dedup keys keep JSON types apart", () => {
   test('1 and "1" are different ids; the same id twice is a duplicate', async () => {
