@@ -1,6 +1,7 @@
 /**
- * The `test` integration files use: real servers started on demand through the test context and
- * stopped after the test, whether it passed or not.
+ * The `test` the integration tests (and the unit tests that need a real database) use: real servers,
+ * files and databases started on demand through the test context and stopped after the test,
+ * whether it passed or not.
  *
  *   test("...", async ({ start, up }) => {
  *     const hb = await start.hookbuffer({ yaml: `upstream: ${up.url}\n` });
@@ -40,9 +41,9 @@ export interface Start {
   dir(): string;
   /** A real SQLite database file (hookbuffer's schema) in a temp directory, closed after the test. */
   database(synchronous?: Synchronous): OpenedDatabase;
-  /** Closes `thing` after the test, in start order with the rest. */
+  /** Closes `thing` after the test, newest first with the rest. */
   track<T extends Closable>(thing: T): T;
-  /** Runs `fn` after the test, in start order with the rest. */
+  /** Runs `fn` after the test, newest first with the rest. */
   cleanup(fn: () => Promise<void> | void): void;
 }
 
