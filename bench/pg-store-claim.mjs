@@ -5,7 +5,7 @@
 // Usage: node bench/pg-store-claim.mjs <pendingRows> <claims> <limit,limit,...>; PG_URL is the database.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { createPgEventQueries, createPostgresPool, migratePostgres } from "../dist/store/postgres/index.js";
+import { createPgClaimQueries, createPostgresPool, migratePostgres } from "../dist/store/postgres/index.js";
 
 const [pendingArg, claimsArg = "1000", limitArg = "64"] = process.argv.slice(2);
 const url = process.env.PG_URL;
@@ -22,7 +22,7 @@ try {
     FROM generate_series(1, ${pending}) g`);
   await pool.query("VACUUM ANALYZE events");
   const seedSeconds = (performance.now() - t0) / 1000;
-  const q = createPgEventQueries(pool);
+  const q = createPgClaimQueries(pool);
   const byLimit = [];
   for (const limit of limitArg.split(",").map(Number)) {
     const ms = [];

@@ -6,7 +6,8 @@
 //   driver: client CPU per event of the ingest statement through each driver (pg-driver-cost.mjs).
 //   claim:  a SKIP LOCKED drain of 64-row claims per driver, and single-claim latency with
 //           1,000,000 pending rows behind a partial index (bench/pg-claim.mjs), also through the
-//           PostgreSQL store's own claim (bench/pg-store-claim.mjs).
+//           PostgreSQL store's own claim (bench/pg-store-claim.mjs); the store's drain, with and
+//           without outcomes folded into the next claim (bench/pg-store-drain.mjs).
 // The database is HOOKBUFFER_BENCH_PG_URL (default: hookbuffer_bench on 127.0.0.1:5432, created
 // when missing); every server writes a schema of its own, dropped afterwards.
 import { randomBytes } from "node:crypto";
@@ -147,6 +148,17 @@ export async function postgresSection({
     log(`postgres drain, ${driver}: ${d.rate.toFixed(0)} deliveries/s`);
     drains.push(d);
   }
+  // The store's own claim path: two statements per batch, and folded (outcomes + next claim).
+  const storeDrains = [];
+  for (const mode of ["two", "folded"]) {
+    const d = await runJson(
+      join(here, "pg-store-drain.mjs"),
+      [String(drainRows), "4", "64", mode],
+      claimArgs,
+    );
+    log(`postgres store drain, ${mode}: ${d.rate.toFixed(0)} deliveries/s`);
+    storeDrains.push(d);
+  }
   const pending = quick ? 100_000 : 1_000_000;
   const latency = [];
   for (const limit of [1, 64]) {
@@ -169,7 +181,16 @@ export async function postgresSection({
   for (const l of storeClaim.byLimit) {
     log(`postgres store claim of ${l.limit} at ${pending} pending: p99 ${l.p99.toFixed(2)} ms`);
   }
-  return { url: url.replace(/:[^:@/]*@/, ":***@"), runs, ingest, driverCost, drains, latency, storeClaim };
+  return {
+    url: url.replace(/:[^:@/]*@/, ":***@"),
+    runs,
+    ingest,
+    driverCost,
+    drains,
+    storeDrains,
+    latency,
+    storeClaim,
+  };
 }
 
 const f = (n, d = 0) => (n === null || n === undefined ? "-" : Number(n).toFixed(d));
@@ -199,6 +220,14 @@ export function postgresRows(p) {
       `${f(d.rate)} deliveries/s`,
       `${d.delivered} rows of 1 KiB; CPU/delivery: client ${f(d.cpuUs.client)} us, PostgreSQL ${f(d.cpuUs.postgres)} us`,
       `${f(d.rate / drainPg.rate, 2)}x`,
+    ]);
+  }
+  for (const d of p.storeDrains ?? []) {
+    rows.push([
+      `claim: the store's drain, ${d.workers} x ${d.limit}-row claims, ${d.mode === "folded" ? "outcomes folded into the next claim" : "claim + outcomes"}`,
+      `${f(d.rate)} deliveries/s`,
+      `${d.delivered} rows of 1 KiB; CPU/delivery: client ${f(d.cpuUs.client)} us, PostgreSQL ${f(d.cpuUs.postgres)} us`,
+      `${f(d.rate / drainPg.rate, 2)}x of the minimal drain`,
     ]);
   }
   for (const l of p.latency) {

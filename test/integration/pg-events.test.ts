@@ -2,10 +2,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { DueEvent } from "../../src/model.js";
-import { createPgEventQueries, type PgNewEvent, type PgOutcome } from "../../src/store/postgres/events.js";
+import { createPgClaimQueries, type PgOutcome } from "../../src/store/postgres/claims.js";
+import { createPgEventQueries, type PgNewEvent } from "../../src/store/postgres/events.js";
 import { migratePostgres } from "../../src/store/postgres/migrations.js";
 import { createPostgresPool } from "../../src/store/postgres/pool.js";
 import { createTestSchema, findTestPostgres, type TestSchema } from "../helpers/postgres.js";
+
+/** Both sides of the events table, as one replica uses them. */
+const queries = (p: pg.Pool) => ({ ...createPgEventQueries(p), ...createPgClaimQueries(p) });
 
 const server = await findTestPostgres();
 let schema: TestSchema;
@@ -63,7 +67,7 @@ const delivered = (e: DueEvent): PgOutcome => ({
 
 describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real server"})`, () => {
   test("a batch is stored in one statement, byte-exact, and a duplicate names the event that holds its key", async () => {
-    const q = createPgEventQueries(await replica());
+    const q = queries(await replica());
     const body = Buffer.from([0, 1, 2, 255, 0x5c, 0x22]);
     const first = event("batch", { body, dedupKey: "k1", dedupExpiresAt: 10_000 });
     const again = event("batch", { dedupKey: "k1", dedupExpiresAt: 10_000 });
@@ -90,8 +94,8 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
   });
 
   test("the same dedup key through two replicas at once is stored once", async () => {
-    const a = createPgEventQueries(await replica());
-    const b = createPgEventQueries(await replica());
+    const a = queries(await replica());
+    const b = queries(await replica());
     for (let i = 0; i < 25; i++) {
       const key = `delivery-${i}`;
       const ea = event("dedup", { dedupKey: key, dedupExpiresAt: 1e12 });
@@ -114,13 +118,13 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
   });
 
   test("two replicas claiming at once never get the same event", async () => {
-    const writer = createPgEventQueries(await replica());
+    const writer = queries(await replica());
     const all = Array.from({ length: 1500 }, () => event("race"));
     for (let i = 0; i < all.length; i += 250) await writer.insertBatch(all.slice(i, i + 250), 0);
     const seen = new Map<string, string>();
     const doubles: string[] = [];
     const drain = async (name: string) => {
-      const q = createPgEventQueries(await replica());
+      const q = queries(await replica());
       for (;;) {
         const got = await q.claim("race", name, 30_000, 16);
         if (got.length === 0) return;
@@ -139,8 +143,8 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
   });
 
   test("a lease that runs out is claimable again, and the first holder's late outcome is refused", async () => {
-    const a = createPgEventQueries(await replica());
-    const b = createPgEventQueries(await replica());
+    const a = queries(await replica());
+    const b = queries(await replica());
     const e = event("lease");
     await a.insertBatch([e], 0);
     const [held] = await a.claim("lease", "replica-a", 300, 10);
@@ -156,7 +160,7 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
   });
 
   test("a retry waits for its time and keeps its attempts; a dead event is never claimed again", async () => {
-    const q = createPgEventQueries(await replica());
+    const q = queries(await replica());
     const [r, d] = [event("retry"), event("retry")];
     await q.insertBatch([r, d], 0);
     const got = await q.claim("retry", "me", 30_000, 10);
@@ -172,7 +176,7 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
   });
 
   test("per-key order holds across two replicas: a key's next event waits until the one before it finished", async () => {
-    const writer = createPgEventQueries(await replica());
+    const writer = queries(await replica());
     const keys = ["u1", "u2", "u3", "u4"];
     const all = Array.from({ length: 160 }, (_, i) =>
       event("order", { orderKey: keys[i % keys.length] ?? null }),
@@ -186,7 +190,7 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     const overlaps: string[] = [];
     const finished = new Map<string, number[]>();
     const drain = async (name: string) => {
-      const q = createPgEventQueries(await replica());
+      const q = queries(await replica());
       let idle = 0;
       while (idle < 20) {
         const got = await q.claim("order", name, 30_000, 8);
@@ -219,8 +223,57 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     }
   });
 
+  test("outcomes and the next claim in one statement: recorded, claimed, and a key's next event waits one claim", async () => {
+    const q = queries(await replica());
+    const [k1, k2, f1, f2] = [
+      event("fold", { orderKey: "k" }),
+      event("fold", { orderKey: "k" }),
+      event("fold"),
+      event("fold"),
+    ];
+    await q.insertBatch([k1, k2, f1, f2], 0);
+    const first = await q.claim("fold", "me", 30_000, 2);
+    expect(first.map((e) => e.id)).toEqual([k1.id, f1.id]);
+    const next = await q.settleAndClaim("me", first.map(delivered), "fold", 30_000, 10);
+    expect(next.settled.sort()).toEqual(first.map((e) => e.seq).sort());
+    // k2's predecessor was still open in the statement's snapshot: it waits for the next claim.
+    expect(next.claimed.map((e) => e.id)).toEqual([f2.id]);
+    const last = await q.settleAndClaim("me", next.claimed.map(delivered), "fold", 30_000, 10);
+    expect(last.claimed.map((e) => e.id)).toEqual([k2.id]);
+    const done = await q.settleAndClaim("me", last.claimed.map(delivered), "fold", 30_000, 10);
+    expect(done).toEqual({ settled: [last.claimed[0]?.seq], claimed: [] });
+    expect(await q.settleAndClaim("me", [], "fold", 30_000, 10)).toEqual({ settled: [], claimed: [] });
+  });
+
+  test("two replicas draining with folded claims never get the same event", async () => {
+    const writer = queries(await replica());
+    const all = Array.from({ length: 600 }, () => event("fold-race"));
+    for (let i = 0; i < all.length; i += 200) await writer.insertBatch(all.slice(i, i + 200), 0);
+    const seen = new Set<string>();
+    const doubles: string[] = [];
+    let settled = 0;
+    const drain = async (name: string) => {
+      const q = queries(await replica());
+      let held: DueEvent[] = [];
+      for (;;) {
+        const r = await q.settleAndClaim(name, held.map(delivered), "fold-race", 30_000, 16);
+        settled += r.settled.length;
+        if (r.claimed.length === 0) return;
+        for (const e of r.claimed) {
+          if (seen.has(e.id)) doubles.push(e.id);
+          seen.add(e.id);
+        }
+        held = r.claimed;
+      }
+    };
+    await Promise.all([drain("replica-a"), drain("replica-b")]);
+    expect(doubles).toEqual([]);
+    expect(seen.size).toBe(all.length);
+    expect(settled).toBe(all.length);
+  });
+
   test("a key's later event stays unclaimable while the earlier one waits for a retry", async () => {
-    const q = createPgEventQueries(await replica());
+    const q = queries(await replica());
     const [e1, e2, free] = [
       event("held", { orderKey: "k" }),
       event("held", { orderKey: "k" }),

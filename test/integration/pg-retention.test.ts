@@ -2,12 +2,16 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { DueEvent } from "../../src/model.js";
 import { createPgAttemptQueries } from "../../src/store/postgres/attempts.js";
+import { createPgClaimQueries } from "../../src/store/postgres/claims.js";
 import { createPgEventQueries, type PgNewEvent } from "../../src/store/postgres/events.js";
 import { migratePostgres } from "../../src/store/postgres/migrations.js";
 import { createPostgresPool } from "../../src/store/postgres/pool.js";
 import { createPgRetentionQueries } from "../../src/store/postgres/retention.js";
 import { createPgStatQueries } from "../../src/store/postgres/stats.js";
 import { createTestSchema, findTestPostgres, type TestSchema } from "../helpers/postgres.js";
+
+/** Both sides of the events table, as one replica uses them. */
+const queries = (p: pg.Pool) => ({ ...createPgEventQueries(p), ...createPgClaimQueries(p) });
 
 const server = await findTestPostgres();
 let schema: TestSchema;
@@ -43,7 +47,7 @@ const event = (route: string, extra: Partial<PgNewEvent> = {}): PgNewEvent => ({
 
 /** Stores `n` events on the route and finishes them with `status` at `finishedAt`. */
 async function finished(route: string, n: number, status: "delivered" | "dead", finishedAt: number) {
-  const q = createPgEventQueries(pool);
+  const q = queries(pool);
   await q.insertBatch(
     Array.from({ length: n }, () => event(route)),
     0,
@@ -89,7 +93,7 @@ describe.skipIf(server.url === null)(`PostgreSQL retention (${server.skip ?? "re
     await finished("old", 5, "delivered", 1_000);
     await finished("old", 2, "dead", 1_000);
     await finished("new", 3, "delivered", 9_000);
-    await createPgEventQueries(pool).insertBatch([event("open"), event("open")], 0);
+    await queries(pool).insertBatch([event("open"), event("open")], 0);
     const r = createPgRetentionQueries(pool);
     expect(await r.pruneFinished("delivered", 5_000, 2)).toEqual([
       { route: "old", status: "delivered", n: 2, bytes: 200 },
@@ -113,7 +117,7 @@ describe.skipIf(server.url === null)(`PostgreSQL retention (${server.skip ?? "re
   });
 
   test("expired dedup keys and old counters go in bounded batches", async () => {
-    const q = createPgEventQueries(pool);
+    const q = queries(pool);
     await q.insertBatch(
       [1, 2, 3].map((i) => event("dd", { dedupKey: `k${i}`, dedupExpiresAt: i * 1_000 })),
       0,

@@ -1,4 +1,3 @@
-import type { DueEvent, Reason } from "../../model.js";
 import type { NewEvent } from "../events.js";
 import type { Queryable } from "./pool.js";
 
@@ -21,22 +20,6 @@ export type StoreResult =
   | { kind: "stored"; id: string; seq: number }
   /** An event inside its dedup window holds the key: `id` is that event's. */
   | { kind: "duplicate"; id: string };
-
-/** The outcome the deliverer decided for a claimed event (the lease is released with it). */
-export interface PgOutcome {
-  seq: number;
-  status: "pending" | "delivered" | "dead";
-  attempts: number;
-  /** Epoch ms of the next attempt (a retry), else the current value is kept as it was. */
-  nextAttemptAt: number;
-  lastReason: Reason | null;
-  lastDetail: string | null;
-  lastStatus: number | null;
-  deliveredAt: number | null;
-  finishedAt: number | null;
-  /** Response bytes stored with the attempt, added to the event's total. */
-  responseBytes: number;
-}
 
 // Column order of the unnest() input of a stored batch.
 const INSERT_SQL = `
@@ -84,87 +67,6 @@ interface InsertRow {
   id: string | null;
   seq: number | null;
   holder: string | null;
-}
-
-/** Columns a delivery needs, as in the SQLite store's claim (src/store/events.ts). */
-const DUE_COLUMNS = `e.seq, e.id, e.route, e.received_at, e.method, e.path, e.query, e.headers, e.body,
-  e.attempts, e.schedule_base, e.schedule_start, e.order_key, e.next_attempt_at, e.trace_parent,
-  e.trace_state, e.response_bytes`;
-
-interface DueRow {
-  seq: number;
-  id: string;
-  route: string;
-  received_at: number;
-  method: string;
-  path: string;
-  query: string;
-  headers: string;
-  body: Buffer;
-  attempts: number;
-  schedule_base: number;
-  schedule_start: number;
-  order_key: string | null;
-  next_attempt_at: number;
-  trace_parent: string | null;
-  trace_state: string | null;
-  response_bytes: number;
-}
-
-// One statement: pick due rows nobody holds (or whose lease ran out) with SKIP LOCKED, so
-// concurrent claimers pass each other's rows instead of queueing; a row another claimer updated
-// meanwhile is re-checked against its new lease. An ordered event is claimable only while no
-// earlier event of its key is open, leased or not, anywhere: the check reads rows, not locks, so
-// SKIP LOCKED cannot let a later event of a key overtake an earlier one.
-const CLAIM_SQL = `
-UPDATE events e SET locked_by = $2, lease_until = ${NOW_MS} + $3
-FROM (
-  SELECT c.seq FROM events c
-  WHERE c.route = $1 AND c.status = 'pending' AND c.next_attempt_at <= ${NOW_MS}
-    AND (c.lease_until IS NULL OR c.lease_until < ${NOW_MS})
-    AND (c.order_key IS NULL OR NOT EXISTS (
-      SELECT 1 FROM events o
-      WHERE o.route = c.route AND o.order_key = c.order_key AND o.status = 'pending' AND o.seq < c.seq))
-  ORDER BY c.next_attempt_at, c.seq
-  LIMIT $4
-  FOR UPDATE SKIP LOCKED
-) due
-WHERE e.seq = due.seq
-RETURNING ${DUE_COLUMNS}`;
-
-// Only the holder's outcome counts: once a lease ran out and another replica claimed the event,
-// the late outcome of the first finds locked_by changed and records nothing.
-const OUTCOME_SQL = `
-UPDATE events e SET status = u.status, attempts = u.attempts, next_attempt_at = u.next_attempt_at,
-  last_reason = u.last_reason, last_detail = u.last_detail, last_status = u.last_status,
-  delivered_at = u.delivered_at, finished_at = u.finished_at,
-  response_bytes = e.response_bytes + u.response_bytes, locked_by = NULL, lease_until = NULL
-FROM unnest($2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[], $8::int[],
-  $9::bigint[], $10::bigint[], $11::bigint[])
-  AS u(seq, status, attempts, next_attempt_at, last_reason, last_detail, last_status, delivered_at,
-    finished_at, response_bytes)
-WHERE e.seq = u.seq AND e.locked_by = $1 AND e.status = 'pending'
-RETURNING e.seq`;
-
-function toDueEvent(r: DueRow): DueEvent {
-  return {
-    seq: r.seq,
-    id: r.id,
-    route: r.route,
-    receivedAt: r.received_at,
-    method: r.method,
-    path: r.path,
-    query: r.query,
-    headers: JSON.parse(r.headers) as Array<[string, string]>,
-    body: r.body,
-    size: r.body.length + r.response_bytes,
-    attempts: r.attempts,
-    scheduleBase: r.schedule_base,
-    scheduleStart: r.schedule_start,
-    orderKey: r.order_key,
-    nextAttemptAt: r.next_attempt_at,
-    trace: r.trace_parent === null ? null : { parent: r.trace_parent, state: r.trace_state },
-  };
 }
 
 /** The events queries of the PostgreSQL store; each runs on the pool or in a caller's transaction. */
@@ -231,40 +133,6 @@ export function createPgEventQueries(db: Queryable) {
         const r = result(first);
         return { kind: "duplicate", id: r.id };
       });
-    },
-
-    /**
-     * Claims up to `limit` due events of a route for `owner`, leased for `leaseMs` from the
-     * database clock; ordered by (next_attempt_at, seq).
-     */
-    async claim(route: string, owner: string, leaseMs: number, limit: number): Promise<DueEvent[]> {
-      const { rows } = await db.query<DueRow>(CLAIM_SQL, [route, owner, leaseMs, limit]);
-      return rows
-        .sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.seq - b.seq)
-        .map((r) => toDueEvent(r));
-    },
-
-    /**
-     * Records outcomes of events `owner` holds and releases their leases. Returns the seqs
-     * recorded: an event whose lease was lost to another claimer is left alone.
-     */
-    async recordOutcomes(owner: string, outcomes: readonly PgOutcome[]): Promise<number[]> {
-      if (outcomes.length === 0) return [];
-      const col = <T>(f: (o: PgOutcome) => T) => outcomes.map(f);
-      const { rows } = await db.query<{ seq: number }>(OUTCOME_SQL, [
-        owner,
-        col((o) => o.seq),
-        col((o) => o.status),
-        col((o) => o.attempts),
-        col((o) => o.nextAttemptAt),
-        col((o) => o.lastReason),
-        col((o) => o.lastDetail),
-        col((o) => o.lastStatus),
-        col((o) => o.deliveredAt),
-        col((o) => o.finishedAt),
-        col((o) => o.responseBytes),
-      ]);
-      return rows.map((r) => r.seq);
     },
   };
 }

@@ -3,12 +3,12 @@
  * in this folder. Nothing here is loaded in SQLite mode: src/store/index.ts does not import it.
  */
 export { createPgAttemptQueries, type PgAttemptQueries } from "./attempts.js";
+export { createPgClaimQueries, type PgClaimQueries, type PgOutcome } from "./claims.js";
 export {
   createPgEventQueries,
   EVENTS_CHANNEL,
   type PgEventQueries,
   type PgNewEvent,
-  type PgOutcome,
   type StoreResult,
 } from "./events.js";
 export { type EventsListener, type ListenOptions, listenForEvents } from "./listen.js";
