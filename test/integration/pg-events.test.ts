@@ -178,6 +178,25 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     expect(await a.claim("lease", "replica-a", 300, 10)).toEqual([]);
   });
 
+  test("claims through an async-commit pool lease rows that the durable pool then settles", async () => {
+    const durable = await replica();
+    const leases = await createPostgresPool({
+      url: server.url ?? "",
+      schema: schema.name,
+      max: 1,
+      asyncCommit: true,
+    });
+    pools.push(leases);
+    expect((await leases.query("SHOW synchronous_commit")).rows[0].synchronous_commit).toBe("off");
+    expect((await durable.query("SHOW synchronous_commit")).rows[0].synchronous_commit).toBe("on");
+    const e = event("async-lease");
+    await queries(durable).insertBatch([e], 0);
+    const [got] = await queries(leases).claim("async-lease", "me", 30_000, 10);
+    expect(got?.id).toBe(e.id);
+    expect(await queries(durable).claim("async-lease", "other", 30_000, 10)).toEqual([]);
+    expect(await queries(durable).recordOutcomes("me", [delivered(got as DueEvent)])).toEqual([got?.seq]);
+  });
+
   test("a retry waits for its time and keeps its attempts; a dead event is never claimed again", async () => {
     const q = queries(await replica());
     const [r, d] = [event("retry"), event("retry")];
