@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type pg from "pg";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { DueEvent } from "../../src/model.js";
 import { createPgClaimQueries, type PgOutcome } from "../../src/store/postgres/claims.js";
@@ -91,6 +91,25 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     expect(claimed[0]?.body.equals(body)).toBe(true);
     expect(claimed[0]).toMatchObject({ method: "POST", path: "/hook", query: "?a=1", attempts: 0 });
     expect(claimed[0]?.headers).toEqual([["content-type", "application/json"]]);
+  });
+
+  test("a write the database refuses or cannot take is an error, never a stored result", async () => {
+    // A server that went read-only (a standby after a failover) refuses the INSERT.
+    const readOnly = new pg.Pool({
+      connectionString: server.url ?? "",
+      options: `-c search_path=${schema.name} -c default_transaction_read_only=on`,
+      max: 1,
+    });
+    pools.push(readOnly);
+    await expect(queries(readOnly).insertBatch([event("refused")], 0)).rejects.toMatchObject({
+      code: "25006",
+    });
+    // Nothing answers on the port.
+    const gone = new pg.Pool({ connectionString: "postgres://postgres@127.0.0.1:1/x", max: 1 });
+    pools.push(gone);
+    await expect(queries(gone).insertBatch([event("refused")], 0)).rejects.toThrow(/ECONNREFUSED/);
+    const stored = await (await replica()).query("SELECT count(*) AS n FROM events WHERE route = 'refused'");
+    expect(stored.rows[0].n).toBe(0);
   });
 
   test("the same dedup key through two replicas at once is stored once", async () => {
