@@ -142,8 +142,13 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     for (let i = 0; i < all.length; i += 250) await writer.insertBatch(all.slice(i, i + 250), 0);
     const seen = new Map<string, string>();
     const doubles: string[] = [];
-    const drain = async (name: string) => {
-      const q = queries(await replica());
+    // Each replica's pool connected before any starts, so they drain at the same time.
+    const connected = async () => {
+      const p = await replica();
+      await p.query("SELECT 1");
+      return queries(p);
+    };
+    const drain = async (name: string, q: ReturnType<typeof queries>) => {
       for (;;) {
         const got = await q.claim("race", name, 30_000, 16);
         if (got.length === 0) return;
@@ -154,7 +159,8 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
         expect(await q.recordOutcomes(name, got.map(delivered))).toHaveLength(got.length);
       }
     };
-    await Promise.all([drain("replica-a"), drain("replica-b"), drain("replica-c")]);
+    const [qa, qb, qc] = await Promise.all([connected(), connected(), connected()]);
+    await Promise.all([drain("replica-a", qa), drain("replica-b", qb), drain("replica-c", qc)]);
     expect(doubles).toEqual([]);
     expect(seen.size).toBe(all.length);
     const owners = new Set(seen.values());
@@ -166,16 +172,16 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     const b = queries(await replica());
     const e = event("lease");
     await a.insertBatch([e], 0);
-    const [held] = await a.claim("lease", "replica-a", 300, 10);
+    const [held] = await a.claim("lease", "replica-a", 1_500, 10);
     expect(held?.id).toBe(e.id);
-    expect(await b.claim("lease", "replica-b", 300, 10)).toEqual([]);
-    await sleep(400);
+    expect(await b.claim("lease", "replica-b", 1_500, 10)).toEqual([]);
+    await sleep(1_700);
     const [taken] = await b.claim("lease", "replica-b", 30_000, 10);
     expect(taken?.id).toBe(e.id);
     // replica-a comes back from a long pause: its outcome no longer counts.
     expect(await a.recordOutcomes("replica-a", [delivered(held as DueEvent)])).toEqual([]);
     expect(await b.recordOutcomes("replica-b", [delivered(taken as DueEvent)])).toEqual([taken?.seq]);
-    expect(await a.claim("lease", "replica-a", 300, 10)).toEqual([]);
+    expect(await a.claim("lease", "replica-a", 1_500, 10)).toEqual([]);
   });
 
   test("claims through an async-commit pool lease rows that the durable pool then settles", async () => {
@@ -203,12 +209,12 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     await q.insertBatch([r, d], 0);
     const got = await q.claim("retry", "me", 30_000, 10);
     expect(got).toHaveLength(2);
-    const soon = Date.now() + 400;
+    const soon = Date.now() + 1_500;
     const retry: PgOutcome = { ...delivered(got[0] as DueEvent), status: "pending", nextAttemptAt: soon };
     const dead: PgOutcome = { ...delivered(got[1] as DueEvent), status: "dead", deliveredAt: null };
     expect(await q.recordOutcomes("me", [retry, dead])).toHaveLength(2);
     expect(await q.claim("retry", "me", 30_000, 10)).toEqual([]);
-    await sleep(500);
+    await sleep(1_700);
     const again = await q.claim("retry", "me", 30_000, 10);
     expect(again.map((e) => [e.id, e.attempts])).toEqual([[r.id, 1]]);
   });
@@ -227,8 +233,13 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     const inFlight = new Set<string>();
     const overlaps: string[] = [];
     const finished = new Map<string, number[]>();
-    const drain = async (name: string) => {
-      const q = queries(await replica());
+    // Each replica's pool connected before any starts, so they drain at the same time.
+    const connected = async () => {
+      const p = await replica();
+      await p.query("SELECT 1");
+      return queries(p);
+    };
+    const drain = async (name: string, q: ReturnType<typeof queries>) => {
       let idle = 0;
       while (idle < 20) {
         const got = await q.claim("order", name, 30_000, 8);
@@ -252,7 +263,8 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
         await q.recordOutcomes(name, got.map(delivered));
       }
     };
-    await Promise.all([drain("replica-a"), drain("replica-b")]);
+    const [qa, qb] = await Promise.all([connected(), connected()]);
+    await Promise.all([drain("replica-a", qa), drain("replica-b", qb)]);
     expect(overlaps).toEqual([]);
     for (const k of keys) {
       const order = finished.get(k) ?? [];
@@ -290,8 +302,13 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     const seen = new Set<string>();
     const doubles: string[] = [];
     let settled = 0;
-    const drain = async (name: string) => {
-      const q = queries(await replica());
+    // Each replica's pool connected before any starts, so they drain at the same time.
+    const connected = async () => {
+      const p = await replica();
+      await p.query("SELECT 1");
+      return queries(p);
+    };
+    const drain = async (name: string, q: ReturnType<typeof queries>) => {
       let held: DueEvent[] = [];
       for (;;) {
         const r = await q.settleAndClaim(name, held.map(delivered), "fold-race", 30_000, 16);
@@ -304,7 +321,8 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
         held = r.claimed;
       }
     };
-    await Promise.all([drain("replica-a"), drain("replica-b")]);
+    const [qa, qb] = await Promise.all([connected(), connected()]);
+    await Promise.all([drain("replica-a", qa), drain("replica-b", qb)]);
     expect(doubles).toEqual([]);
     expect(seen.size).toBe(all.length);
     expect(settled).toBe(all.length);
