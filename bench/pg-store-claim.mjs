@@ -22,7 +22,12 @@ try {
     FROM generate_series(1, ${pending}) g`);
   await pool.query("VACUUM ANALYZE events");
   const seedSeconds = (performance.now() - t0) / 1000;
-  const q = createPgClaimQueries(pool);
+  // ASYNC_LEASE=1: claims through a pool that commits leases without waiting for the WAL flush.
+  const leasePool = process.env.ASYNC_LEASE
+    ? await createPostgresPool({ url, schema, max: 1, asyncCommit: true })
+    : pool;
+  const q = createPgClaimQueries(leasePool);
+  const durable = createPgClaimQueries(pool);
   const byLimit = [];
   for (const limit of limitArg.split(",").map(Number)) {
     const ms = [];
@@ -32,7 +37,7 @@ try {
       const got = await q.claim("line", "bench", 30_000, limit);
       ms.push(performance.now() - t);
       claimed += got.length;
-      await q.recordOutcomes(
+      await durable.recordOutcomes(
         "bench",
         got.map((e) => ({
           seq: e.seq,
@@ -52,7 +57,10 @@ try {
     const at = (x) => ms[Math.min(ms.length - 1, Math.floor(x * ms.length))];
     byLimit.push({ limit, claims: ms.length, claimed, p50: at(0.5), p99: at(0.99), max: at(1) });
   }
-  process.stdout.write(`${JSON.stringify({ pending, seedSeconds, byLimit })}\n`);
+  if (leasePool !== pool) await leasePool.end();
+  process.stdout.write(
+    `${JSON.stringify({ pending, asyncLease: leasePool !== pool, seedSeconds, byLimit })}\n`,
+  );
 } finally {
   await pool.end();
   const c = new pg.Client({ connectionString: url });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type pg from "pg";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { DueEvent } from "../../src/model.js";
 import { createPgClaimQueries, type PgOutcome } from "../../src/store/postgres/claims.js";
@@ -93,6 +93,25 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     expect(claimed[0]?.headers).toEqual([["content-type", "application/json"]]);
   });
 
+  test("a write the database refuses or cannot take is an error, never a stored result", async () => {
+    // A server that went read-only (a standby after a failover) refuses the INSERT.
+    const readOnly = new pg.Pool({
+      connectionString: server.url ?? "",
+      options: `-c search_path=${schema.name} -c default_transaction_read_only=on`,
+      max: 1,
+    });
+    pools.push(readOnly);
+    await expect(queries(readOnly).insertBatch([event("refused")], 0)).rejects.toMatchObject({
+      code: "25006",
+    });
+    // Nothing answers on the port.
+    const gone = new pg.Pool({ connectionString: "postgres://postgres@127.0.0.1:1/x", max: 1 });
+    pools.push(gone);
+    await expect(queries(gone).insertBatch([event("refused")], 0)).rejects.toThrow(/ECONNREFUSED/);
+    const stored = await (await replica()).query("SELECT count(*) AS n FROM events WHERE route = 'refused'");
+    expect(stored.rows[0].n).toBe(0);
+  });
+
   test("the same dedup key through two replicas at once is stored once", async () => {
     const a = queries(await replica());
     const b = queries(await replica());
@@ -123,8 +142,13 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     for (let i = 0; i < all.length; i += 250) await writer.insertBatch(all.slice(i, i + 250), 0);
     const seen = new Map<string, string>();
     const doubles: string[] = [];
-    const drain = async (name: string) => {
-      const q = queries(await replica());
+    // Each replica's pool connected before any starts, so they drain at the same time.
+    const connected = async () => {
+      const p = await replica();
+      await p.query("SELECT 1");
+      return queries(p);
+    };
+    const drain = async (name: string, q: ReturnType<typeof queries>) => {
       for (;;) {
         const got = await q.claim("race", name, 30_000, 16);
         if (got.length === 0) return;
@@ -135,7 +159,8 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
         expect(await q.recordOutcomes(name, got.map(delivered))).toHaveLength(got.length);
       }
     };
-    await Promise.all([drain("replica-a"), drain("replica-b"), drain("replica-c")]);
+    const [qa, qb, qc] = await Promise.all([connected(), connected(), connected()]);
+    await Promise.all([drain("replica-a", qa), drain("replica-b", qb), drain("replica-c", qc)]);
     expect(doubles).toEqual([]);
     expect(seen.size).toBe(all.length);
     const owners = new Set(seen.values());
@@ -147,16 +172,35 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     const b = queries(await replica());
     const e = event("lease");
     await a.insertBatch([e], 0);
-    const [held] = await a.claim("lease", "replica-a", 300, 10);
+    const [held] = await a.claim("lease", "replica-a", 1_500, 10);
     expect(held?.id).toBe(e.id);
-    expect(await b.claim("lease", "replica-b", 300, 10)).toEqual([]);
-    await sleep(400);
+    expect(await b.claim("lease", "replica-b", 1_500, 10)).toEqual([]);
+    await sleep(1_700);
     const [taken] = await b.claim("lease", "replica-b", 30_000, 10);
     expect(taken?.id).toBe(e.id);
     // replica-a comes back from a long pause: its outcome no longer counts.
     expect(await a.recordOutcomes("replica-a", [delivered(held as DueEvent)])).toEqual([]);
     expect(await b.recordOutcomes("replica-b", [delivered(taken as DueEvent)])).toEqual([taken?.seq]);
-    expect(await a.claim("lease", "replica-a", 300, 10)).toEqual([]);
+    expect(await a.claim("lease", "replica-a", 1_500, 10)).toEqual([]);
+  });
+
+  test("claims through an async-commit pool lease rows that the durable pool then settles", async () => {
+    const durable = await replica();
+    const leases = await createPostgresPool({
+      url: server.url ?? "",
+      schema: schema.name,
+      max: 1,
+      asyncCommit: true,
+    });
+    pools.push(leases);
+    expect((await leases.query("SHOW synchronous_commit")).rows[0].synchronous_commit).toBe("off");
+    expect((await durable.query("SHOW synchronous_commit")).rows[0].synchronous_commit).toBe("on");
+    const e = event("async-lease");
+    await queries(durable).insertBatch([e], 0);
+    const [got] = await queries(leases).claim("async-lease", "me", 30_000, 10);
+    expect(got?.id).toBe(e.id);
+    expect(await queries(durable).claim("async-lease", "other", 30_000, 10)).toEqual([]);
+    expect(await queries(durable).recordOutcomes("me", [delivered(got as DueEvent)])).toEqual([got?.seq]);
   });
 
   test("a retry waits for its time and keeps its attempts; a dead event is never claimed again", async () => {
@@ -165,12 +209,12 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     await q.insertBatch([r, d], 0);
     const got = await q.claim("retry", "me", 30_000, 10);
     expect(got).toHaveLength(2);
-    const soon = Date.now() + 400;
+    const soon = Date.now() + 1_500;
     const retry: PgOutcome = { ...delivered(got[0] as DueEvent), status: "pending", nextAttemptAt: soon };
     const dead: PgOutcome = { ...delivered(got[1] as DueEvent), status: "dead", deliveredAt: null };
     expect(await q.recordOutcomes("me", [retry, dead])).toHaveLength(2);
     expect(await q.claim("retry", "me", 30_000, 10)).toEqual([]);
-    await sleep(500);
+    await sleep(1_700);
     const again = await q.claim("retry", "me", 30_000, 10);
     expect(again.map((e) => [e.id, e.attempts])).toEqual([[r.id, 1]]);
   });
@@ -189,8 +233,13 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     const inFlight = new Set<string>();
     const overlaps: string[] = [];
     const finished = new Map<string, number[]>();
-    const drain = async (name: string) => {
-      const q = queries(await replica());
+    // Each replica's pool connected before any starts, so they drain at the same time.
+    const connected = async () => {
+      const p = await replica();
+      await p.query("SELECT 1");
+      return queries(p);
+    };
+    const drain = async (name: string, q: ReturnType<typeof queries>) => {
       let idle = 0;
       while (idle < 20) {
         const got = await q.claim("order", name, 30_000, 8);
@@ -214,7 +263,8 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
         await q.recordOutcomes(name, got.map(delivered));
       }
     };
-    await Promise.all([drain("replica-a"), drain("replica-b")]);
+    const [qa, qb] = await Promise.all([connected(), connected()]);
+    await Promise.all([drain("replica-a", qa), drain("replica-b", qb)]);
     expect(overlaps).toEqual([]);
     for (const k of keys) {
       const order = finished.get(k) ?? [];
@@ -252,8 +302,13 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
     const seen = new Set<string>();
     const doubles: string[] = [];
     let settled = 0;
-    const drain = async (name: string) => {
-      const q = queries(await replica());
+    // Each replica's pool connected before any starts, so they drain at the same time.
+    const connected = async () => {
+      const p = await replica();
+      await p.query("SELECT 1");
+      return queries(p);
+    };
+    const drain = async (name: string, q: ReturnType<typeof queries>) => {
       let held: DueEvent[] = [];
       for (;;) {
         const r = await q.settleAndClaim(name, held.map(delivered), "fold-race", 30_000, 16);
@@ -266,7 +321,8 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
         held = r.claimed;
       }
     };
-    await Promise.all([drain("replica-a"), drain("replica-b")]);
+    const [qa, qb] = await Promise.all([connected(), connected()]);
+    await Promise.all([drain("replica-a", qa), drain("replica-b", qb)]);
     expect(doubles).toEqual([]);
     expect(seen.size).toBe(all.length);
     expect(settled).toBe(all.length);

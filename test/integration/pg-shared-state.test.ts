@@ -29,7 +29,8 @@ afterAll(async () => {
   await schema?.drop();
 });
 
-const policy: SharedBreakerPolicy = { failures: 5, cooldownMs: 200, maxCooldownMs: 1_000 };
+// Cooldowns long enough that a stalled test process on a busy machine does not outlive them.
+const policy: SharedBreakerPolicy = { failures: 5, cooldownMs: 1_000, maxCooldownMs: 5_000 };
 
 async function waitFor(check: () => boolean, ms = 5_000): Promise<void> {
   const until = Date.now() + ms;
@@ -56,7 +57,7 @@ describe.skipIf(server.url === null)(`PostgreSQL shared state (${server.skip ?? 
     expect(results.filter((r) => r.opened)).toHaveLength(1);
     expect(results.find((r) => r.opened)?.consecutiveFailures).toBe(5);
     const last = results.find((r) => r.consecutiveFailures === 30);
-    expect(last).toMatchObject({ state: "open", cooldownMs: 200 });
+    expect(last).toMatchObject({ state: "open", cooldownMs: 1_000 });
     expect(last?.recentFailures).toHaveLength(5);
   });
 
@@ -88,13 +89,13 @@ describe.skipIf(server.url === null)(`PostgreSQL shared state (${server.skip ?? 
     if (!a || !b || !c) throw new Error("replicas");
     for (let i = 0; i < 5; i++) await a.countAttempt("probe", "other", false, policy);
     expect(await b.takeProbe("probe", "b", 5_000)).toBe(false); // cooling down
-    await sleep(250);
+    await sleep(1_100);
     const takers = await Promise.all([a, b, c].map((r, i) => r.takeProbe("probe", `r${i}`, 5_000)));
     expect(takers.filter(Boolean)).toHaveLength(1);
     const failed = await c.countAttempt("probe", "other", true, policy);
-    expect(failed).toMatchObject({ state: "open", cooldownMs: 400, opened: false });
+    expect(failed).toMatchObject({ state: "open", cooldownMs: 2_000, opened: false });
     expect(await a.takeProbe("probe", "a", 5_000)).toBe(false);
-    await sleep(450);
+    await sleep(2_100);
     expect(await a.takeProbe("probe", "a", 5_000)).toBe(true);
     const ok = await a.countAttempt("probe", null, true, policy);
     expect(ok).toMatchObject({ state: "active", consecutiveFailures: 0, cooldownMs: null, closed: true });
@@ -104,11 +105,11 @@ describe.skipIf(server.url === null)(`PostgreSQL shared state (${server.skip ?? 
     const [a, b] = await Promise.all([1, 2].map(async () => createPgRouteStateQueries(await replica())));
     if (!a || !b) throw new Error("replicas");
     for (let i = 0; i < 5; i++) await a.countAttempt("dead-prober", "other", false, policy);
-    await sleep(250);
-    expect(await a.takeProbe("dead-prober", "a", 200)).toBe(true);
-    expect(await b.takeProbe("dead-prober", "b", 200)).toBe(false);
-    await sleep(250);
-    expect(await b.takeProbe("dead-prober", "b", 200)).toBe(true);
+    await sleep(1_100);
+    expect(await a.takeProbe("dead-prober", "a", 1_500)).toBe(true);
+    expect(await b.takeProbe("dead-prober", "b", 1_500)).toBe(false);
+    await sleep(1_700);
+    expect(await b.takeProbe("dead-prober", "b", 1_500)).toBe(true);
   });
 
   test("minute counters from three replicas at once add up in the minute and the hour", async () => {

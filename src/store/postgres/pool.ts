@@ -10,6 +10,12 @@ export interface PostgresTarget {
   max?: number;
   /** Shown in `pg_stat_activity`, so an operator can tell replicas apart. */
   applicationName?: string;
+  /**
+   * Commit without waiting for the WAL flush. Only for writes a crash may lose, such as a claim's
+   * lease: lost, the rows are claimable again, as when a lease runs out. A later durable commit
+   * flushes the WAL up to itself, these writes included.
+   */
+  asyncCommit?: boolean;
 }
 
 // Every int8 the store reads is an epoch ms, a seq or a count: all far below 2^53, so numbers.
@@ -29,7 +35,9 @@ function clientConfig(target: PostgresTarget): pg.ClientConfig {
     connectionString: target.url,
     application_name: target.applicationName ?? "hookbuffer",
     // Passed at connect time, so every pooled connection resolves the tables in this schema.
-    options: `-c search_path=${quoteIdent(schema).replaceAll(" ", "\\ ")}`,
+    options:
+      `-c search_path=${quoteIdent(schema).replaceAll(" ", "\\ ")}` +
+      (target.asyncCommit === true ? " -c synchronous_commit=off" : ""),
     types,
   };
 }
