@@ -1,17 +1,15 @@
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { ShutdownError } from "../../src/classify/errors.js";
 import { type OutgoingRequest, send, shutdownController } from "../../src/transport/send.js";
-import { serverScope, testRoute } from "../helpers/servers.js";
-
-const servers = serverScope();
-afterEach(() => servers.closeAll());
+import { test } from "../helpers/harness.js";
+import { type ServerScope, testRoute } from "../helpers/servers.js";
 
 function request(url: string, headers: Array<[string, string]> = []): OutgoingRequest {
   return { url, method: "POST", headers, body: Buffer.from("{}") };
 }
 
 /** A server that reads requests and never answers, counting them. */
-async function silentServer(concurrency = 2) {
+async function silentServer(servers: ServerScope, concurrency = 2) {
   const seen: string[] = [];
   const server = await servers.http((req) => {
     seen.push(req.url ?? "");
@@ -25,8 +23,8 @@ async function silentServer(concurrency = 2) {
 }
 
 describe("send: shutdown and bookkeeping", () => {
-  test("our shutdown signal ends an in-flight attempt as aborted, not failed", async () => {
-    const { url, upstream, seen } = await silentServer();
+  test("our shutdown signal ends an in-flight attempt as aborted, not failed", async ({ servers }) => {
+    const { url, upstream, seen } = await silentServer(servers);
     const shutdown = new AbortController();
     const pending = send(upstream, request(url), { timeoutMs: 5000, now: Date.now, signal: shutdown.signal });
     await expect.poll(() => seen.length).toBe(1);
@@ -35,8 +33,10 @@ describe("send: shutdown and bookkeeping", () => {
     expect(result).toMatchObject({ ok: false, aborted: true, failure: null, statusCode: null });
   });
 
-  test("one shutdown signal carries a route's whole concurrency without a listener-leak warning", async () => {
-    const { url, upstream, seen } = await silentServer(16);
+  test("one shutdown signal carries a route's whole concurrency without a listener-leak warning", async ({
+    servers,
+  }) => {
+    const { url, upstream, seen } = await silentServer(servers, 16);
     const warnings: string[] = [];
     const onWarning = (w: Error): void => {
       warnings.push(w.name);
@@ -58,8 +58,8 @@ describe("send: shutdown and bookkeeping", () => {
     }
   });
 
-  test("an already aborted signal sends nothing", async () => {
-    const { url, upstream, seen } = await silentServer();
+  test("an already aborted signal sends nothing", async ({ servers }) => {
+    const { url, upstream, seen } = await silentServer(servers);
     const result = await send(upstream, request(url), {
       timeoutMs: 5000,
       now: Date.now,
@@ -69,16 +69,16 @@ describe("send: shutdown and bookkeeping", () => {
     expect(seen).toEqual([]);
   });
 
-  test("destroying the upstream under an attempt is a shutdown abort", async () => {
-    const { url, upstream, seen } = await silentServer();
+  test("destroying the upstream under an attempt is a shutdown abort", async ({ servers }) => {
+    const { url, upstream, seen } = await silentServer(servers);
     const pending = send(upstream, request(url), { timeoutMs: 5000, now: Date.now });
     await expect.poll(() => seen.length).toBe(1);
     await upstream.destroy();
     expect(await pending).toMatchObject({ aborted: true, failure: null });
   });
 
-  test("sending through a closed upstream is a shutdown abort", async () => {
-    const { url, upstream } = await silentServer();
+  test("sending through a closed upstream is a shutdown abort", async ({ servers }) => {
+    const { url, upstream } = await silentServer(servers);
     await upstream.close();
     expect(await send(upstream, request(url), { timeoutMs: 5000, now: Date.now })).toMatchObject({
       aborted: true,
@@ -86,8 +86,8 @@ describe("send: shutdown and bookkeeping", () => {
     });
   });
 
-  test("resolves instead of throwing when undici rejects the request", async () => {
-    const { url, upstream, seen } = await silentServer();
+  test("resolves instead of throwing when undici rejects the request", async ({ servers }) => {
+    const { url, upstream, seen } = await silentServer(servers);
     const result = await send(upstream, request(url, [["X-Bad", "line\nbreak"]]), {
       timeoutMs: 5000,
       now: Date.now,
@@ -97,7 +97,7 @@ describe("send: shutdown and bookkeeping", () => {
     expect(seen).toEqual([]);
   });
 
-  test("times the attempt with the injected clock", async () => {
+  test("times the attempt with the injected clock", async ({ servers }) => {
     const server = await servers.http((_req, res) => res.end());
     const ticks = [1_000, 1_250];
     const now = (): number => ticks.shift() ?? 9_999;

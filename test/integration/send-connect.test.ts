@@ -1,11 +1,9 @@
 import type { LookupFunction } from "node:net";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { type OutgoingRequest, send } from "../../src/transport/send.js";
 import type { Upstream } from "../../src/transport/upstream.js";
-import { serverScope, testRoute } from "../helpers/servers.js";
-
-const servers = serverScope();
-afterEach(() => servers.closeAll());
+import { test } from "../helpers/harness.js";
+import { testRoute } from "../helpers/servers.js";
 
 function post(upstream: Upstream, url: string, timeoutMs = 2000) {
   const req: OutgoingRequest = {
@@ -18,7 +16,7 @@ function post(upstream: Upstream, url: string, timeoutMs = 2000) {
 }
 
 describe("send: failures before a connection exists", () => {
-  test("a refused connection is could_not_connect / Connection failed", async () => {
+  test("a refused connection is could_not_connect / Connection failed", async ({ servers }) => {
     const port = await servers.closedPort();
     const url = `http://127.0.0.1:${port}/hook`;
     const result = await post(servers.upstream(testRoute(url)), url);
@@ -27,7 +25,7 @@ describe("send: failures before a connection exists", () => {
     expect(result.error).toBe(`ECONNREFUSED connect 127.0.0.1:${port}`);
   });
 
-  test("a name that does not resolve is could_not_connect / Unknown host", async () => {
+  test("a name that does not resolve is could_not_connect / Unknown host", async ({ servers }) => {
     // .invalid never resolves (RFC 6761 §6.4); the system resolver answers without network.
     const url = "http://nohost.invalid/hook";
     const result = await post(servers.upstream(testRoute(url)), url);
@@ -35,9 +33,9 @@ describe("send: failures before a connection exists", () => {
     expect(result.error).toMatch(/^ENOTFOUND/);
   });
 
-  test.each(["http://127.0.0.1:99999/hook", "http://exa mple.com/", "ftp://127.0.0.1/hook", "not a url"])(
+  test.for(["http://127.0.0.1:99999/hook", "http://exa mple.com/", "ftp://127.0.0.1/hook", "not a url"])(
     "the unusable URL %j is could_not_connect / Invalid URL syntax",
-    async (url) => {
+    async (url, { servers }) => {
       const port = await servers.closedPort();
       const upstream = servers.upstream(testRoute(`http://127.0.0.1:${port}`));
       const result = await post(upstream, url);
@@ -46,7 +44,9 @@ describe("send: failures before a connection exists", () => {
     },
   );
 
-  test("a connect the server never completes is could_not_connect / Connection timeout", async () => {
+  test("a connect the server never completes is could_not_connect / Connection timeout", async ({
+    servers,
+  }) => {
     const hole = await servers.blackhole();
     const url = `${hole.origin}/hook`;
     const upstream = servers.upstream(testRoute(url, { connectTimeoutMs: 300, timeoutMs: 3000 }));
@@ -58,7 +58,9 @@ describe("send: failures before a connection exists", () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
-  test("a connect still pending at the attempt deadline is Connection timeout, not Request timeout", async () => {
+  test("a connect still pending at the attempt deadline is Connection timeout, not Request timeout", async ({
+    servers,
+  }) => {
     const hole = await servers.blackhole();
     const url = `${hole.origin}/hook`;
     const upstream = servers.upstream(testRoute(url, { connectTimeoutMs: 300, timeoutMs: 300 }));
@@ -66,7 +68,7 @@ describe("send: failures before a connection exists", () => {
     expect(result.failure).toEqual({ reason: "could_not_connect", detail: "Connection timeout" });
   });
 
-  test("a resolver that never answers is could_not_connect / DNS Query timeout", async () => {
+  test("a resolver that never answers is could_not_connect / DNS Query timeout", async ({ servers }) => {
     const calls: string[] = [];
     const silent: LookupFunction = (hostname) => {
       calls.push(hostname);
@@ -83,7 +85,7 @@ describe("send: failures before a connection exists", () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
-  test("a resolver answering after its deadline is ignored", async () => {
+  test("a resolver answering after its deadline is ignored", async ({ servers }) => {
     const late: LookupFunction = (_hostname, options, callback) => {
       setTimeout(
         () => callback(null, options.all ? [{ address: "127.0.0.1", family: 4 }] : "127.0.0.1", 4),

@@ -1,13 +1,11 @@
 import { randomBytes } from "node:crypto";
 import http2 from "node:http2";
-import { afterEach, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect } from "vitest";
 import { type OutgoingRequest, send } from "../../src/transport/send.js";
 import type { Upstream } from "../../src/transport/upstream.js";
-import { serverScope, testRoute } from "../helpers/servers.js";
+import { test } from "../helpers/harness.js";
+import { type ServerScope, testRoute } from "../helpers/servers.js";
 import { generateCert, type TestCert } from "../helpers/tls.js";
-
-const servers = serverScope();
-afterEach(() => servers.closeAll());
 
 let cert: TestCert;
 beforeAll(async () => {
@@ -16,7 +14,7 @@ beforeAll(async () => {
 
 const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
 
-async function h2Upstream(setup: (server: http2.Http2SecureServer) => void) {
+async function h2Upstream(servers: ServerScope, setup: (server: http2.Http2SecureServer) => void) {
   const server = await servers.h2({ key: cert.key, cert: cert.cert, allowHTTP1: false }, setup);
   const url = `https://127.0.0.1:${server.port}/hook`;
   const upstream = servers.upstream(testRoute(url, { http2: true }), { tls: { ca: cert.cert } });
@@ -34,9 +32,9 @@ function post(
 }
 
 describe("send: HTTP/2 upstreams", () => {
-  test("delivers over h2 with the body bytes intact and the headers kept", async () => {
+  test("delivers over h2 with the body bytes intact and the headers kept", async ({ servers }) => {
     const received: { alpn: string | undefined; headers: http2.IncomingHttpHeaders; body: Buffer }[] = [];
-    const { url, upstream } = await h2Upstream((h2) => {
+    const { url, upstream } = await h2Upstream(servers, (h2) => {
       h2.on("stream", (stream, headers) => {
         const chunks: Buffer[] = [];
         stream.on("data", (c: Buffer) => chunks.push(c));
@@ -66,8 +64,10 @@ describe("send: HTTP/2 upstreams", () => {
     });
   });
 
-  test("a GOAWAY before the stream is processed is could_not_connect / Connection failed (received GOAWAY)", async () => {
-    const { url, upstream } = await h2Upstream((h2) => {
+  test("a GOAWAY before the stream is processed is could_not_connect / Connection failed (received GOAWAY)", async ({
+    servers,
+  }) => {
+    const { url, upstream } = await h2Upstream(servers, (h2) => {
       // Last-Stream-ID 0: no stream of ours was or will be processed (RFC 9113 §6.8).
       h2.on("stream", (stream) => stream.session?.goaway(NGHTTP2_NO_ERROR, 0));
     });
@@ -79,8 +79,10 @@ describe("send: HTTP/2 upstreams", () => {
     expect(result.error).toMatch(/^UND_ERR_SOCKET HTTP\/2: "GOAWAY" frame received/);
   });
 
-  test("a GOAWAY as soon as the session opens is could_not_connect / Connection failed (received GOAWAY)", async () => {
-    const { url, upstream } = await h2Upstream((h2) => {
+  test("a GOAWAY as soon as the session opens is could_not_connect / Connection failed (received GOAWAY)", async ({
+    servers,
+  }) => {
+    const { url, upstream } = await h2Upstream(servers, (h2) => {
       h2.on("session", (session) => session.goaway(NGHTTP2_NO_ERROR, 0));
     });
     const result = await post(upstream, url);
@@ -90,8 +92,8 @@ describe("send: HTTP/2 upstreams", () => {
     });
   });
 
-  test("a stream reset is unclassified / Stream closed unexpectedly", async () => {
-    const { url, upstream } = await h2Upstream((h2) => {
+  test("a stream reset is unclassified / Stream closed unexpectedly", async ({ servers }) => {
+    const { url, upstream } = await h2Upstream(servers, (h2) => {
       h2.on("stream", (stream) => stream.close(NGHTTP2_INTERNAL_ERROR));
     });
     const result = await post(upstream, url);
@@ -99,8 +101,8 @@ describe("send: HTTP/2 upstreams", () => {
     expect(result.error).toBe("ERR_HTTP2_STREAM_ERROR Stream closed with error code NGHTTP2_INTERNAL_ERROR");
   });
 
-  test("a 503 over h2 carries Retry-After", async () => {
-    const { url, upstream } = await h2Upstream((h2) => {
+  test("a 503 over h2 carries Retry-After", async ({ servers }) => {
+    const { url, upstream } = await h2Upstream(servers, (h2) => {
       h2.on("stream", (stream) => {
         stream.resume();
         stream.on("end", () => stream.respond({ ":status": 503, "retry-after": "7" }, { endStream: true }));

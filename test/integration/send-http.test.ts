@@ -1,13 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type http from "node:http";
 import http2 from "node:http2";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { type OutgoingRequest, send } from "../../src/transport/send.js";
 import type { Upstream } from "../../src/transport/upstream.js";
-import { serverScope, testRoute } from "../helpers/servers.js";
-
-const servers = serverScope();
-afterEach(() => servers.closeAll());
+import { test } from "../helpers/harness.js";
+import { type ServerScope, testRoute } from "../helpers/servers.js";
 
 function request(url: string, body = Buffer.from("{}")): OutgoingRequest {
   return { url, method: "POST", headers: [["Content-Type", "application/json"]], body };
@@ -17,7 +15,7 @@ function post(upstream: Upstream, url: string, timeoutMs = 2000) {
   return send(upstream, request(url), { timeoutMs, now: Date.now });
 }
 
-async function statusServer(status: number, headers: http.OutgoingHttpHeaders = {}) {
+async function statusServer(servers: ServerScope, status: number, headers: http.OutgoingHttpHeaders = {}) {
   const seen: string[] = [];
   const server = await servers.http((req, res) => {
     seen.push(req.url ?? "");
@@ -29,7 +27,7 @@ async function statusServer(status: number, headers: http.OutgoingHttpHeaders = 
 }
 
 describe("send: responses and HTTP/1.1 failures", () => {
-  test("delivers body bytes and header case, order and duplicates exactly", async () => {
+  test("delivers body bytes and header case, order and duplicates exactly", async ({ servers }) => {
     const received: { raw: string[]; body: Buffer }[] = [];
     const server = await servers.http((req, res) => {
       const chunks: Buffer[] = [];
@@ -68,7 +66,9 @@ describe("send: responses and HTTP/1.1 failures", () => {
     expect(pairs).toContainEqual(["content-length", String(body.length)]);
   });
 
-  test("sends the request path and query as given and reuses the kept-alive connection", async () => {
+  test("sends the request path and query as given and reuses the kept-alive connection", async ({
+    servers,
+  }) => {
     const urls: string[] = [];
     const sockets = new Set<unknown>();
     const server = await servers.http((req, res) => {
@@ -85,33 +85,36 @@ describe("send: responses and HTTP/1.1 failures", () => {
     expect(sockets.size).toBe(1);
   });
 
-  test("a 302 is error_status_code / 302 and the redirect is not followed", async () => {
-    const { url, seen, upstream } = await statusServer(302, { location: "/elsewhere" });
+  test("a 302 is error_status_code / 302 and the redirect is not followed", async ({ servers }) => {
+    const { url, seen, upstream } = await statusServer(servers, 302, { location: "/elsewhere" });
     const result = await post(upstream, url);
     expect(result).toMatchObject({ ok: false, statusCode: 302, retryAfterMs: null });
     expect(result.failure).toEqual({ reason: "error_status_code", detail: "302" });
     expect(seen).toEqual(["/hook"]);
   });
 
-  test.each([400, 404, 410, 500, 502])(
+  test.for([400, 404, 410, 500, 502])(
     "a %i is error_status_code with the status as detail",
-    async (status) => {
-      const { url, upstream } = await statusServer(status, { "retry-after": "5" });
+    async (status, { servers }) => {
+      const { url, upstream } = await statusServer(servers, status, { "retry-after": "5" });
       const result = await post(upstream, url);
       expect(result).toMatchObject({ ok: false, statusCode: status, retryAfterMs: null, error: null });
       expect(result.failure).toEqual({ reason: "error_status_code", detail: String(status) });
     },
   );
 
-  test.each([503, 429])("a %i with Retry-After in seconds carries retryAfterMs", async (status) => {
-    const { url, upstream } = await statusServer(status, { "retry-after": "120" });
-    const result = await post(upstream, url);
-    expect(result.failure).toEqual({ reason: "error_status_code", detail: String(status) });
-    expect(result.retryAfterMs).toBe(120_000);
-  });
+  test.for([503, 429])(
+    "a %i with Retry-After in seconds carries retryAfterMs",
+    async (status, { servers }) => {
+      const { url, upstream } = await statusServer(servers, status, { "retry-after": "120" });
+      const result = await post(upstream, url);
+      expect(result.failure).toEqual({ reason: "error_status_code", detail: String(status) });
+      expect(result.retryAfterMs).toBe(120_000);
+    },
+  );
 
-  test("a 503 with Retry-After as an HTTP-date carries the delay until then", async () => {
-    const { url, upstream } = await statusServer(503, {
+  test("a 503 with Retry-After as an HTTP-date carries the delay until then", async ({ servers }) => {
+    const { url, upstream } = await statusServer(servers, 503, {
       "retry-after": new Date(Date.now() + 60_000).toUTCString(),
     });
     const result = await post(upstream, url);
@@ -119,7 +122,9 @@ describe("send: responses and HTTP/1.1 failures", () => {
     expect(result.retryAfterMs).toBeLessThanOrEqual(60_000);
   });
 
-  test("a server that never answers is request_timeout / Request timeout at the deadline", async () => {
+  test("a server that never answers is request_timeout / Request timeout at the deadline", async ({
+    servers,
+  }) => {
     const server = await servers.http(() => {});
     const started = Date.now();
     const result = await post(servers.upstream(testRoute(server.origin)), `${server.origin}/hook`, 300);
@@ -129,7 +134,9 @@ describe("send: responses and HTTP/1.1 failures", () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
-  test("a status that arrives before the deadline decides the outcome even if the body stalls", async () => {
+  test("a status that arrives before the deadline decides the outcome even if the body stalls", async ({
+    servers,
+  }) => {
     const server = await servers.http((_req, res) => {
       res.writeHead(200, { "content-length": "100" });
       res.write("partial");
@@ -138,7 +145,9 @@ describe("send: responses and HTTP/1.1 failures", () => {
     expect(result).toMatchObject({ ok: true, statusCode: 200, failure: null });
   });
 
-  test("a socket closed after the request was read is unclassified / Session closed unexpectedly", async () => {
+  test("a socket closed after the request was read is unclassified / Session closed unexpectedly", async ({
+    servers,
+  }) => {
     const server = await servers.raw((socket) => {
       let seen = "";
       socket.on("data", (chunk: Buffer) => {
@@ -151,7 +160,9 @@ describe("send: responses and HTTP/1.1 failures", () => {
     expect(result.error).toBe("UND_ERR_SOCKET other side closed");
   });
 
-  test("a reset after the request was read is unclassified / Session closed unexpectedly", async () => {
+  test("a reset after the request was read is unclassified / Session closed unexpectedly", async ({
+    servers,
+  }) => {
     const server = await servers.raw((socket) => {
       let seen = "";
       socket.on("data", (chunk: Buffer) => {
@@ -164,7 +175,9 @@ describe("send: responses and HTTP/1.1 failures", () => {
     expect(result.error).toBe("ECONNRESET read");
   });
 
-  test("a response cut short after its status line is classified by that status, the cut noted in error", async () => {
+  test("a response cut short after its status line is classified by that status, the cut noted in error", async ({
+    servers,
+  }) => {
     const server = await servers.raw((socket) => {
       socket.once("data", () => socket.end("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 10\r\n\r\nabc"));
     });
@@ -174,7 +187,9 @@ describe("send: responses and HTTP/1.1 failures", () => {
     expect(result.error).toMatch(/^UND_ERR_SOCKET/);
   });
 
-  test("a cleartext HTTP/2-only server is could_not_connect / Session protocol negotiation failure", async () => {
+  test("a cleartext HTTP/2-only server is could_not_connect / Session protocol negotiation failure", async ({
+    servers,
+  }) => {
     const h2c = http2.createServer();
     const server = await servers.raw((socket) => h2c.emit("connection", socket));
     const result = await post(servers.upstream(testRoute(server.origin)), `${server.origin}/hook`);
@@ -184,7 +199,9 @@ describe("send: responses and HTTP/1.1 failures", () => {
     });
   });
 
-  test("a garbled response mid-stream is unclassified / Unclassified webhook dispatch error", async () => {
+  test("a garbled response mid-stream is unclassified / Unclassified webhook dispatch error", async ({
+    servers,
+  }) => {
     const server = await servers.raw((socket) => {
       socket.once("data", () => socket.end("HTTP/1.1 200 OK\r\nbad header\r\n\r\n"));
     });

@@ -1,12 +1,10 @@
 import type { LookupFunction } from "node:net";
-import { afterEach, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect } from "vitest";
 import { type OutgoingRequest, send } from "../../src/transport/send.js";
 import type { Upstream } from "../../src/transport/upstream.js";
-import { serverScope, testRoute } from "../helpers/servers.js";
+import { test } from "../helpers/harness.js";
+import { testRoute } from "../helpers/servers.js";
 import { generateCert, type TestCert } from "../helpers/tls.js";
-
-const servers = serverScope();
-afterEach(() => servers.closeAll());
 
 let cert: TestCert;
 beforeAll(async () => {
@@ -21,7 +19,9 @@ function post(upstream: Upstream, url: string) {
 const okResponse = "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
 
 describe("send: TLS failures", () => {
-  test("a certificate the client does not trust is could_not_connect / TLS handshake failure", async () => {
+  test("a certificate the client does not trust is could_not_connect / TLS handshake failure", async ({
+    servers,
+  }) => {
     const server = await servers.tls({ key: cert.key, cert: cert.cert }, (socket) => {
       socket.once("data", () => socket.end(okResponse));
     });
@@ -31,7 +31,7 @@ describe("send: TLS failures", () => {
     expect(result.error).toBe("DEPTH_ZERO_SELF_SIGNED_CERT self-signed certificate");
   });
 
-  test("a certificate for another name is could_not_connect / TLS handshake failure", async () => {
+  test("a certificate for another name is could_not_connect / TLS handshake failure", async ({ servers }) => {
     const server = await servers.tls({ key: cert.key, cert: cert.cert }, (socket) => {
       socket.once("data", () => socket.end(okResponse));
     });
@@ -45,7 +45,7 @@ describe("send: TLS failures", () => {
     expect(result.error).toMatch(/^ERR_TLS_CERT_ALTNAME_INVALID/);
   });
 
-  test("the same trusted certificate delivers", async () => {
+  test("the same trusted certificate delivers", async ({ servers }) => {
     const server = await servers.tls({ key: cert.key, cert: cert.cert }, (socket) => {
       socket.once("data", () => socket.end(okResponse));
     });
@@ -54,7 +54,9 @@ describe("send: TLS failures", () => {
     expect(result).toMatchObject({ ok: true, statusCode: 200, failure: null });
   });
 
-  test("an https URL pointing at a plain HTTP port is could_not_connect / No SSL/TLS record", async () => {
+  test("an https URL pointing at a plain HTTP port is could_not_connect / No SSL/TLS record", async ({
+    servers,
+  }) => {
     const server = await servers.http((_req, res) => res.end("plain"));
     const url = `https://127.0.0.1:${server.port}/hook`;
     const result = await post(servers.upstream(testRoute(url)), url);
@@ -62,7 +64,9 @@ describe("send: TLS failures", () => {
     expect(result.error).toBe("ERR_SSL_WRONG_VERSION_NUMBER wrong version number");
   });
 
-  test("a reset during the TLS handshake is could_not_connect / Connection failed (session closed)", async () => {
+  test("a reset during the TLS handshake is could_not_connect / Connection failed (session closed)", async ({
+    servers,
+  }) => {
     // Reads the ClientHello, then answers with RST: the request was never written.
     const server = await servers.raw((socket) => {
       socket.once("data", () => socket.resetAndDestroy());
@@ -76,7 +80,9 @@ describe("send: TLS failures", () => {
     expect(result.error).toMatch(/^ECONNRESET/);
   });
 
-  test("an h2-only server and an HTTP/1.1 client are could_not_connect / Session protocol negotiation failure", async () => {
+  test("an h2-only server and an HTTP/1.1 client are could_not_connect / Session protocol negotiation failure", async ({
+    servers,
+  }) => {
     const server = await servers.h2({ key: cert.key, cert: cert.cert, allowHTTP1: false }, (h2) => {
       h2.on("stream", (stream) => stream.respond({ ":status": 200 }, { endStream: true }));
     });
