@@ -145,35 +145,24 @@ describe("send: responses and HTTP/1.1 failures", () => {
     expect(result).toMatchObject({ ok: true, statusCode: 200, failure: null });
   });
 
-  test("a socket closed after the request was read is unclassified / Session closed unexpectedly", async ({
-    servers,
-  }) => {
-    const server = await servers.raw((socket) => {
-      let seen = "";
-      socket.on("data", (chunk: Buffer) => {
-        seen += chunk.toString("latin1");
-        if (seen.includes("\r\n\r\n{}")) socket.destroy();
+  test.for([
+    ["a socket closed", "destroy", "UND_ERR_SOCKET other side closed"],
+    ["a reset", "resetAndDestroy", "ECONNRESET read"],
+  ] as const)(
+    "%s after the request was read is unclassified / Session closed unexpectedly",
+    async ([_what, end, error], { servers }) => {
+      const server = await servers.raw((socket) => {
+        let seen = "";
+        socket.on("data", (chunk: Buffer) => {
+          seen += chunk.toString("latin1");
+          if (seen.includes("\r\n\r\n{}")) socket[end]();
+        });
       });
-    });
-    const result = await post(servers.upstream(testRoute(server.origin)), `${server.origin}/hook`);
-    expect(result.failure).toEqual({ reason: "unclassified", detail: "Session closed unexpectedly" });
-    expect(result.error).toBe("UND_ERR_SOCKET other side closed");
-  });
-
-  test("a reset after the request was read is unclassified / Session closed unexpectedly", async ({
-    servers,
-  }) => {
-    const server = await servers.raw((socket) => {
-      let seen = "";
-      socket.on("data", (chunk: Buffer) => {
-        seen += chunk.toString("latin1");
-        if (seen.includes("\r\n\r\n{}")) socket.resetAndDestroy();
-      });
-    });
-    const result = await post(servers.upstream(testRoute(server.origin)), `${server.origin}/hook`);
-    expect(result.failure).toEqual({ reason: "unclassified", detail: "Session closed unexpectedly" });
-    expect(result.error).toBe("ECONNRESET read");
-  });
+      const result = await post(servers.upstream(testRoute(server.origin)), `${server.origin}/hook`);
+      expect(result.failure).toEqual({ reason: "unclassified", detail: "Session closed unexpectedly" });
+      expect(result.error).toBe(error);
+    },
+  );
 
   test("a response cut short after its status line is classified by that status, the cut noted in error", async ({
     servers,
