@@ -2,16 +2,9 @@ import type { Database } from "better-sqlite3";
 import type { Gate } from "../gate.js";
 import type { EventStatus, StatMetric } from "../model.js";
 import { createGateQueries } from "./gates.js";
+import { type StatIncrement, sumByMinute } from "./stat-increments.js";
 
-/** Per-minute counter increments, flushed as one upsert per key in the batch's transaction. */
-export interface StatIncrement {
-  /** Epoch ms of the counted moment; bucketed to its minute. */
-  at: number;
-  route: string;
-  metric: StatMetric;
-  detail: string;
-  n: number;
-}
+export type { StatIncrement };
 
 /**
  * `n` events holding `bytes` in all leave `from` and enter `to` (null: not stored before, or no
@@ -183,16 +176,7 @@ export function createWriter(options: WriterOptions): Writer {
 
   function writeStats(increments: StatIncrement[]): void {
     if (increments.length === 0) return;
-    const merged = new Map<string, StatIncrement>();
-    for (const inc of increments) {
-      const minute = inc.at - (inc.at % 60_000);
-      const key = `${minute}\u0000${inc.route}\u0000${inc.metric}\u0000${inc.detail}`;
-      const seen = merged.get(key);
-      if (seen) seen.n += inc.n;
-      else
-        merged.set(key, { at: minute, route: inc.route, metric: inc.metric, detail: inc.detail, n: inc.n });
-    }
-    for (const m of merged.values()) {
+    for (const m of sumByMinute(increments)) {
       upsertMinute.run(m.at, m.route, m.metric, m.detail, m.n);
       upsertHour.run(m.at - (m.at % 3_600_000), m.route, m.metric, m.detail, m.n);
     }

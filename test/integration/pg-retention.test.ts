@@ -126,9 +126,9 @@ describe.skipIf(server.url === null)(`PostgreSQL retention (${server.skip ?? "re
     expect(await r.pruneDedup(2_000, 10)).toBe(2);
     expect((await pool.query("SELECT key FROM dedup")).rows).toEqual([{ key: "k3" }]);
     await createPgStatQueries(pool).add([
-      { at: 0, route: "a", metric: "received", detail: "", count: 1 },
-      { at: 60_000, route: "a", metric: "received", detail: "", count: 1 },
-      { at: 7_200_000, route: "a", metric: "received", detail: "", count: 1 },
+      { at: 0, route: "a", metric: "received", detail: "", n: 1 },
+      { at: 60_000, route: "a", metric: "received", detail: "", n: 1 },
+      { at: 7_200_000, route: "a", metric: "received", detail: "", n: 1 },
     ]);
     expect(await r.pruneStats("minute", 3_600_000, 1)).toBe(1);
     expect(await r.pruneStats("minute", 3_600_000, 10)).toBe(1);

@@ -119,9 +119,15 @@ describe.skipIf(server.url === null)(`PostgreSQL shared state (${server.skip ?? 
       replicas.flatMap((r) =>
         Array.from({ length: 20 }, (_, i) =>
           r.add([
-            { at: at + i, route: "line", metric: "received", detail: "", count: 1 },
-            { at: at + i, route: "line", metric: "received", detail: "", count: 1 },
-            { at: at + 60_000, route: "line", metric: "failed", detail: "could_not_connect", count: 3 },
+            { at: at + i, route: "line", metric: "received", detail: "", n: 1 },
+            { at: at + i, route: "line", metric: "received", detail: "", n: 1 },
+            {
+              at: at + 60_000,
+              route: "line",
+              metric: "could_not_connect",
+              detail: "Connection failed",
+              n: 3,
+            },
           ]),
         ),
       ),
@@ -129,11 +135,17 @@ describe.skipIf(server.url === null)(`PostgreSQL shared state (${server.skip ?? 
     const minute = at - (at % 60_000);
     expect(await replicas[0]?.minutes(minute, minute + 120_000)).toEqual([
       { at: minute, route: "line", metric: "received", detail: "", count: 120 },
-      { at: minute + 60_000, route: "line", metric: "failed", detail: "could_not_connect", count: 180 },
+      {
+        at: minute + 60_000,
+        route: "line",
+        metric: "could_not_connect",
+        detail: "Connection failed",
+        count: 180,
+      },
     ]);
     const hour = await (await replica()).query("SELECT metric, count FROM stats_hour ORDER BY metric");
     expect(hour.rows).toEqual([
-      { metric: "failed", count: 180 },
+      { metric: "could_not_connect", count: 180 },
       { metric: "received", count: 120 },
     ]);
   });

@@ -1,20 +1,13 @@
-import type { DueEvent, Reason } from "../../model.js";
+import type { DueEvent } from "../../model.js";
+import type { EventUpdate } from "../events.js";
 import { NOW_MS } from "./events.js";
 import type { Queryable } from "./pool.js";
 
-/** The outcome the deliverer decided for a claimed event (the lease is released with it). */
-export interface PgOutcome {
-  seq: number;
-  status: "pending" | "delivered" | "dead";
-  attempts: number;
-  /** Epoch ms of the next attempt (a retry), else the current value is kept as it was. */
-  nextAttemptAt: number;
-  lastReason: Reason | null;
-  lastDetail: string | null;
-  lastStatus: number | null;
-  deliveredAt: number | null;
-  finishedAt: number | null;
-  /** Response bytes stored with the attempt, added to the event's total. */
+/**
+ * The outcome the deliverer decided for a claimed event, as for the SQLite store (the lease is
+ * released with it), plus the response bytes stored with the attempt, added to the event's total.
+ */
+export interface PgOutcome extends EventUpdate {
   responseBytes: number;
 }
 

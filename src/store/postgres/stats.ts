@@ -1,15 +1,8 @@
+import { type StatIncrement, sumByMinute } from "../stat-increments.js";
 import type { Queryable } from "./pool.js";
 
-/** A counter increment: `count` more of `metric`/`detail` on the route at `at` (epoch ms). */
-export interface StatIncrement {
-  at: number;
-  route: string;
-  metric: string;
-  detail: string;
-  count: number;
-}
+export type { StatIncrement };
 
-const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
 // Minute and hour counters in one statement. The increments of a batch are summed per key first
@@ -40,23 +33,14 @@ export function createPgStatQueries(db: Queryable) {
   return {
     /** Adds a batch of increments (one commit's worth) to the minute and hour counters. */
     async add(increments: readonly StatIncrement[]): Promise<void> {
-      const sums = new Map<string, StatIncrement>();
-      for (const i of increments) {
-        const minute = i.at - (i.at % MINUTE);
-        const key = JSON.stringify([minute, i.route, i.metric, i.detail]);
-        const seen = sums.get(key);
-        if (seen) seen.count += i.count;
-        else
-          sums.set(key, { at: minute, route: i.route, metric: i.metric, detail: i.detail, count: i.count });
-      }
-      if (sums.size === 0) return;
-      const rows = [...sums.values()];
+      const rows = sumByMinute(increments);
+      if (rows.length === 0) return;
       await db.query(ADD_SQL, [
         rows.map((r) => r.at),
         rows.map((r) => r.route),
         rows.map((r) => r.metric),
         rows.map((r) => r.detail),
-        rows.map((r) => r.count),
+        rows.map((r) => r.n),
       ]);
     },
     /** Counters of [from, to) per minute, in key order. */
