@@ -160,11 +160,9 @@ export function serverScope(): ServerScope {
       return { ...running, close };
     },
     blackhole,
-    closedPort: async () => {
-      const running = await listen(net.createServer());
-      await running.close();
-      return running.port;
-    },
+    // Port 1: nothing listens there and no test binds below 1024. A released ephemeral port was
+    // not safe: a listener of a test running in parallel could take it, turning refusals into replies.
+    closedPort: async () => 1,
     upstream: (route, options) => {
       const upstream = createUpstream(route, options);
       closers.push(() => upstream.destroy());
