@@ -166,7 +166,7 @@ describe("delivery thread", () => {
       yaml: `upstream: ${recorder.url}\ndelivery: {concurrency: 1}\ndelivery_thread: true\n`,
     });
     for (let i = 0; i < 5; i++) expect((await post(`${hb.ingestUrl}/hook`, `{"n":${i}}`)).status).toBe(200);
-    await waitFor(() => recorder.requests.length === 1, 5000, "the first replay");
+    await waitFor(() => recorder.requests.length === 1, THREAD_START_MS, "the first replay");
     const name = "default"; // the route a bare `upstream:` config gets
     expect(
       (
