@@ -2,10 +2,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createPgEventQueries } from "../../src/store/postgres/events.js";
+import { createPgGateQueries, type SharedBreakerPolicy } from "../../src/store/postgres/gates.js";
 import { listenForEvents } from "../../src/store/postgres/listen.js";
 import { migratePostgres } from "../../src/store/postgres/migrations.js";
 import { createPostgresPool } from "../../src/store/postgres/pool.js";
-import { createPgRouteStateQueries, type SharedBreakerPolicy } from "../../src/store/postgres/route-state.js";
 import { createPgStatQueries } from "../../src/store/postgres/stats.js";
 import { createTestSchema, findTestPostgres, type TestSchema } from "../helpers/postgres.js";
 
@@ -42,7 +42,7 @@ async function waitFor(check: () => boolean, ms = 5_000): Promise<void> {
 
 describe.skipIf(server.url === null)(`PostgreSQL shared state (${server.skip ?? "real server"})`, () => {
   test("failures counted from three replicas add up, and exactly one of them opens the route", async () => {
-    const replicas = await Promise.all([1, 2, 3].map(async () => createPgRouteStateQueries(await replica())));
+    const replicas = await Promise.all([1, 2, 3].map(async () => createPgGateQueries(await replica())));
     const results = await Promise.all(
       replicas.flatMap((r, i) =>
         Array.from({ length: 10 }, () =>
@@ -62,9 +62,7 @@ describe.skipIf(server.url === null)(`PostgreSQL shared state (${server.skip ?? 
   });
 
   test("5 failures spread over 3 replicas open the route; a success anywhere resets the count", async () => {
-    const [a, b, c] = await Promise.all(
-      [1, 2, 3].map(async () => createPgRouteStateQueries(await replica())),
-    );
+    const [a, b, c] = await Promise.all([1, 2, 3].map(async () => createPgGateQueries(await replica())));
     if (!a || !b || !c) throw new Error("replicas");
     await a.countAttempt("spread", "5xx", false, policy);
     await b.countAttempt("spread", "5xx", false, policy);
@@ -83,9 +81,7 @@ describe.skipIf(server.url === null)(`PostgreSQL shared state (${server.skip ?? 
   });
 
   test("one half-open probe cluster-wide: a failed probe doubles the cooldown, a good one closes the route", async () => {
-    const [a, b, c] = await Promise.all(
-      [1, 2, 3].map(async () => createPgRouteStateQueries(await replica())),
-    );
+    const [a, b, c] = await Promise.all([1, 2, 3].map(async () => createPgGateQueries(await replica())));
     if (!a || !b || !c) throw new Error("replicas");
     for (let i = 0; i < 5; i++) await a.countAttempt("probe", "other", false, policy);
     expect(await b.takeProbe("probe", "b", 5_000)).toBe(false); // cooling down
@@ -102,7 +98,7 @@ describe.skipIf(server.url === null)(`PostgreSQL shared state (${server.skip ?? 
   });
 
   test("a probe lease whose replica died runs out and another replica may probe", async () => {
-    const [a, b] = await Promise.all([1, 2].map(async () => createPgRouteStateQueries(await replica())));
+    const [a, b] = await Promise.all([1, 2].map(async () => createPgGateQueries(await replica())));
     if (!a || !b) throw new Error("replicas");
     for (let i = 0; i < 5; i++) await a.countAttempt("dead-prober", "other", false, policy);
     await sleep(1_100);

@@ -11,6 +11,12 @@ export {
   type PgNewEvent,
   type StoreResult,
 } from "./events.js";
+export {
+  createPgGateQueries,
+  type PgGateQueries,
+  type SharedBreakerPolicy,
+  type SharedGate,
+} from "./gates.js";
 export { type EventsListener, type ListenOptions, listenForEvents } from "./listen.js";
 export { migratePostgres, SCHEMA_VERSION } from "./migrations.js";
 export {
@@ -21,10 +27,4 @@ export {
   type Queryable,
 } from "./pool.js";
 export { createPgRetentionQueries, type PgPrunedGroup, type PgRetentionQueries } from "./retention.js";
-export {
-  createPgRouteStateQueries,
-  type PgRouteStateQueries,
-  type SharedBreakerPolicy,
-  type SharedRouteState,
-} from "./route-state.js";
 export { createPgStatQueries, type PgStatQueries, type StatIncrement } from "./stats.js";

@@ -1,3 +1,4 @@
+import type { GateState } from "../../gate.js";
 import { NOW_MS } from "./events.js";
 import type { Queryable } from "./pool.js";
 
@@ -10,8 +11,8 @@ export interface SharedBreakerPolicy {
 }
 
 /** A route's shared state after an attempt was counted. */
-export interface SharedRouteState {
-  state: "active" | "paused" | "open";
+export interface SharedGate {
+  state: GateState;
   consecutiveFailures: number;
   /** Failure categories of the current run, oldest first, capped at `failures`. */
   recentFailures: string[];
@@ -25,12 +26,12 @@ export interface SharedRouteState {
 }
 
 interface StateRow {
-  state: SharedRouteState["state"];
+  state: SharedGate["state"];
   consecutive_failures: number;
   recent_failures: string[];
   cooldown_ms: number | null;
   probe_at: number | null;
-  previous: SharedRouteState["state"];
+  previous: SharedGate["state"];
 }
 
 // The same transitions as the in-process breaker (src/deliver/breaker.ts), in one statement on
@@ -76,7 +77,7 @@ WHERE route = $1 AND state = 'open' AND probe_at <= ${NOW_MS}
 RETURNING route`;
 
 /** The shared breaker of the PostgreSQL store: one row per route, counted in the database. */
-export function createPgRouteStateQueries(db: Queryable) {
+export function createPgGateQueries(db: Queryable) {
   const ensure = (route: string) =>
     db.query(
       `INSERT INTO routes_state (route, updated_at) VALUES ($1, ${NOW_MS}) ON CONFLICT (route) DO NOTHING`,
@@ -93,7 +94,7 @@ export function createPgRouteStateQueries(db: Queryable) {
       failure: string | null,
       probe: boolean,
       policy: SharedBreakerPolicy,
-    ): Promise<SharedRouteState> {
+    ): Promise<SharedGate> {
       const params = [route, failure, probe, policy.failures, policy.cooldownMs, policy.maxCooldownMs];
       let { rows } = await db.query<StateRow>(COUNT_SQL, params);
       if (rows.length === 0) {
@@ -101,7 +102,7 @@ export function createPgRouteStateQueries(db: Queryable) {
         ({ rows } = await db.query<StateRow>(COUNT_SQL, params));
       }
       const r = rows[0];
-      if (r === undefined) throw new Error(`route state of ${route} could not be written`);
+      if (r === undefined) throw new Error(`the gate of ${route} could not be written`);
       return {
         state: r.state,
         consecutiveFailures: r.consecutive_failures,
@@ -126,4 +127,4 @@ export function createPgRouteStateQueries(db: Queryable) {
   };
 }
 
-export type PgRouteStateQueries = ReturnType<typeof createPgRouteStateQueries>;
+export type PgGateQueries = ReturnType<typeof createPgGateQueries>;
