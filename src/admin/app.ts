@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { apiError, renderError, renderNotFound } from "../http/errors.js";
+import { apiError, createErrorRenderer, renderNotFound, type UnexpectedErrorReport } from "../http/errors.js";
 import type { StatsQuery, StatsReport } from "../stats/report.js";
 import { defaultBucketMs, MAX_POINTS } from "../stats/report.js";
 import { bearerAuth } from "./auth.js";
@@ -20,6 +20,8 @@ export interface AdminAppDeps {
   unready?: () => string | null;
   /** Further sub-apps mounted at the root (events API, metrics, dashboard). */
   mount?: Array<Hono>;
+  /** Where an unexpected error goes; the caller gets a bare 500. */
+  reportError?: UnexpectedErrorReport;
 }
 
 /** The range a JavaScript Date can hold (about 275,000 years either side of 1970). */
@@ -90,6 +92,6 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
   for (const sub of deps.mount ?? []) app.route("/", sub);
 
   app.notFound(renderNotFound);
-  app.onError(renderError);
+  app.onError(createErrorRenderer(deps.reportError));
   return app;
 }

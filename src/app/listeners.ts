@@ -79,6 +79,7 @@ export function createListeners(deps: ListenersDeps) {
       log,
       checkSignature: createSignatureCheck({ verifiers: deps.verifiers, writer, clock, log }),
     }),
+    reportError: (err, request) => log.error({ err, ...request }, "ingest request failed unexpectedly"),
   });
 
   let ready = false;
@@ -107,6 +108,7 @@ export function createListeners(deps: ListenersDeps) {
       ),
     ],
     stats: (q) => buildStats({ store, queue: delivery.queue, clock, routes: deliveries }, q),
+    reportError: (err, request) => log.error({ err, ...request }, "admin request failed unexpectedly"),
   });
 
   // The adapter's listener on Node's own server, so a request it cannot parse gets a JSON 400.

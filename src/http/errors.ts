@@ -43,18 +43,29 @@ export const apiError = (
   headers?: Record<string, string>,
 ) => new ApiError(status, code, message, headers);
 
+/** Where an unexpected error goes (the log): it is the operator's to read, not the caller's. */
+export type UnexpectedErrorReport = (err: Error, request: { method: string; path: string }) => void;
+
 /**
- * The `onError` of both apps. An unexpected error is a 500 `internal` naming the error; an
- * `HTTPException` not built here (none is thrown today) still gets the JSON shape.
+ * The `onError` of both apps. A refusal renders as thrown; an `HTTPException` not built here still
+ * gets the JSON shape. An unexpected error is a 500 `internal` that names nothing of it: its text
+ * can carry file paths, SQL or upstream addresses, and the ingest listener faces the internet. It
+ * goes to `report` instead.
  */
-export const renderError: ErrorHandler = (err) => {
-  if (err instanceof ApiError) return err.getResponse();
-  if (err instanceof HTTPException) {
-    const status = err.status as ContentfulStatusCode;
-    return errorResponse(status, status >= 500 ? "internal" : "bad_request", err.message || "refused");
-  }
-  return errorResponse(500, "internal", err.message);
-};
+export function createErrorRenderer(report?: UnexpectedErrorReport): ErrorHandler {
+  return (err, c) => {
+    if (err instanceof ApiError) return err.getResponse();
+    if (err instanceof HTTPException) {
+      const status = err.status as ContentfulStatusCode;
+      return errorResponse(status, status >= 500 ? "internal" : "bad_request", err.message || "refused");
+    }
+    report?.(err, { method: c.req.method, path: c.req.path });
+    return errorResponse(500, "internal", "internal error; the server's log has the details");
+  };
+}
+
+/** The renderer for an app with nowhere to report to. */
+export const renderError: ErrorHandler = createErrorRenderer();
 
 /** The admin app's answer for a path nothing serves. */
 export const renderNotFound: NotFoundHandler = (c) =>

@@ -1,7 +1,7 @@
 import type { HttpBindings } from "@hono/node-server";
 import { Hono } from "hono";
 import type { RouteConfig } from "../config/types.js";
-import { apiError, renderError } from "../http/errors.js";
+import { apiError, createErrorRenderer, type UnexpectedErrorReport } from "../http/errors.js";
 import type { CapturedRequest } from "../model.js";
 import {
   BadRequestTargetError,
@@ -36,6 +36,8 @@ export interface IngestAppDeps {
   passthrough: Passthrough;
   /** Seconds a provider is asked to wait before retrying after a 503. */
   retryAfterSeconds?: number;
+  /** Where an unexpected error goes; the caller gets a bare 500. */
+  reportError?: UnexpectedErrorReport;
 }
 
 type Env = { Bindings: Partial<HttpBindings> };
@@ -95,6 +97,6 @@ export function createIngestApp(deps: IngestAppDeps): Hono<Env> {
     }
   });
 
-  app.onError(renderError);
+  app.onError(createErrorRenderer(deps.reportError));
   return app;
 }
