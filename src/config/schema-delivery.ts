@@ -166,7 +166,8 @@ export const deliverySchema = z.strictObject({
   concurrency: integer(1, 10_000).optional(),
   rate_limit: rateLimitSchema.nullable().optional(),
   retry: retrySchema.optional(),
-  permanent_statuses: z.array(integer(100, 599)).optional(),
+  // A 2xx is a delivery whatever this list says, so listing one would be a silent no-op: refuse it.
+  permanent_statuses: z.array(integer(300, 599)).optional(),
   breaker: breakerSchema.optional(),
   ordering: orderingSchema.optional(),
   dedup: dedupSchema.nullable().optional(),

@@ -193,7 +193,7 @@ describe("loadConfig", () => {
       "  timout: 5s",
       "  retry: {schedule: [1s], exponential: {base: 1s}}",
       "  ordering: {key: events}",
-      "  permanent_statuses: [404, 700]",
+      "  permanent_statuses: [404, 700, 200]",
       "log: {level: loud}",
     ].join("\n");
     const error = (() => {
@@ -207,6 +207,7 @@ describe("loadConfig", () => {
     expect(paths(error.issues)).toEqual([
       "delivery.ordering.key",
       "delivery.permanent_statuses[1]",
+      "delivery.permanent_statuses[2]",
       "delivery.retry.exponential",
       "delivery.timout",
       "listen.body_limit",
