@@ -1,4 +1,5 @@
 import type { NewEvent } from "../../src/store/index.js";
+import type { PgNewEvent } from "../../src/store/postgres/events.js";
 
 /**
  * An event to store, as ingest would hand it over: a POST of `{}` to / on route "default",
@@ -19,4 +20,9 @@ export function newEvent(fields: Partial<NewEvent> & { id: string }): NewEvent {
     nextAttemptAt: receivedAt,
     ...fields,
   };
+}
+
+/** The same for the PostgreSQL store, whose events also carry their dedup expiry (none here). */
+export function newPgEvent(fields: Partial<PgNewEvent> & { id: string }): PgNewEvent {
+  return { dedupExpiresAt: null, ...newEvent(fields), ...fields };
 }

@@ -6,6 +6,9 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
+import { migratePostgres } from "../../src/store/postgres/migrations.js";
+import { createPostgresPool, type PostgresTarget } from "../../src/store/postgres/pool.js";
 
 export const DEFAULT_TEST_PG_URL = "postgres://postgres@127.0.0.1:5432/hookbuffer_test";
 
@@ -104,4 +107,37 @@ export async function createTestSchema(url: string): Promise<TestSchema> {
       }
     },
   };
+}
+
+/**
+ * A test file's migrated schema and its replicas: each `replica()` is a connection pool of its own
+ * on that schema, as another hookbuffer process would hold. Pools end and the schema is dropped
+ * after the file. Without a server (`server.url` null) nothing is created.
+ */
+export function usePostgresReplicas(server: TestPostgres) {
+  let schema: TestSchema | undefined;
+  const pools: pg.Pool[] = [];
+  /** The server and the file's schema, for connections that are not pools (LISTEN). */
+  function target(): { url: string; schema: string } {
+    if (server.url === null || schema === undefined) throw new Error("no PostgreSQL test server");
+    return { url: server.url, schema: schema.name };
+  }
+  /** A pool ended with the file's others. */
+  function track<P extends pg.Pool>(p: P): P {
+    pools.push(p);
+    return p;
+  }
+  function replica(options: Omit<PostgresTarget, "url" | "schema"> = {}): Promise<pg.Pool> {
+    return createPostgresPool({ ...target(), max: 4, ...options }).then(track);
+  }
+  beforeAll(async () => {
+    if (server.url === null) return;
+    schema = await createTestSchema(server.url);
+    await migratePostgres(await replica());
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.end()));
+    await schema?.drop();
+  });
+  return { replica, target, track };
 }

@@ -1,36 +1,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { DueEvent } from "../../src/model.js";
 import { createPgClaimQueries, type PgOutcome } from "../../src/store/postgres/claims.js";
 import { createPgEventQueries, type PgNewEvent } from "../../src/store/postgres/events.js";
-import { migratePostgres } from "../../src/store/postgres/migrations.js";
-import { createPostgresPool } from "../../src/store/postgres/pool.js";
-import { createTestSchema, findTestPostgres, type TestSchema } from "../helpers/postgres.js";
+import { findTestPostgres, usePostgresReplicas } from "../helpers/postgres.js";
 
 /** Both sides of the events table, as one replica uses them. */
 const queries = (p: pg.Pool) => ({ ...createPgEventQueries(p), ...createPgClaimQueries(p) });
 
 const server = await findTestPostgres();
-let schema: TestSchema;
-const pools: pg.Pool[] = [];
-
-/** A replica's connection pool on this file's schema. */
-async function replica(): Promise<pg.Pool> {
-  const p = await createPostgresPool({ url: server.url ?? "", schema: schema.name, max: 4 });
-  pools.push(p);
-  return p;
-}
-
-beforeAll(async () => {
-  if (server.url === null) return;
-  schema = await createTestSchema(server.url);
-  await migratePostgres(await replica());
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await schema?.drop();
-});
+const { replica, target, track } = usePostgresReplicas(server);
 
 let ids = 0;
 function event(route: string, extra: Partial<PgNewEvent> = {}): PgNewEvent {
@@ -95,18 +75,18 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
 
   test("a write the database refuses or cannot take is an error, never a stored result", async () => {
     // A server that went read-only (a standby after a failover) refuses the INSERT.
-    const readOnly = new pg.Pool({
-      connectionString: server.url ?? "",
-      options: `-c search_path=${schema.name} -c default_transaction_read_only=on`,
-      max: 1,
-    });
-    pools.push(readOnly);
+    const readOnly = track(
+      new pg.Pool({
+        connectionString: server.url ?? "",
+        options: `-c search_path=${target().schema} -c default_transaction_read_only=on`,
+        max: 1,
+      }),
+    );
     await expect(queries(readOnly).insertBatch([event("refused")], 0)).rejects.toMatchObject({
       code: "25006",
     });
     // Nothing answers on the port.
-    const gone = new pg.Pool({ connectionString: "postgres://postgres@127.0.0.1:1/x", max: 1 });
-    pools.push(gone);
+    const gone = track(new pg.Pool({ connectionString: "postgres://postgres@127.0.0.1:1/x", max: 1 }));
     await expect(queries(gone).insertBatch([event("refused")], 0)).rejects.toThrow(/ECONNREFUSED/);
     const stored = await (await replica()).query("SELECT count(*) AS n FROM events WHERE route = 'refused'");
     expect(stored.rows[0].n).toBe(0);
@@ -186,13 +166,7 @@ describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real 
 
   test("claims through an async-commit pool lease rows that the durable pool then settles", async () => {
     const durable = await replica();
-    const leases = await createPostgresPool({
-      url: server.url ?? "",
-      schema: schema.name,
-      max: 1,
-      asyncCommit: true,
-    });
-    pools.push(leases);
+    const leases = await replica({ max: 1, asyncCommit: true });
     expect((await leases.query("SHOW synchronous_commit")).rows[0].synchronous_commit).toBe("off");
     expect((await durable.query("SHOW synchronous_commit")).rows[0].synchronous_commit).toBe("on");
     const e = event("async-lease");

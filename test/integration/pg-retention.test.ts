@@ -1,49 +1,27 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import type { DueEvent } from "../../src/model.js";
 import { createPgAttemptQueries } from "../../src/store/postgres/attempts.js";
 import { createPgClaimQueries } from "../../src/store/postgres/claims.js";
 import { createPgEventQueries, type PgNewEvent } from "../../src/store/postgres/events.js";
-import { migratePostgres } from "../../src/store/postgres/migrations.js";
-import { createPostgresPool } from "../../src/store/postgres/pool.js";
 import { createPgRetentionQueries } from "../../src/store/postgres/retention.js";
 import { createPgStatQueries } from "../../src/store/postgres/stats.js";
-import { createTestSchema, findTestPostgres, type TestSchema } from "../helpers/postgres.js";
+import { newPgEvent } from "../helpers/events.js";
+import { findTestPostgres, usePostgresReplicas } from "../helpers/postgres.js";
 
 /** Both sides of the events table, as one replica uses them. */
 const queries = (p: pg.Pool) => ({ ...createPgEventQueries(p), ...createPgClaimQueries(p) });
 
 const server = await findTestPostgres();
-let schema: TestSchema;
+const replicas = usePostgresReplicas(server);
 let pool: pg.Pool;
-
 beforeAll(async () => {
-  if (server.url === null) return;
-  schema = await createTestSchema(server.url);
-  pool = await createPostgresPool({ url: server.url, schema: schema.name, max: 4 });
-  await migratePostgres(pool);
-});
-afterAll(async () => {
-  await pool?.end();
-  await schema?.drop();
+  if (server.url !== null) pool = await replicas.replica();
 });
 
 let ids = 0;
-const event = (route: string, extra: Partial<PgNewEvent> = {}): PgNewEvent => ({
-  id: `ret-${++ids}`,
-  route,
-  receivedAt: 0,
-  method: "POST",
-  path: "/",
-  query: "",
-  headers: [],
-  body: Buffer.alloc(100, 1),
-  dedupKey: null,
-  orderKey: null,
-  nextAttemptAt: 0,
-  dedupExpiresAt: null,
-  ...extra,
-});
+const event = (route: string, extra: Partial<PgNewEvent> = {}): PgNewEvent =>
+  newPgEvent({ id: `ret-${++ids}`, route, body: Buffer.alloc(100, 1), ...extra });
 
 /** Stores `n` events on the route and finishes them with `status` at `finishedAt`. */
 async function finished(route: string, n: number, status: "delivered" | "dead", finishedAt: number) {
@@ -141,7 +119,7 @@ describe.skipIf(server.url === null)(`PostgreSQL retention (${server.skip ?? "re
     const [held] = await finished("locked", 3, "delivered", 1_000);
     const other = new pg.Client({
       connectionString: server.url ?? "",
-      options: `-c search_path=${schema.name}`,
+      options: `-c search_path=${replicas.target().schema}`,
     });
     await other.connect();
     try {

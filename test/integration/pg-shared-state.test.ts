@@ -1,33 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { createPgEventQueries } from "../../src/store/postgres/events.js";
 import { createPgGateQueries, type SharedBreakerPolicy } from "../../src/store/postgres/gates.js";
 import { listenForEvents } from "../../src/store/postgres/listen.js";
-import { migratePostgres } from "../../src/store/postgres/migrations.js";
-import { createPostgresPool } from "../../src/store/postgres/pool.js";
 import { createPgStatQueries } from "../../src/store/postgres/stats.js";
-import { createTestSchema, findTestPostgres, type TestSchema } from "../helpers/postgres.js";
+import { newPgEvent } from "../helpers/events.js";
+import { findTestPostgres, usePostgresReplicas } from "../helpers/postgres.js";
 
 const server = await findTestPostgres();
-let schema: TestSchema;
-const pools: pg.Pool[] = [];
-
-async function replica(): Promise<pg.Pool> {
-  const p = await createPostgresPool({ url: server.url ?? "", schema: schema.name, max: 4 });
-  pools.push(p);
-  return p;
-}
-
-beforeAll(async () => {
-  if (server.url === null) return;
-  schema = await createTestSchema(server.url);
-  await migratePostgres(await replica());
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await schema?.drop();
-});
+const { replica, target } = usePostgresReplicas(server);
 
 // Cooldowns long enough that a stalled test process on a busy machine does not outlive them.
 const policy: SharedBreakerPolicy = { failures: 5, cooldownMs: 1_000, maxCooldownMs: 5_000 };
@@ -151,26 +132,13 @@ describe.skipIf(server.url === null)(`PostgreSQL shared state (${server.skip ?? 
     const woken: Array<string | null> = [];
     const errors: Error[] = [];
     const listener = await listenForEvents(
-      { url: server.url ?? "", schema: schema.name, applicationName: name },
+      { ...target(), applicationName: name },
       { onWake: (r) => woken.push(r), onError: (e) => errors.push(e), retryMs: 50 },
     );
     try {
       const pool = await replica();
       const q = createPgEventQueries(pool);
-      const ev = (id: string, route: string) => ({
-        id,
-        route,
-        receivedAt: 0,
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: [],
-        body: Buffer.from(id),
-        dedupKey: null,
-        orderKey: null,
-        nextAttemptAt: 0,
-        dedupExpiresAt: null,
-      });
+      const ev = (id: string, route: string) => newPgEvent({ id, route, body: Buffer.from(id) });
       const route = `listen-${process.pid}`;
       await q.insertBatch([ev(`${name}-1`, route), ev(`${name}-2`, route), ev(`${name}-3`, `${route}-b`)], 0);
       await waitFor(() => woken.includes(route) && woken.includes(`${route}-b`));
