@@ -8,10 +8,9 @@
 // Usage: node bench/pg-claim.mjs <drain|latency> <pg|postgres> <pendingRows> [workers|claims] [limit]
 // PG_URL is the database; a schema of its own is created and dropped. Prints JSON on stdout.
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { connect } from "./lib/pg-driver.mjs";
-import { cpuMs } from "./lib/proc.mjs";
+import { cpuMs, postgresCpuMs } from "./lib/proc.mjs";
 
 const [mode, driver, pendingArg, nArg, limitArg] = process.argv.slice(2);
 const url = process.env.PG_URL;
@@ -20,19 +19,6 @@ const limit = Number(limitArg ?? 64);
 const schema = `hb_bench_claim_${randomBytes(4).toString("hex")}`;
 const workers = mode === "drain" ? Number(nArg ?? 4) : 1;
 const db = await connect(driver, url, schema, workers);
-
-/** CPU time of every PostgreSQL server process so far (ms; root or the postgres user can read it). */
-function postgresCpuMs() {
-  let total = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres") total += cpuMs(pid);
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return total;
-}
 
 const claimSql = `UPDATE events e SET locked_by = $2, lease_until = now() + interval '30 seconds'
   FROM (SELECT seq FROM events

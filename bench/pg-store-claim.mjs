@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { createPgClaimQueries, createPostgresPool, migratePostgres } from "../dist/store/postgres/index.js";
+import { delivered } from "./lib/pg-outcome.mjs";
 
 const [pendingArg, claimsArg = "1000", limitArg = "64"] = process.argv.slice(2);
 const url = process.env.PG_URL;
@@ -37,21 +38,7 @@ try {
       const got = await q.claim("line", "bench", 30_000, limit);
       ms.push(performance.now() - t);
       claimed += got.length;
-      await durable.recordOutcomes(
-        "bench",
-        got.map((e) => ({
-          seq: e.seq,
-          status: "delivered",
-          attempts: 1,
-          nextAttemptAt: e.nextAttemptAt,
-          lastReason: null,
-          lastDetail: null,
-          lastStatus: 200,
-          deliveredAt: Date.now(),
-          finishedAt: Date.now(),
-          responseBytes: 0,
-        })),
-      );
+      await durable.recordOutcomes("bench", got.map(delivered));
     }
     ms.sort((a, b) => a - b);
     const at = (x) => ms[Math.min(ms.length - 1, Math.floor(x * ms.length))];

@@ -7,41 +7,16 @@
 // Storage experiments on the migrated table: TOAST_BODIES=1 moves bodies out of the row (so claim
 // and outcome updates do not copy them), FILLFACTOR=70 leaves room for HOT claim updates.
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { createPgClaimQueries, createPostgresPool, migratePostgres } from "../dist/store/postgres/index.js";
-import { cpuMs } from "./lib/proc.mjs";
+import { delivered } from "./lib/pg-outcome.mjs";
+import { cpuMs, postgresCpuMs } from "./lib/proc.mjs";
 
 const [rowsArg, workersArg = "4", limitArg = "64", mode = "two"] = process.argv.slice(2);
 const url = process.env.PG_URL;
 const [rows, workers, limit] = [Number(rowsArg), Number(workersArg), Number(limitArg)];
 const schema = `hb_bench_drain_${randomBytes(4).toString("hex")}`;
 const pool = await createPostgresPool({ url, schema, max: workers });
-
-function postgresCpuMs() {
-  let total = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres") total += cpuMs(pid);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return total;
-}
-
-const delivered = (e) => ({
-  seq: e.seq,
-  status: "delivered",
-  attempts: e.attempts + 1,
-  nextAttemptAt: e.nextAttemptAt,
-  lastReason: null,
-  lastDetail: null,
-  lastStatus: 200,
-  deliveredAt: Date.now(),
-  finishedAt: Date.now(),
-  responseBytes: 0,
-});
 
 try {
   await migratePostgres(pool);

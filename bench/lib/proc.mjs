@@ -1,7 +1,7 @@
 // Child processes for the harness: each server runs alone in its own process, announces its port
 // with a JSON "listening" line, and is killed when the harness exits, whatever happens.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 const children = new Set();
 const killAll = () => {
@@ -98,6 +98,19 @@ export function cpuMs(pid) {
   // Fields after the command name, which may itself hold spaces: utime and stime are 14th and 15th.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
+}
+
+/** CPU time of every PostgreSQL server process so far (ms; root or the postgres user can read it). */
+export function postgresCpuMs() {
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres") total += cpuMs(pid);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
