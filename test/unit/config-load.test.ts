@@ -2,25 +2,14 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { type CliFlags, ConfigError, type ConfigIssue, loadConfig } from "../../src/config/index.js";
+import { type ConfigError, type ConfigIssue, loadConfig } from "../../src/config/index.js";
+import { configProblems, loadYaml } from "../helpers/config.js";
 
 const UPSTREAM = "http://127.0.0.1:3000";
 
-/** Loads `yaml` as the file hookbuffer.yaml (or no file when undefined). */
-function load(yaml: string | undefined, env: Record<string, string> = {}, flags: CliFlags = {}) {
-  const withFile: CliFlags = yaml === undefined ? flags : { config: "hookbuffer.yaml", ...flags };
-  return loadConfig({ env, flags: withFile, readFile: () => yaml ?? "" });
-}
+const load = loadYaml;
 
-function problems(run: () => unknown): ConfigIssue[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problems = configProblems;
 
 const paths = (issues: ConfigIssue[]) => issues.map((issue) => issue.path).sort();
 

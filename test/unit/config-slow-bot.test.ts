@@ -1,21 +1,11 @@
 import { describe, expect, test } from "vitest";
-import { ConfigError, type ConfigIssue, loadConfig } from "../../src/config/index.js";
+import { configProblems, loadYaml } from "../helpers/config.js";
 
 const UPSTREAM = "http://127.0.0.1:3000";
 
-function load(yaml: string) {
-  return loadConfig({ env: {}, flags: { config: "hookbuffer.yaml" }, readFile: () => yaml });
-}
+const load = (yaml: string) => loadYaml(yaml);
 
-function problems(yaml: string): ConfigIssue[] {
-  try {
-    load(yaml);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problems = (yaml: string) => configProblems(() => load(yaml));
 
 describe("config: protecting the slow bot", () => {
   test("retry.max_delay caps Retry-After for schedules (1h by default) and is exponential's max_delay", () => {

@@ -1,24 +1,15 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { type CliFlags, ConfigError, type ConfigIssue, loadConfig } from "../../src/config/index.js";
+import { loadConfig } from "../../src/config/index.js";
+import { configProblems, loadYaml } from "../helpers/config.js";
 
 const UPSTREAM = "http://127.0.0.1:3000";
 
-function load(yaml: string, env: Record<string, string> = {}) {
-  const flags: CliFlags = { config: "hookbuffer.yaml" };
-  return loadConfig({ env, flags, readFile: () => `upstream: ${UPSTREAM}\n${yaml}` });
-}
+const load = (yaml: string, env: Record<string, string> = {}) =>
+  loadYaml(`upstream: ${UPSTREAM}\n${yaml}`, env);
 
-function problems(run: () => unknown): ConfigIssue[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problems = configProblems;
 
 describe("tracing config", () => {
   test("is off by default, and without an endpoint", () => {

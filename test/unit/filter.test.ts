@@ -1,14 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { ConfigError, type ConfigIssue, loadConfig } from "../../src/config/index.js";
 import type { DeliveryFilter } from "../../src/config/types.js";
 import { compileFilter } from "../../src/ingest/filter.js";
 import { requestView } from "../../src/ingest/match.js";
+import { configProblems, loadYaml } from "../helpers/config.js";
 
 const UPSTREAM = "http://127.0.0.1:3000";
 
-function load(yaml: string) {
-  return loadConfig({ env: {}, flags: { config: "hookbuffer.yaml" }, readFile: () => yaml });
-}
+const load = (yaml: string) => loadYaml(yaml);
 
 /** The filter of the first route, from a `filter:` value written as YAML flow text. */
 function filterOf(flow: string): DeliveryFilter | null {
@@ -16,15 +14,7 @@ function filterOf(flow: string): DeliveryFilter | null {
   return config.routes[0]?.filter ?? null;
 }
 
-function problems(yaml: string): ConfigIssue[] {
-  try {
-    load(yaml);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problems = (yaml: string) => configProblems(() => load(yaml));
 
 const routeProblems = (flow: string) =>
   problems(`upstream: ${UPSTREAM}\nroutes: [{name: r, path: /r, filter: ${flow}}]\n`);
