@@ -13,6 +13,7 @@ import { createIdFactory } from "../dist/ids.js";
 import { createIngestor } from "../dist/ingest/service.js";
 import { createQueueCounts, createStore, createWriter, openDatabase } from "../dist/store/index.js";
 import { createVerifier } from "../dist/verify/index.js";
+import { median } from "./lib/figures.mjs";
 import { CHANNEL_SECRET, lineBody, sign } from "./lib/line-body.mjs";
 
 const [events = "10000", rounds = "5", synchronous = "normal"] = process.argv.slice(2);
@@ -113,7 +114,6 @@ function walFrames(db, walPath) {
   return { perEvent: perEvent(total), byTree: Object.fromEntries(byTree) };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   const routes = variants.map(([, extra], k) => routeOf(extra, k));
   const runs = variants.map(() => []);

@@ -4,6 +4,7 @@
 // rate is. Usage: node bench/pg-driver-cost.mjs <rounds> <batchesPerRound> <batch>; PG_URL.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { median } from "./lib/figures.mjs";
 import { lineBody } from "./lib/line-body.mjs";
 import { connect } from "./lib/pg-driver.mjs";
 
@@ -44,7 +45,6 @@ try {
   await c.query(`DROP SCHEMA ${schema} CASCADE`);
   await c.end();
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summary = Object.fromEntries(
   Object.entries(runs).map(([d, xs]) => [
     d,

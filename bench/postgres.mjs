@@ -13,6 +13,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pg from "pg";
+import { ingestSummary, lostSum, spread } from "./lib/figures.mjs";
 
 /** The driver the PostgreSQL store uses at run time (docs/replicas.md). */
 export const RUNTIME_DRIVER = "pg";
@@ -108,20 +109,14 @@ export async function postgresSection({
       `postgres ingest round ${r + 1}: ${contenders.map((c) => `${c.name} ${runs[c.name][r].rps.toFixed(0)}/s`).join(", ")}`,
     );
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const spread = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
   const ratio = (a, b) => spread(runs[a].map((x, i) => x.rps / runs[b][i].rps));
   const ingest = contenders.map((c) => {
     const xs = runs[c.name];
     return {
       name: c.name,
       label: c.label,
-      rps: spread(xs.map((x) => x.rps)),
-      p50: spread(xs.map((x) => x.latency.p50)),
-      p99: spread(xs.map((x) => x.latency.p99)),
-      cpuUs: spread(xs.map((x) => x.cpuUs)),
-      non2xx: xs.reduce((s, x) => s + x.non2xx + x.errors, 0),
-      lost: xs.reduce((s, x) => s + x.lost, 0),
+      ...ingestSummary(xs),
+      lost: lostSum(xs),
       ratios: { pg: ratio(c.name, `pg-${RUNTIME_DRIVER}`), sqlite: ratio(c.name, "sqlite") },
     };
   });

@@ -8,6 +8,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { adminCall } from "./lib/admin.mjs";
+import { ingestSummary, lostSum, median, spread } from "./lib/figures.mjs";
 import { runJson, sleep, startServer } from "./lib/proc.mjs";
 import { seedEvents, seedStats } from "./lib/seed.mjs";
 import { postgresRows, postgresSection } from "./postgres.mjs";
@@ -55,7 +56,6 @@ const results = {
   deliveryThread,
   started: new Date().toISOString(),
 };
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const want = (name) => !only || only.includes(name);
 const log = (msg) => process.stderr.write(`  ${msg}\n`);
 
@@ -177,8 +177,6 @@ const ingestContenders = [
   ]),
 ];
 
-const spread = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
-
 async function ingestSection() {
   const runs = Object.fromEntries(ingestContenders.map((c) => [c.name, []]));
   for (let r = 0; r < P.runs; r++) {
@@ -211,13 +209,8 @@ async function ingestSection() {
     const xs = runs[c.name];
     summary[c.name] = {
       label: c.label,
-      rps: spread(xs.map((x) => x.rps)),
-      p50: spread(xs.map((x) => x.latency.p50)),
-      p99: spread(xs.map((x) => x.latency.p99)),
-      cpuUs: spread(xs.map((x) => x.cpuUs)),
-      // autocannon counts a timeout among its errors too.
-      non2xx: xs.reduce((s, x) => s + x.non2xx + x.errors, 0),
-      ...(c.stores && { lost: xs.reduce((s, x) => s + x.lost, 0) }),
+      ...ingestSummary(xs),
+      ...(c.stores && { lost: lostSum(xs) }),
     };
   }
   // Ratios round by round (both figures from the same stretch of time), then their median.

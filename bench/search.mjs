@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "../dist/store/open.js";
 import { adminCall } from "./lib/admin.mjs";
+import { median } from "./lib/figures.mjs";
 import { lineBody } from "./lib/line-body.mjs";
 
 const USERS = 10_000;
@@ -49,8 +50,6 @@ function seed(path, n) {
   db.pragma("wal_checkpoint(TRUNCATE)");
   close();
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * deps: the harness's process helpers. `events` is how many to seed (1,000,000 in a full run).
