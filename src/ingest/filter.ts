@@ -1,6 +1,6 @@
 /**
- * A route's delivery filter as a predicate (README, Routes): compiled once at start, run on every
- * acknowledged webhook. Pure: it reads the request and decides, nothing else. The decision never
+ * A route's delivery filter as a predicate (README, Routes): compiled once per route (on its first
+ * webhook; the config was validated at load), run on every webhook that passed verification. Pure: it reads the request and decides, nothing else. The decision never
  * changes what is stored or replayed.
  */
 import type { DeliveryFilter } from "../config/types.js";
