@@ -23,6 +23,7 @@ function serveFlags(args: string[]) {
       "admin-token-file": { type: "string" },
       db: { type: "string" },
       synchronous: { type: "string" },
+      "database-url": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -55,6 +56,7 @@ async function serve(args: string[]): Promise<number> {
     ["adminTokenFile", values["admin-token-file"]],
     ["db", values.db],
     ["synchronous", values.synchronous],
+    ["databaseUrl", values["database-url"]],
     ["logLevel", values["log-level"]],
   ];
   for (const [key, value] of pairs) if (value !== undefined) flags[key] = value;

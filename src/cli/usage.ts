@@ -7,7 +7,8 @@ export const USAGE = `hookbuffer: a durable webhook buffer in front of a slow se
 Usage:
   hookbuffer [serve] [--config FILE] [--upstream URL] [--host H] [--port N]
              [--admin-host H] [--admin-port N] [--admin-token-file FILE | --admin-token T]
-             [--db PATH] [--synchronous full|normal] [--log-level LEVEL]
+             [--db PATH] [--synchronous full|normal] [--database-url postgres://...]
+             [--log-level LEVEL]
   hookbuffer help | --help
 
 Admin commands (talk to a running hookbuffer's admin API):
@@ -23,5 +24,5 @@ Filters: --status S  --route NAME  --reason R  --since ISO  --until ISO
 Options: --admin-url URL (env HOOKBUFFER_ADMIN_URL, default http://127.0.0.1:9090)
          --token-file FILE (env HOOKBUFFER_ADMIN_TOKEN_FILE), or --token T (env HOOKBUFFER_ADMIN_TOKEN)
 
---admin-token and --token are visible in ps; prefer the file forms.
+--admin-token, --token and --database-url are visible in ps; prefer the file forms and the environment.
 Environment: HOOKBUFFER_CONFIG, HOOKBUFFER_UPSTREAM, HOOKBUFFER_PORT, ... (see README "Configuration").`;

@@ -26,6 +26,9 @@ export const DEFAULT_ADMIN: Config["admin"] = {
 export const DEFAULT_STORAGE: Config["storage"] = {
   path: "./hookbuffer.db",
   synchronous: "full",
+  url: null,
+  schema: "public",
+  poolSize: 10,
   maxPending: null,
   maxBytes: null,
   maxDbSize: null,

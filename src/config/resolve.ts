@@ -149,6 +149,22 @@ function checkListenerClash(config: Pick<Config, "listen" | "admin">, issues: Co
   }
 }
 
+/** Search indexes are SQLite expression indexes; the PostgreSQL store has none (README, Several replicas). */
+function checkIndexesNeedSqlite(
+  config: Pick<Config, "storage" | "routes">,
+  listed: boolean,
+  issues: ConfigIssue[],
+): void {
+  if (config.storage.url === null) return;
+  config.routes.forEach((route, index) => {
+    if (route.index.length === 0) return;
+    issues.push({
+      path: listed ? `routes[${index}].index` : "index",
+      message: "search indexes are SQLite only; not with storage.url",
+    });
+  });
+}
+
 export function resolveConfig(input: ConfigInput): { config: Config; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const config: Config = {
@@ -162,5 +178,6 @@ export function resolveConfig(input: ConfigInput): { config: Config; issues: Con
     log: input.log,
   };
   checkListenerClash(config, issues);
+  checkIndexesNeedSqlite(config, input.routes !== undefined, issues);
   return { config, issues };
 }

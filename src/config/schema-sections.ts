@@ -1,5 +1,5 @@
 /**
- * The process-wide sections (`listen`, `admin`, `storage`, `alerts`, `log`). Each resolves its own
+ * The process-wide sections (`listen`, `admin`, `alerts`, `log`; `storage` is in schema-storage.ts). Each resolves its own
  * defaults and checks, so their problems are reported even when another section is invalid.
  */
 import { isIPv4, isIPv6 } from "node:net";
@@ -11,9 +11,8 @@ import {
   DEFAULT_ALERT_EVENTS,
   DEFAULT_LISTEN,
   DEFAULT_LOG_LEVEL,
-  DEFAULT_STORAGE,
 } from "./defaults.js";
-import { duration, httpUrl, integer, looseEnum, port, positiveDuration, size } from "./schema-fields.js";
+import { httpUrl, integer, looseEnum, port, positiveDuration, size } from "./schema-fields.js";
 import type { AlertConfig, Config } from "./types.js";
 
 const host = z.string().trim().min(1, { message: "must not be empty" });
@@ -103,31 +102,6 @@ export const adminSchema = z
     }
     return resolved;
   });
-
-export const storageSchema = z
-  .strictObject({
-    path: z.string().min(1, { message: "must not be empty" }).optional(),
-    synchronous: looseEnum(["full", "normal"]).optional(),
-    max_pending: integer(1).nullable().optional(),
-    max_bytes: size.nullable().optional(),
-    max_db_size: size.nullable().optional(),
-    // nullish: `retention:` with every key commented out parses as null.
-    retention: z
-      .strictObject({ delivered: duration.optional(), dead: duration.optional(), stats: duration.optional() })
-      .nullish(),
-  })
-  .transform((storage): Config["storage"] => ({
-    path: storage.path ?? DEFAULT_STORAGE.path,
-    synchronous: storage.synchronous ?? DEFAULT_STORAGE.synchronous,
-    maxPending: storage.max_pending ?? DEFAULT_STORAGE.maxPending,
-    maxBytes: storage.max_bytes ?? DEFAULT_STORAGE.maxBytes,
-    maxDbSize: storage.max_db_size ?? DEFAULT_STORAGE.maxDbSize,
-    retention: {
-      deliveredMs: storage.retention?.delivered ?? DEFAULT_STORAGE.retention.deliveredMs,
-      deadMs: storage.retention?.dead ?? DEFAULT_STORAGE.retention.deadMs,
-      statsMs: storage.retention?.stats ?? DEFAULT_STORAGE.retention.statsMs,
-    },
-  }));
 
 export const alertSchema = z
   .strictObject({

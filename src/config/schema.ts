@@ -14,7 +14,8 @@ import {
   routeSchema,
   verifySchema,
 } from "./schema-route.js";
-import { adminSchema, alertSchema, listenSchema, logSchema, storageSchema } from "./schema-sections.js";
+import { adminSchema, alertSchema, listenSchema, logSchema } from "./schema-sections.js";
+import { storageSchema } from "./schema-storage.js";
 import { tracingSchema } from "./schema-tracing.js";
 
 /**

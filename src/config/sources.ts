@@ -18,6 +18,8 @@ export interface CliFlags {
   adminTokenFile?: string;
   db?: string;
   synchronous?: string;
+  /** `--database-url`: storage.url. */
+  databaseUrl?: string;
   logLevel?: string;
 }
 
@@ -41,6 +43,7 @@ const NAMED: ReadonlyArray<
   ["adminTokenFile", "--admin-token-file", "HOOKBUFFER_ADMIN_TOKEN_FILE", ["admin", "token_file"]],
   ["db", "--db", "HOOKBUFFER_DB", ["storage", "path"]],
   ["synchronous", "--synchronous", "HOOKBUFFER_SYNCHRONOUS", ["storage", "synchronous"]],
+  ["databaseUrl", "--database-url", "HOOKBUFFER_DATABASE_URL", ["storage", "url"]],
   ["logLevel", "--log-level", "HOOKBUFFER_LOG_LEVEL", ["log", "level"]],
 ];
 

@@ -243,13 +243,21 @@ export interface Config {
     allowedHosts: string[];
   };
   storage: {
+    /** SQLite only: the database file. */
     path: string;
+    /** SQLite only. */
     synchronous: Synchronous;
+    /** PostgreSQL connection URL (it may hold a password: log it only through redactDatabaseUrl), or null for SQLite. */
+    url: string | null;
+    /** PostgreSQL only: the schema holding hookbuffer's tables. */
+    schema: string;
+    /** PostgreSQL only: connections per replica. */
+    poolSize: number;
     /** Backpressure: refuse ingest above this many pending events, or null. */
     maxPending: number | null;
     /** Backpressure: refuse ingest above this many bytes held by undelivered events (bodies and kept responses), or null. */
     maxBytes: number | null;
-    /** Storage fault cap: the database file may not grow past this many bytes, or null. */
+    /** SQLite only. Storage fault cap: the database file may not grow past this many bytes, or null. */
     maxDbSize: number | null;
     retention: {
       /** Age after which delivered events are pruned (ms). */

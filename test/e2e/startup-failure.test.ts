@@ -79,4 +79,26 @@ verify:
     );
     expect(next).toBeDefined();
   }, 40_000);
+
+  test("--database-url and HOOKBUFFER_DATABASE_URL reach storage.url; the password is never printed", async () => {
+    const upstream = ["--upstream", "http://127.0.0.1:9", "--port", "0", "--admin-port", "0"];
+    const fromEnv = await runCli(upstream, { env: { HOOKBUFFER_DATABASE_URL: "ftp://hb:s3cret@db/hooks" } });
+    expect(fromEnv.code, fromEnv.output).toBe(2);
+    expect(fromEnv.output.trim()).toBe(
+      "hookbuffer: invalid configuration: storage.url: must be a postgres:// or postgresql:// URL (got ftp:) (from HOOKBUFFER_DATABASE_URL)",
+    );
+    // A valid URL from the flag: the only problem left is the SQLite file named beside it.
+    const fromFlag = await runCli([
+      ...upstream,
+      "--database-url",
+      "postgres://hb:s3cret@db/hooks",
+      "--db",
+      "/x.db",
+    ]);
+    expect(fromFlag.code, fromFlag.output).toBe(2);
+    expect(fromFlag.output.trim()).toBe(
+      "hookbuffer: invalid configuration: storage.path: applies to the SQLite file only; not with storage.url (from --db)",
+    );
+    expect(fromEnv.output + fromFlag.output).not.toContain("s3cret");
+  }, 40_000);
 });
