@@ -43,12 +43,13 @@ export function runCli(
 
 /**
  * Spawns the built CLI and waits until it logs that it listens. Under the PostgreSQL test store
- * (test/helpers/test-store.ts) `--db PATH` becomes that path's schema, unless `env` names a
- * database itself.
+ * (test/helpers/test-store.ts) `--db PATH` becomes that path's schema, unless the caller names a
+ * database itself (`--database-url` or HOOKBUFFER_DATABASE_URL).
  */
 export async function spawnHookbuffer(args: string[], env: Record<string, string> = {}): Promise<Child> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
-  const storage = env.HOOKBUFFER_DATABASE_URL ? { args, env: {} } : await testCliStorage(args);
+  const ownDatabase = env.HOOKBUFFER_DATABASE_URL !== undefined || args.includes("--database-url");
+  const storage = ownDatabase ? { args, env: {} } : await testCliStorage(args);
   const proc = spawn(
     process.execPath,
     [CLI, "--port", "0", "--admin-port", "0", "--host", "127.0.0.1", ...storage.args],
