@@ -46,8 +46,10 @@ describe.skipIf(server.url === null)(`PostgreSQL schema migrations (${server.ski
         [schema],
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
+        "admin_requests",
         "attempts",
         "dedup",
+        "event_history",
         "events",
         "hookbuffer_migrations",
         "routes_state",
