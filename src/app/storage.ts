@@ -63,7 +63,7 @@ export interface Storage {
 
 /** Opens the configured store: PostgreSQL when `storage.url` is set, else the SQLite file. */
 export async function openStorage(config: Config, log: Logger, clock: Clock): Promise<Storage> {
-  const url = (config.storage as { url?: string | null }).url ?? null;
+  const { url } = config.storage;
   if (url !== null) {
     const { openPostgresStorage } = await import("./storage-postgres.js");
     return openPostgresStorage(config, log, clock, url);

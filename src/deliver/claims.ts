@@ -42,6 +42,10 @@ export function routeQueue(name: string): RouteQueue {
  * answer later (a promise), after which the deliverer pumps the route again.
  */
 export interface ClaimSource {
+  /** Events claimed ahead of free slots per route; absent: the deliverer's default. */
+  readonly prefetch?: number;
+  /** False: attempts are handed to a queueing sender only up to the free slots (leases must not wait there). */
+  readonly handover?: boolean;
   /**
    * Leases up to `limit` due events of the route into `q.buffer` and returns them. `probe`: the
    * half-open probe, which a shared store leases cluster-wide (one probe for all replicas).

@@ -191,9 +191,10 @@ export function createDeliverer(deps: DelivererDeps) {
         void deliver(r, r.buffer.shift() as DueEvent, false);
       }
       // Refill in chunks once half the buffer is spent: one index read per many events.
-      const ahead = Math.max(r.route.concurrency, PREFETCH);
+      const ahead = claims.prefetch ?? Math.max(r.route.concurrency, PREFETCH);
       if (allowed.slots === 0 || r.buffer.length > ahead / 2 || r.drained) return;
       const want = limit - r.inflight + ahead - r.buffer.length;
+      if (want <= 0) return;
       const claimed = claim(r, want);
       if (claimed.length < want) scheduleTimer();
       if (claimed.length === 0) return;
@@ -209,7 +210,9 @@ export function createDeliverer(deps: DelivererDeps) {
    * token is taken at hand-over, so the attempt must start then, not later in a queue.
    */
   function handover(r: RouteRunner, slots: number): number {
-    return deps.sender.queues && !r.limiter.limited() ? slots * SENDER_QUEUE_FACTOR : slots;
+    return deps.sender.queues && claims.handover !== false && !r.limiter.limited()
+      ? slots * SENDER_QUEUE_FACTOR
+      : slots;
   }
 
   /**

@@ -52,6 +52,7 @@ describe.skipIf(server.url === null)(`PostgreSQL schema migrations (${server.ski
         "event_history",
         "events",
         "hookbuffer_migrations",
+        "queue_counts",
         "routes_state",
         "stats_hour",
         "stats_minute",
