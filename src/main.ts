@@ -45,12 +45,12 @@ export async function start(options: StartOptions): Promise<Running> {
     ? await (await import("./tracing/index.js")).startTracing(config.tracing, log)
     : null;
 
-  const storage = openStorage(config, log);
+  const storage = await openStorage(config, log, clock);
   const alerter = createAlerter({
     alerts: config.alerts,
     now: clock.now,
     log,
-    oldestOpenReceivedAt: () => storage.store.events.oldestOpenReceivedAt(),
+    oldestOpenReceivedAt: storage.oldestOpenReceivedAt,
     openCount: () => storage.queue.open().events,
   });
   const watch = watchStorage({ config, log, clock, storage, alerter });
@@ -72,14 +72,14 @@ export async function start(options: StartOptions): Promise<Running> {
   const metrics = createMetrics({
     routes: config.routes.map((r) => r.name),
     queue: delivery.queue,
-    oldestOpenReceivedAt: () => storage.store.events.oldestOpenReceivedAt(),
+    oldestOpenReceivedAt: storage.oldestOpenReceivedAt,
     route: delivery.deliverer.route,
     unrecordedOutcomes: delivery.deliverer.unrecordedOutcomes,
     now: clock.now,
   });
   observers.push(metrics.hooks);
   // /metrics counts what /stats reads back: the increments of every committed batch.
-  storage.writer.subscribe((committed) => metrics.counted(committed.counts));
+  storage.subscribe((committed) => metrics.counted(committed.counts));
 
   const listeners = createListeners({
     config,
@@ -106,7 +106,7 @@ export async function start(options: StartOptions): Promise<Running> {
       await tracing?.shutdown();
       await alerter.stop();
       await listeners.stopAdmin();
-      storage.close();
+      await storage.close();
       // A failed start says why in one line of its own (cli.ts); this line is for a real stop.
       if (listening) log.info("hookbuffer stopped");
     })();

@@ -4,7 +4,7 @@
  * alone) runs in windows of sequence numbers, yielding to the event loop between windows so ingest
  * commits keep interleaving, and stops after a budget of rows with a cursor that resumes there.
  */
-import type { EventFilter, SearchPlan, Store } from "../store/index.js";
+import type { EventFilter, SearchPage, Store } from "../store/index.js";
 
 /** Each window aims at this much query time, so no single read holds the thread for long. */
 const WINDOW_TARGET_MS = 4;
@@ -12,21 +12,7 @@ const WINDOW_MIN = 256;
 const WINDOW_MAX = 200_000;
 const WINDOW_FIRST = 2_000;
 
-/** What a search did, as the response's `explain` tells it. */
-export interface SearchExplain {
-  plan: SearchPlan;
-  /** Rows a scanning search looked at (sequence numbers covered), or null when it used an index. */
-  rowsScanned: number | null;
-  /** The scan budget ran out before the page was full: the cursor resumes the scan. */
-  partial: boolean;
-}
-
-export interface Collected<R> {
-  rows: R[];
-  explain: SearchExplain;
-  /** Where a partial scan stopped (exclusive cursor), or null. */
-  resumeAt: number | null;
-}
+export type { SearchExplain } from "../store/index.js";
 
 type Read<R> = (before: number | null, limit: number, floor: number | null) => R[];
 
@@ -50,7 +36,7 @@ export function createEventSearch(store: Store) {
     want: number,
     budget: number,
     read: Read<R>,
-  ): Promise<Collected<R>> {
+  ): Promise<SearchPage<R>> {
     const plan = store.admin.plan(filter, cursor);
     if (!plan.scan) {
       return {

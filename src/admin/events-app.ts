@@ -221,10 +221,10 @@ export function createEventsApp(admin: EventAdmin): Hono {
     }
   });
 
-  app.get("/events/:id", (c) => {
+  app.get("/events/:id", async (c) => {
     const id = c.req.param("id");
     const withBody = ["1", "true"].includes(c.req.query("body") ?? "");
-    const found = admin.get(id);
+    const found = await admin.get(id);
     if (!found) throw apiError(404, "no_event", `no event with id ${id}`);
     return c.json(eventDetailJson(found.event, found.attempts, found.history, withBody));
   });

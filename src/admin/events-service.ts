@@ -4,24 +4,23 @@ import type { OperatorGateState } from "../gate.js";
 import type { RouteDelivery } from "../model.js";
 import type {
   AttemptRecord,
+  CommandRunner,
   EventDetail,
   EventFilter,
-  EventRef,
+  EventReads,
   EventSummary,
   HistoryEntry,
   QueueCounts,
-  Store,
-  WriteContext,
-  Writer,
+  SearchExplain,
 } from "../store/index.js";
-import { createEventSearch, type SearchExplain } from "./event-search.js";
 
 export interface EventAdminDeps {
-  store: Store;
-  writer: Writer;
+  /** Stored events as the operator sees them (leases read as delivering). */
+  reads: EventReads;
+  commands: CommandRunner;
   /** Queue depth of a route, from the in-memory queue counts. */
   queue: (route: string) => QueueCounts;
-  deliverer: Pick<Deliverer, "wake" | "setGate" | "route" | "isLeased" | "leasedSeqs">;
+  deliverer: Pick<Deliverer, "wake" | "setGate" | "route" | "isLeased">;
   clock: Clock;
   /** Configured route names, in config order. */
   routeNames: string[];
@@ -61,44 +60,27 @@ export const DEFAULT_SCAN_BUDGET = 100_000;
 
 /** Operator actions on events and routes: every status change is recorded as a queue move. */
 export function createEventAdmin(deps: EventAdminDeps) {
-  const { store, writer, deliverer, clock } = deps;
+  const { reads, commands, deliverer, clock } = deps;
   const routeSet = new Set(deps.routeNames);
-  const search = createEventSearch(store);
   const inFlight = new Map<string, { fingerprint: string; done: Promise<BulkResult> }>();
-
-  const reopened = (ctx: WriteContext, refs: EventRef[]): void => {
-    for (const r of refs) if (r.status !== "pending") ctx.moved(r.route, r.status, "pending", r.bodySize);
-  };
-
-  /** Leases live in the deliverer's memory: a pending row it holds is being delivered. */
-  function leasedAsDelivering<T extends { seq: number; status: string }>(e: T): T {
-    return e.status === "pending" && deliverer.isLeased(e.seq) ? { ...e, status: "delivering" } : e;
-  }
-
-  /** "delivering" means a pending row the deliverer holds right now: leases live in memory. */
-  function leasedQuery(filter: EventFilter): EventFilter {
-    return filter.status === "delivering"
-      ? { ...filter, status: "pending" as const, seqs: deliverer.leasedSeqs() }
-      : filter;
-  }
 
   /** Collects the matches first (up to max + 1), then changes them in chunks of write ops. */
   async function bulkRedeliver(filter: EventFilter, requestId: string | null): Promise<BulkResult> {
     const max = deps.redeliverMax;
-    const found = await search.collect(filter, null, max + 1, Number.POSITIVE_INFINITY, (b, l, f) =>
-      store.admin.refs(filter, b, l, f),
-    );
-    if (found.rows.length > max) return { result: "too_many", count: await search.count(filter), max };
+    const found = await reads.refs(filter, max + 1);
+    if (found.length > max) return { result: "too_many", count: await reads.count(filter), max };
     // Oldest first, so ordered keys reopen in arrival order.
-    const seqs = found.rows.map((r) => r.seq).reverse();
+    const seqs = found.map((r) => r.seq).reverse();
     let count = 0;
     let skipped = 0;
     for (let i = 0; i < seqs.length; i += CHUNK) {
       const chunk = seqs.slice(i, i + CHUNK);
-      const changed = await writer.run((ctx) => {
-        const c = store.admin.redeliverSeqs(chunk, clock.now(), deliverer.isLeased, requestId);
-        reopened(ctx, c.changed);
-        return c;
+      const changed = await commands.execute({
+        kind: "redeliver-seqs",
+        seqs: chunk,
+        now: clock.now(),
+        requestId,
+        isLeased: deliverer.isLeased,
       });
       count += changed.changed.length;
       skipped += changed.skipped;
@@ -122,31 +104,28 @@ export function createEventAdmin(deps: EventAdminDeps) {
       scanBudget = DEFAULT_SCAN_BUDGET,
     ): Promise<{ events: EventSummary[]; nextCursor: number | null; explain: SearchExplain }> {
       // One row more than asked tells whether another page exists without a COUNT.
-      const query = leasedQuery(filter);
-      const found = await search.collect(query, cursor, limit + 1, scanBudget, (b, l, f) =>
-        store.admin.list(query, b, l, f),
-      );
-      const page: EventSummary[] = found.rows.slice(0, limit).map(leasedAsDelivering);
+      const found = await reads.list(filter, cursor, limit + 1, scanBudget);
+      const page: EventSummary[] = found.rows.slice(0, limit);
       const last = page[page.length - 1];
       const nextCursor = found.rows.length > limit && last ? last.seq : found.resumeAt;
       return { events: page, nextCursor, explain: found.explain };
     },
     /** One event with its body, attempts and operator history. */
-    get(id: string): { event: EventDetail; attempts: AttemptRecord[]; history: HistoryEntry[] } | null {
-      const event = store.admin.get(id, true);
+    async get(
+      id: string,
+    ): Promise<{ event: EventDetail; attempts: AttemptRecord[]; history: HistoryEntry[] } | null> {
+      const event = await reads.get(id);
       if (!event) return null;
-      return {
-        event: leasedAsDelivering(event),
-        attempts: store.attempts.forEvent(id),
-        history: store.admin.history(id),
-      };
+      const [attempts, history] = await Promise.all([reads.attempts(id), reads.history(id)]);
+      return { event, attempts, history };
     },
     /** Dead, delivered or filtered -> pending and due now; pending -> due now; delivering is a conflict. */
     async redeliver(id: string): Promise<ChangeResult> {
-      const change = await writer.run((ctx) => {
-        const c = store.admin.redeliver(id, clock.now(), deliverer.isLeased);
-        if (c.result === "ok") reopened(ctx, [c.ref]);
-        return c;
+      const change = await commands.execute({
+        kind: "redeliver",
+        id,
+        now: clock.now(),
+        isLeased: deliverer.isLeased,
       });
       if (change.result === "ok") deliverer.wake();
       return change.result;
@@ -160,18 +139,16 @@ export function createEventAdmin(deps: EventAdminDeps) {
       const { filter, requestId } = req;
       const max = deps.redeliverMax;
       if (req.dryRun) {
-        const count = await search.count(filter);
-        const first = await search.collect(filter, null, req.sample, Number.POSITIVE_INFINITY, (b, l, f) =>
-          store.admin.refs(filter, b, l, f),
-        );
-        return { result: "dry_run", count, ids: first.rows.map((r) => r.id), max };
+        const count = await reads.count(filter);
+        const first = await reads.refs(filter, req.sample);
+        return { result: "dry_run", count, ids: first.map((r) => r.id), max };
       }
       if (requestId === null) return bulkRedeliver(filter, null);
       const fingerprint = JSON.stringify(filter);
       // A repeat while the first is still running waits for it instead of running twice.
       const running = inFlight.get(requestId);
       if (running) return running.fingerprint === fingerprint ? running.done : { result: "key_reused" };
-      const recorded = store.idempotency.get(requestId);
+      const recorded = await reads.request(requestId);
       if (recorded) {
         if (recorded.fingerprint !== fingerprint) return { result: "key_reused" };
         return { ...(JSON.parse(recorded.response) as BulkResult & { result: "done" }), replayed: true };
@@ -182,15 +159,14 @@ export function createEventAdmin(deps: EventAdminDeps) {
         const result = await done;
         if (result.result === "done") {
           const at = clock.now();
-          await writer.run(() =>
-            store.idempotency.put(
-              requestId,
-              at,
-              fingerprint,
-              JSON.stringify(result),
-              at - REQUEST_KEY_TTL_MS,
-            ),
-          );
+          await commands.execute({
+            kind: "save-request",
+            key: requestId,
+            at,
+            fingerprint,
+            response: JSON.stringify(result),
+            before: at - REQUEST_KEY_TTL_MS,
+          });
         }
         return result;
       } finally {
@@ -199,14 +175,7 @@ export function createEventAdmin(deps: EventAdminDeps) {
     },
     /** Deletes an event and its attempts; one being delivered right now is a conflict. */
     async discard(id: string): Promise<ChangeResult> {
-      const change = await writer.run((ctx) => {
-        const c = store.admin.discard(id, deliverer.isLeased);
-        if (c.result === "ok") {
-          const { route, status, bodySize } = c.ref;
-          ctx.moved(route, status, null, bodySize);
-        }
-        return c;
-      });
+      const change = await commands.execute({ kind: "discard", id, isLeased: deliverer.isLeased });
       // A discarded ordered event may have unblocked the next of its key.
       if (change.result === "ok") deliverer.wake();
       return change.result;

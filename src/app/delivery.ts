@@ -36,9 +36,13 @@ export function createDelivery(deps: {
         ...(deps.sendThreadScript && { script: deps.sendThreadScript }),
       })
     : createInlineSender(upstreams, clock.now, createResigners(config.routes));
+  const { storage } = deps;
   const deliverer = createDeliverer({
-    store: deps.storage.store,
-    writer: deps.storage.writer,
+    commands: storage.commands,
+    subscribe: (fn) => storage.subscribe(fn),
+    claims: storage.claims,
+    gates: storage.gates,
+    countDue: storage.countDue,
     routes: config.routes,
     sender,
     clock,
@@ -51,14 +55,15 @@ export function createDelivery(deps: {
     upstreams,
     /** Stored queue depth of a route (all for null), with its leased events shown as delivering. */
     queue(route: string | null) {
-      return deps.storage.queue.get(route, deliverer.leased(route));
+      return storage.queue.get(route, deliverer.leased(route));
     },
     start(): void {
       deliverer.start();
+      storage.start({ stored: deliverer.wakeForNew, changed: deliverer.wake });
     },
     /** Lets in-flight attempts finish for up to `graceMs`, then closes the upstreams. */
     async stop(graceMs: number): Promise<void> {
-      deps.storage.writer.flush();
+      storage.commands.flush();
       await deliverer.stop(graceMs);
       await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
     },

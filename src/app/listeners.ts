@@ -10,7 +10,6 @@ import { createDashboardApp } from "../admin/ui/app.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/index.js";
 import { requestErrorResponse } from "../http/errors.js";
-import { createIdFactory } from "../ids.js";
 import { createIngestApp } from "../ingest/app.js";
 import { applyServerLimits, listenerOptions } from "../ingest/listener-options.js";
 import { createPassthrough, matchHandshake } from "../ingest/passthrough.js";
@@ -44,13 +43,12 @@ export interface ListenersDeps {
  */
 export function createListeners(deps: ListenersDeps) {
   const { config, log, clock, storage, watch, delivery, metrics, tracing } = deps;
-  const { store, writer } = storage;
+  const { commands } = storage;
+  const space = storage.sqlite?.store.space ?? null;
   const ingestor = createIngestor({
-    store,
-    writer,
+    commands,
     queue: storage.queue,
     clock,
-    ids: createIdFactory(),
     log,
     limits: config.storage,
     verifiers: deps.verifiers,
@@ -60,7 +58,7 @@ export function createListeners(deps: ListenersDeps) {
     // A real disk full is refused like the size cap (docs/reliability.md#storage-faults).
     storageRefusal: (incoming) =>
       watch.fsSpace.refusal() ??
-      (config.storage.maxDbSize !== null ? storageRefusal(store.space.usage(), incoming) : null),
+      (config.storage.maxDbSize !== null && space !== null ? storageRefusal(space.usage(), incoming) : null),
     onStorageFull: () => {
       watch.fsSpace.check();
       watch.pruner.relieve();
@@ -77,7 +75,7 @@ export function createListeners(deps: ListenersDeps) {
     passthrough: createPassthrough({
       upstreams: delivery.upstreams,
       log,
-      checkSignature: createSignatureCheck({ verifiers: deps.verifiers, writer, clock, log }),
+      checkSignature: createSignatureCheck({ verifiers: deps.verifiers, commands, clock, log }),
     }),
     reportError: (err, request) => log.error({ err, ...request }, "ingest request failed unexpectedly"),
   });
@@ -97,8 +95,8 @@ export function createListeners(deps: ListenersDeps) {
       createMetricsApp({ registry: metrics.registry }),
       createEventsApp(
         createEventAdmin({
-          store,
-          writer,
+          reads: storage.eventReads(delivery.deliverer),
+          commands,
           queue: delivery.queue,
           deliverer: delivery.deliverer,
           clock,
@@ -107,7 +105,17 @@ export function createListeners(deps: ListenersDeps) {
         }),
       ),
     ],
-    stats: (q) => buildStats({ store, queue: delivery.queue, clock, routes: deliveries }, q),
+    stats: (q) =>
+      buildStats(
+        {
+          stats: storage.stats,
+          oldestOpenReceivedAt: storage.oldestOpenReceivedAt,
+          queue: delivery.queue,
+          clock,
+          routes: deliveries,
+        },
+        q,
+      ),
     reportError: (err, request) => log.error({ err, ...request }, "admin request failed unexpectedly"),
   });
 

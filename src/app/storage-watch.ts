@@ -20,24 +20,28 @@ export function watchStorage(deps: {
 }) {
   const { config, log, storage } = deps;
   const pruner = createPruner({
-    store: storage.store,
-    writer: storage.writer,
+    space: storage.sqlite?.store.space ?? null,
+    commands: storage.commands,
     retention: config.storage.retention,
     now: deps.clock.now,
     log,
   });
   const fsSpace = createFilesystemSpace({ dbPath: config.storage.path });
-  const identity = createDatabaseIdentity({
-    path: config.storage.path,
-    onChange(problem) {
-      // The checkpointer's own connection opens the path anew: it would create a fresh, empty file there.
-      if (problem !== null) storage.checkpointer.stop();
-      if (problem !== null)
-        log.error({ problem }, "database file removed or replaced: refusing new webhooks");
-      else log.info("database file back in place: accepting webhooks");
-      deps.alerter.storage("database_missing", problem);
-    },
-  });
+  // The file's identity matters only for a file: a shared store has none.
+  const identity =
+    storage.sqlite === null
+      ? noIdentity
+      : createDatabaseIdentity({
+          path: config.storage.path,
+          onChange(problem) {
+            // The checkpointer's own connection opens the path anew: it would create a fresh, empty file there.
+            if (problem !== null) storage.sqlite?.checkpointer.stop();
+            if (problem !== null)
+              log.error({ problem }, "database file removed or replaced: refusing new webhooks");
+            else log.info("database file back in place: accepting webhooks");
+            deps.alerter.storage("database_missing", problem);
+          },
+        });
   return {
     pruner,
     fsSpace,
@@ -53,5 +57,7 @@ export function watchStorage(deps: {
     },
   };
 }
+
+const noIdentity = { problem: (): string | null => null, start: () => undefined, stop: () => undefined };
 
 export type StorageWatch = ReturnType<typeof watchStorage>;

@@ -36,11 +36,49 @@ export function routeQueue(name: string): RouteQueue {
   return { name, buffer: [], drained: false, after: null, rescannedAt: 0 };
 }
 
+/**
+ * The claim side the deliverer runs on. The SQLite store's claims are a read plus a lease in this
+ * process's memory and answer at once; a shared store's claims lease rows in the database and
+ * answer later (a promise), after which the deliverer pumps the route again.
+ */
+export interface ClaimSource {
+  /** Events claimed ahead of free slots per route; absent: the deliverer's default. */
+  readonly prefetch?: number;
+  /** False: attempts are handed to a queueing sender only up to the free slots (leases must not wait there). */
+  readonly handover?: boolean;
+  /**
+   * Leases up to `limit` due events of the route into `q.buffer` and returns them. `probe`: the
+   * half-open probe, which a shared store leases cluster-wide (one probe for all replicas).
+   */
+  claim(q: RouteQueue, limit: number, probe: boolean): DueEvent[] | Promise<DueEvent[]>;
+  /** Gives up a lease without an attempt. */
+  unlease(q: RouteQueue, event: DueEvent): void;
+  /** Hands buffered, never-sent events back. */
+  releaseBuffer(q: RouteQueue): void;
+  /** The attempt's outcome has committed: the lease ends. */
+  settled(
+    q: RouteQueue,
+    event: DueEvent,
+    status: Exclude<EventStatus, "delivering">,
+    nextAttemptAt: number,
+  ): void;
+  /** Something may have become due anywhere behind the cursor (admin or gate changes). */
+  rescan(q: RouteQueue): void;
+  /** When the route's next unclaimed event falls due, or null. */
+  nextDueAt(q: RouteQueue): number | null;
+  /** Whether an event (by seq) is leased by this process right now. */
+  isLeased(seq: number): boolean;
+  leasedSeqs(): number[];
+  /** Events of the route (all routes for null) this process has leased. */
+  leased(route: string | null): number;
+}
+
 export interface ClaimsDeps {
   store: Store;
   clock: Clock;
 }
 
+/** The SQLite store's claims: reads of the due index, leased in memory. */
 export function createClaims(deps: ClaimsDeps) {
   const { store, clock } = deps;
   const leased = createLeases();

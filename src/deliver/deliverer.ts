@@ -4,13 +4,13 @@ import type { Clock } from "../clock.js";
 import type { RouteConfig } from "../config/types.js";
 import { activeGate, type Gate, type OperatorGateState } from "../gate.js";
 import type { AttemptResult, DueEvent, RouteDelivery, ThrottleStatus } from "../model.js";
-import type { EventUpdate, Store, Writer } from "../store/index.js";
+import type { CommandRunner, Committed, EventUpdate, StoredGate } from "../store/index.js";
 import { forwardHeaders, targetFor } from "../transport/headers.js";
 import type { Sender } from "../transport/sender.js";
 import { afterAttempt, allowance, countsTowardBreaker } from "./breaker.js";
-import { createClaims, type RouteQueue, routeQueue } from "./claims.js";
+import { type ClaimSource, type RouteQueue, routeQueue } from "./claims.js";
 import { decide } from "./decide.js";
-import { replayHeaderExtras, writeOutcome } from "./outcome.js";
+import { outcomeCounts, replayHeaderExtras } from "./outcome.js";
 import { createOutcomeCommits, OutcomeNotRecordedError, type OutcomeStall } from "./outcome-commits.js";
 import { createRouteLimiter, type RouteLimiter } from "./route-limiter.js";
 
@@ -47,8 +47,16 @@ export interface AttemptSpan {
 }
 
 export interface DelivererDeps {
-  store: Store;
-  writer: Writer;
+  /** Runs the store's write commands (outcomes, gate changes). */
+  commands: CommandRunner;
+  /** Every committed change (this process's, and on a shared store the others' gate changes). */
+  subscribe(fn: (committed: Committed) => void): void;
+  /** Where due events are leased from: the store's claim side. */
+  claims: ClaimSource;
+  /** The routes' saved gates at start. */
+  gates: readonly StoredGate[];
+  /** Due events of a route, up to `cap` (what a rate limit holds back, for /stats). */
+  countDue(route: string, now: number, cap: number): number;
   routes: RouteConfig[];
   /** Performs the attempts (on this thread or the delivery thread). */
   sender: Sender;
@@ -71,6 +79,8 @@ interface RouteRunner extends RouteQueue {
   gate: Gate;
   /** Rate limit and upstream back-pressure: whether an attempt may start now. */
   limiter: RouteLimiter;
+  /** A claim that answers later (a shared store) is under way: no second one meanwhile. */
+  claiming: boolean;
 }
 
 /** The most due events /stats counts as held back by a route's limiter. */
@@ -95,9 +105,9 @@ const MAX_SLEEP_MS = 60_000;
  * together. Woken by ingest; otherwise sleeps until the earliest due event.
  */
 export function createDeliverer(deps: DelivererDeps) {
-  const { store, writer, clock, log } = deps;
+  const { commands, claims, clock, log } = deps;
   const random = deps.random ?? Math.random;
-  const saved = new Map(store.gates.all().map((g) => [g.route, g]));
+  const saved = new Map(deps.gates.map((g) => [g.route, g]));
   const runners = new Map<string, RouteRunner>();
   for (const route of deps.routes) {
     const s = saved.get(route.name);
@@ -118,6 +128,7 @@ export function createDeliverer(deps: DelivererDeps) {
       inflight: 0,
       probing: false,
       gate,
+      claiming: false,
       limiter: createRouteLimiter({
         route,
         now: clock.now,
@@ -133,10 +144,9 @@ export function createDeliverer(deps: DelivererDeps) {
   let timer: NodeJS.Timeout | undefined;
   let wakeScheduled = false;
   const idleWaiters: Array<() => void> = [];
-  const claims = createClaims({ store, clock });
   // While outcomes cannot be committed nothing new is claimed or sent (pump() stands still).
   const outcomes = createOutcomeCommits({
-    writer,
+    commands,
     log,
     now: clock.now,
     onStall(stall) {
@@ -148,7 +158,7 @@ export function createDeliverer(deps: DelivererDeps) {
   });
 
   // A gate moves in memory only when the commit that saved it is through, once, in commit order.
-  writer.subscribe((committed) => {
+  deps.subscribe((committed) => {
     for (const change of committed.gates) {
       const r = runners.get(change.route);
       if (!r) continue;
@@ -168,7 +178,7 @@ export function createDeliverer(deps: DelivererDeps) {
     if (allowed.probe) {
       // Half-open: exactly one probe at a time, nothing buffered ahead of it.
       if (!r.probing && r.inflight === 0) {
-        if (r.buffer.length === 0) claim(r, 1);
+        if (r.buffer.length === 0) claim(r, 1, true);
         if (r.buffer.length > 0 && r.limiter.take()) void deliver(r, r.buffer.shift() as DueEvent, true);
       }
       return;
@@ -181,9 +191,10 @@ export function createDeliverer(deps: DelivererDeps) {
         void deliver(r, r.buffer.shift() as DueEvent, false);
       }
       // Refill in chunks once half the buffer is spent: one index read per many events.
-      const ahead = Math.max(r.route.concurrency, PREFETCH);
+      const ahead = claims.prefetch ?? Math.max(r.route.concurrency, PREFETCH);
       if (allowed.slots === 0 || r.buffer.length > ahead / 2 || r.drained) return;
       const want = limit - r.inflight + ahead - r.buffer.length;
+      if (want <= 0) return;
       const claimed = claim(r, want);
       if (claimed.length < want) scheduleTimer();
       if (claimed.length === 0) return;
@@ -199,16 +210,38 @@ export function createDeliverer(deps: DelivererDeps) {
    * token is taken at hand-over, so the attempt must start then, not later in a queue.
    */
   function handover(r: RouteRunner, slots: number): number {
-    return deps.sender.queues && !r.limiter.limited() ? slots * SENDER_QUEUE_FACTOR : slots;
+    return deps.sender.queues && claims.handover !== false && !r.limiter.limited()
+      ? slots * SENDER_QUEUE_FACTOR
+      : slots;
   }
 
-  /** Leases up to `limit` due events of the route into its buffer. */
-  function claim(r: RouteRunner, limit: number): DueEvent[] {
-    try {
-      return claims.claim(r, limit);
-    } catch (err) {
+  /**
+   * Leases up to `limit` due events of the route into its buffer. A claim that answers later (a
+   * shared store) returns nothing now and pumps the route again when its events are in.
+   */
+  function claim(r: RouteRunner, limit: number, probe = false): DueEvent[] {
+    if (r.claiming) return [];
+    const failed = (err: unknown) => {
       log.error({ err, route: r.route.name }, "claiming due events failed; retrying in 1s");
       scheduleTimer(1000);
+    };
+    try {
+      const claimed = claims.claim(r, limit, probe);
+      if (Array.isArray(claimed)) return claimed;
+      r.claiming = true;
+      claimed.then(
+        () => {
+          r.claiming = false;
+          pump(r);
+        },
+        (err: unknown) => {
+          r.claiming = false;
+          failed(err);
+        },
+      );
+      return [];
+    } catch (err) {
+      failed(err);
       return [];
     }
   }
@@ -269,27 +302,23 @@ export function createDeliverer(deps: DelivererDeps) {
     const update = decide(event, result, route, random());
     // The attempt happened whether or not its outcome commits, so its span is recorded now.
     if (span !== null) deps.tracing?.end(span, route, event, result, update);
-    return outcomes.commit(
-      (ctx) => {
-        // The gate moves in commit order, so concurrent attempts cannot overwrite each other's
-        // transitions; r.gate follows once the commit is through (a replayed batch cannot count twice).
-        const before = ctx.gate(route.name, r.gate);
-        const after = breakerAfter(route, before, result, probe);
-        writeOutcome(store, ctx, route, event, result, update);
-        if (
-          after.state !== before.state ||
-          after.probeAt !== before.probeAt ||
-          after.consecutiveFailures !== before.consecutiveFailures
-        )
-          ctx.setGate(route.name, before, after, clock.now());
-        ctx.afterCommit(() => {
-          claims.settled(r, event, update.status, update.nextAttemptAt);
-          deps.hooks?.attempt?.(route, event, result, update);
-        });
-        // Ordered routes wait for this commit before the next event of the key may go.
+    const done = outcomes.commit(
+      {
+        kind: "record-outcome",
+        route: route.name,
+        event,
+        result,
+        update,
+        counts: outcomeCounts(event, result, update),
+        gate: { committed: r.gate, next: (before) => breakerAfter(route, before, result, probe) },
       },
+      // Ordered routes wait for this commit before the next event of the key may go.
       { lazy: route.ordering.kind === "none" },
     );
+    return done.then(() => {
+      claims.settled(r, event, update.status, update.nextAttemptAt);
+      deps.hooks?.attempt?.(route, event, result, update);
+    });
   }
 
   /**
@@ -357,7 +386,7 @@ export function createDeliverer(deps: DelivererDeps) {
     const r = runners.get(name);
     if (!r) return null;
     const after: Gate = state === "active" ? activeGate() : { ...activeGate(), state: "paused" };
-    await writer.run((ctx) => ctx.setGate(name, ctx.gate(name, r.gate), after, clock.now()));
+    await commands.execute({ kind: "set-gate", route: name, committed: r.gate, after, at: clock.now() });
     // Even when the state stays as it was: an operator's resume looks for due events at once.
     wake();
     return after;
@@ -405,7 +434,7 @@ export function createDeliverer(deps: DelivererDeps) {
       const status = r.limiter.status();
       // Due events not started while a rate or a pause applies are what it holds back.
       const holding = r.limiter.limited();
-      const due = holding ? store.events.countDue(name, clock.now(), THROTTLED_COUNT_CAP) : 0;
+      const due = holding ? deps.countDue(name, clock.now(), THROTTLED_COUNT_CAP) : 0;
       return {
         name,
         state: r.gate.state,
@@ -431,7 +460,7 @@ export function createDeliverer(deps: DelivererDeps) {
       deps.sender.abort(new ShutdownError());
       await idle;
       outcomes.stop();
-      writer.flush();
+      commands.flush();
       await deps.sender.close();
     },
   };

@@ -6,10 +6,15 @@
  * docs/reliability.md#storage-faults).
  */
 import type { Logger } from "pino";
-import type { WriteOp, Writer } from "../store/index.js";
+import type { CommandRunner, RecordOutcome } from "../store/index.js";
 
-/** SQLite codes meaning "the database cannot take writes now", not "this write is wrong". */
-const STORAGE_CODES = /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY|BUSY|LOCKED|NOMEM|PROTOCOL)/;
+/**
+ * Codes meaning "the database cannot take writes now", not "this write is wrong": SQLite's, and
+ * PostgreSQL's connection (08), resource (53: disk full, too many connections) and shutdown (57P)
+ * classes, and a connection the network refused or dropped.
+ */
+const STORAGE_CODES =
+  /^(SQLITE_(FULL|IOERR|CANTOPEN|READONLY|BUSY|LOCKED|NOMEM|PROTOCOL)|08...$|53...$|57P0.$|ECONNREFUSED$|ECONNRESET$|ETIMEDOUT$|EPIPE$)/;
 
 export function isStorageError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -31,7 +36,7 @@ export interface OutcomeStall {
 }
 
 export interface OutcomeCommitsDeps {
-  writer: Writer;
+  commands: CommandRunner;
   log: Logger;
   now: () => number;
   /** The stall starts (`stall` set) or ends (null): at most once each per episode. */
@@ -41,13 +46,13 @@ export interface OutcomeCommitsDeps {
 }
 
 interface Held {
-  op: WriteOp<void>;
+  command: RecordOutcome;
   resolve(): void;
   reject(err: unknown): void;
 }
 
 export function createOutcomeCommits(deps: OutcomeCommitsDeps) {
-  const { writer, log } = deps;
+  const { commands, log } = deps;
   const first = deps.retryMs?.first ?? 250;
   const max = deps.retryMs?.max ?? 10_000;
   let held: Held[] = [];
@@ -98,7 +103,7 @@ export function createOutcomeCommits(deps: OutcomeCommitsDeps) {
       deps.onStall(null);
     };
     for (const entry of batch) {
-      writer.run(entry.op).then(
+      commands.execute(entry.command).then(
         () => {
           unrecorded--;
           entry.resolve();
@@ -119,18 +124,18 @@ export function createOutcomeCommits(deps: OutcomeCommitsDeps) {
 
   return {
     /**
-     * Commits `op`; resolves once it has committed, however long the database refuses writes.
+     * Commits the outcome; resolves once it has committed, however long the database refuses writes.
      * Rejects only for an error that is not about storage, or when stopped.
      */
-    commit(op: WriteOp<void>, options?: { lazy?: boolean }): Promise<void> {
+    commit(command: RecordOutcome, options?: { lazy?: boolean }): Promise<void> {
       return new Promise<void>((resolve, reject) => {
-        const entry: Held = { op, resolve, reject };
+        const entry: Held = { command, resolve, reject };
         if (episode) {
           held.push(entry);
           unrecorded++;
           return;
         }
-        writer.run(op, options).then(resolve, (err: unknown) => {
+        commands.execute(command, options).then(resolve, (err: unknown) => {
           if (isStorageError(err) && !stopped) hold(entry, err);
           else reject(err);
         });

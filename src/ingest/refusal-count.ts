@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.js";
 import type { StatCounter } from "../model.js";
-import type { Writer } from "../store/index.js";
+import type { CommandRunner } from "../store/index.js";
 
 /** The counters a refused request is counted under. */
 export type RefusalCounter = Extract<StatCounter, "rejected" | "rejected_backpressure" | "rejected_storage">;
@@ -11,7 +11,7 @@ export type RefusalCounter = Extract<StatCounter, "rejected" | "rejected_backpre
  * into the next refusal's write, so a database that refused writes for a while still ends up with
  * every refusal counted once it takes them again.
  */
-export function createRefusalCount(deps: { writer: Writer; clock: Pick<Clock, "now"> }) {
+export function createRefusalCount(deps: { commands: CommandRunner; clock: Pick<Clock, "now"> }) {
   // Counts whose write failed, by route and counter, with the time of the latest one.
   let owed = new Map<string, { at: number; route: string; metric: RefusalCounter; n: number }>();
   const owe = (c: { at: number; route: string; metric: RefusalCounter; n: number }) => {
@@ -27,11 +27,8 @@ export function createRefusalCount(deps: { writer: Writer; clock: Pick<Clock, "n
     const at = deps.clock.now();
     const carried = owed;
     owed = new Map();
-    deps.writer
-      .run((ctx) => {
-        for (const c of carried.values()) ctx.count(c.at, c.route, c.metric, "", c.n);
-        ctx.count(at, route, metric);
-      })
+    deps.commands
+      .execute({ kind: "count", counts: [...carried.values(), { at, route, metric, n: 1 }] })
       .catch(() => {
         for (const c of carried.values()) owe(c);
         owe({ at, route, metric, n: 1 });

@@ -2,9 +2,8 @@ import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { Config, RouteConfig } from "../config/types.js";
 import { firstAttemptAt } from "../deliver/backoff.js";
-import type { IdFactory } from "../ids.js";
 import type { CapturedRequest, StoredTrace } from "../model.js";
-import type { QueueCountsTracker, Store, Writer } from "../store/index.js";
+import type { CommandRunner, QueueCountsTracker } from "../store/index.js";
 import type { Verifier } from "../verify/index.js";
 import { compileFilter, type FilterPredicate } from "./filter.js";
 import { nominatedFields } from "./hop-by-hop.js";
@@ -31,12 +30,11 @@ export type IngestResult =
   | { kind: "unavailable"; message: string };
 
 export interface IngestDeps {
-  store: Store;
-  writer: Writer;
+  /** Runs the store's write commands (group commit). */
+  commands: CommandRunner;
   /** Stored queue depth, for backpressure. */
   queue: Pick<QueueCountsTracker, "open">;
   clock: Clock;
-  ids: IdFactory;
   log: Logger;
   limits: Pick<Config["storage"], "maxPending" | "maxBytes">;
   /** Verifier per route name, for routes with `verify:`. */
@@ -64,7 +62,7 @@ export type SignatureCheck = (route: RouteConfig, req: CapturedRequest) => Rejec
  * refusal is counted as `rejected` in the route's stats.
  */
 export function createSignatureCheck(
-  deps: Pick<IngestDeps, "verifiers" | "writer" | "clock"> & { log?: Logger; countRefusal?: CountRefusal },
+  deps: Pick<IngestDeps, "verifiers" | "commands" | "clock"> & { log?: Logger; countRefusal?: CountRefusal },
 ): SignatureCheck {
   const countRefusal = deps.countRefusal ?? createRefusalCount(deps);
   const logRejection = deps.log ? createRejectionLog(deps.log, deps.clock.now) : () => undefined;
@@ -103,12 +101,12 @@ export function createSignatureCheck(
 }
 
 /**
- * Turns a captured request into a stored event: verify, filter, backpressure, dedup, then one op
- * on the group-commit writer. Resolves only after the commit, so "accepted" means durable. A
+ * Turns a captured request into a stored event: verify, filter, backpressure, dedup, then one
+ * store-webhook command (group commit). Resolves only after the commit, so "accepted" means durable. A
  * webhook the route's filter leaves out is stored and acknowledged the same way, as `filtered`.
  */
 export function createIngestor(deps: IngestDeps) {
-  const { store, writer, clock, log } = deps;
+  const { commands, log } = deps;
   const countRefusal = createRefusalCount(deps);
   const checkSignature = createSignatureCheck({ ...deps, countRefusal });
   // Compiled once per route, on its first webhook.
@@ -192,20 +190,10 @@ export function createIngestor(deps: IngestDeps) {
     inflightEvents += open;
     inflightBytes += open * req.body.length;
     try {
-      const stored = await writer.run((ctx) => {
-        const now = clock.now();
-        const id = deps.ids(now);
-        if (dedup !== null && route.dedup) {
-          const original = store.dedup.claim(route.name, dedup, id, now, now + route.dedup.windowMs);
-          if (original !== undefined) {
-            ctx.count(now, route.name, "duplicate");
-            return { kind: "duplicate", id: original } as const;
-          }
-        }
-        store.events.insert({
-          id,
+      const stored = await commands.execute({
+        kind: "store-webhook",
+        event: {
           route: route.name,
-          receivedAt: now,
           method: req.method,
           path: req.path,
           query: req.query,
@@ -213,20 +201,14 @@ export function createIngestor(deps: IngestDeps) {
           body: req.body,
           dedupKey: dedup,
           orderKey: order,
-          nextAttemptAt: filtered ? now : firstAttemptAt(route.retry, now),
           trace,
           filtered,
-        });
-        ctx.count(now, route.name, "received");
-        if (filtered) {
-          ctx.count(now, route.name, "filtered");
-          ctx.moved(route.name, null, "filtered", req.body.length);
-          return { kind: "accepted", id, filtered: true } as const;
-        }
-        ctx.moved(route.name, null, "pending", req.body.length);
-        ctx.afterCommit(deps.onStored);
-        return { kind: "accepted", id } as const;
+        },
+        // The first attempt of an arrival at 0 is the delay itself.
+        firstDelayMs: firstAttemptAt(route.retry, 0),
+        dedup: dedup !== null && route.dedup ? { key: dedup, windowMs: route.dedup.windowMs } : null,
       });
+      if (stored.kind === "accepted" && !stored.filtered) deps.onStored();
       const lost = deps.storageLost?.() ?? null;
       return lost === null ? stored : unavailable(route, `${lost}; retry later`);
     } catch (err) {

@@ -4,9 +4,8 @@ import {
   PAGE_ROWS,
   type QueueCounts,
   readInPages,
-  type StatQueries,
+  type StatPages,
   type StatRow,
-  type Store,
   splitWindow,
 } from "../store/index.js";
 import { type Percentiles, percentiles } from "./histogram.js";
@@ -24,7 +23,10 @@ export interface StatsQuery {
 }
 
 export interface StatsDeps {
-  store: Store;
+  /** The stored counters. */
+  stats: StatPages;
+  /** When the oldest undelivered event arrived, or null. */
+  oldestOpenReceivedAt: () => number | null;
   /** Queue depth of a route (all routes for null), from the in-memory queue counts. */
   queue: (route: string | null) => QueueCounts;
   clock: Clock;
@@ -73,7 +75,7 @@ export interface CounterPoint {
  * hours when buckets are whole hours; otherwise every minute in the window is read.
  */
 export async function readCounters(
-  stats: StatQueries,
+  stats: StatPages,
   q: StatsQuery,
   pageRows = PAGE_ROWS,
 ): Promise<{ totals: CounterTotal[]; series: CounterPoint[] }> {
@@ -107,7 +109,7 @@ export async function readCounters(
 
 /** Builds the /stats document from per-minute counters and in-memory queue counts. */
 export async function buildStats(deps: StatsDeps, q: StatsQuery) {
-  const counted = await readCounters(deps.store.stats, q);
+  const counted = await readCounters(deps.stats, q);
   const now = deps.clock.now();
   const counters: Partial<Record<StatMetric, number>> = {};
   const reasons = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<Reason, number>;
@@ -152,7 +154,7 @@ export async function buildStats(deps: StatsDeps, q: StatsQuery) {
   });
 
   const queue = deps.queue(q.route);
-  const oldest = deps.store.events.oldestOpenReceivedAt();
+  const oldest = deps.oldestOpenReceivedAt();
   const ms = (p: Percentiles) => ({ count: p.count, p50: p.p50, p90: p.p90, p99: p.p99 });
   const routes = deps
     .routes()

@@ -15,13 +15,13 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * last row of the previous page (null first), for keyset pagination. Yields between pages.
  */
 export async function readInPages<R>(
-  read: (after: R | null, limit: number) => R[],
+  read: (after: R | null, limit: number) => R[] | Promise<R[]>,
   visit: (row: R) => void,
   limit = PAGE_ROWS,
 ): Promise<void> {
   let after: R | null = null;
   for (;;) {
-    const rows = read(after, limit);
+    const rows = await read(after, limit);
     for (const row of rows) visit(row);
     if (rows.length < limit) return;
     after = rows[rows.length - 1] as R;

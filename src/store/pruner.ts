@@ -1,13 +1,14 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/types.js";
+import type { CommandRunner, PruneDedup, PruneStats } from "./commands.js";
 import type { Store } from "./index.js";
 import type { FinishedStatus } from "./retention.js";
 import { reserveBytes } from "./space.js";
-import type { Writer } from "./writer.js";
 
 export interface PrunerOptions {
-  store: Store;
-  writer: Writer;
+  /** Usage of the database file against its cap (SQLite), or null when nothing is capped. */
+  space: Store["space"] | null;
+  commands: CommandRunner;
   retention: Config["storage"]["retention"];
   now: () => number;
   log: Logger;
@@ -39,7 +40,7 @@ const yieldToIngest = () => new Promise<void>((resolve) => setImmediate(resolve)
  * more is owed on them, and room for new webhooks is what keeps the promise.
  */
 export function createPruner(options: PrunerOptions) {
-  const { store, writer, retention, now, log } = options;
+  const { commands, retention, now, log } = options;
   const batch = options.batch ?? 500;
   const intervalMs = options.intervalMs ?? 60_000;
   let timer: NodeJS.Timeout | undefined;
@@ -51,12 +52,7 @@ export function createPruner(options: PrunerOptions) {
   async function events(status: FinishedStatus, before: number): Promise<number> {
     let total = 0;
     while (!stopped) {
-      const groups = await writer.run((ctx) => {
-        const removed = store.retention.pruneFinished(status, before, batch);
-        // Finished events hold no open bytes, so only the counts move.
-        for (const g of removed) ctx.moved(g.route, g.status, null, 0, g.n);
-        return removed;
-      });
+      const groups = await commands.execute({ kind: "prune-finished", status, before, limit: batch });
       const n = groups.reduce((sum, g) => sum + g.n, 0);
       total += n;
       if (n < batch) break;
@@ -65,10 +61,10 @@ export function createPruner(options: PrunerOptions) {
     return total;
   }
 
-  async function rows(op: () => number): Promise<number> {
+  async function rows(command: () => PruneDedup | PruneStats): Promise<number> {
     let total = 0;
     while (!stopped) {
-      const n = await writer.run(op);
+      const n = await commands.execute(command());
       total += n;
       if (n < batch) break;
       await yieldToIngest();
@@ -80,18 +76,14 @@ export function createPruner(options: PrunerOptions) {
   async function relieveSpace(): Promise<number> {
     let total = 0;
     while (!stopped) {
-      const usage = store.space.usage();
+      const usage = options.space?.usage();
+      if (!usage) break;
       if (usage.capBytes === null) break;
       const target = usage.capBytes - 2 * reserveBytes(usage.capBytes);
       if (usage.usedBytes <= target) break;
-      const groups = await writer.run((ctx) => {
-        const removed = store.retention.pruneFinished("delivered", Number.MAX_SAFE_INTEGER, batch);
-        if (removed.length === 0)
-          removed.push(...store.retention.pruneFinished("filtered", Number.MAX_SAFE_INTEGER, batch));
-        // Finished events hold no open bytes, so only the counts move.
-        for (const g of removed) ctx.moved(g.route, g.status, null, 0, g.n);
-        return removed;
-      });
+      const early = { kind: "prune-finished", before: Number.MAX_SAFE_INTEGER, limit: batch } as const;
+      let groups = await commands.execute({ ...early, status: "delivered" });
+      if (groups.length === 0) groups = await commands.execute({ ...early, status: "filtered" });
       const n = groups.reduce((sum, g) => sum + g.n, 0);
       total += n;
       if (n === 0) break;
@@ -111,8 +103,8 @@ export function createPruner(options: PrunerOptions) {
     report.delivered = await events("delivered", t - retention.deliveredMs);
     report.filtered = await events("filtered", t - retention.deliveredMs);
     report.dead = await events("dead", t - retention.deadMs);
-    report.dedup = await rows(() => store.dedup.prune(now(), batch));
-    report.stats = await rows(() => store.retention.pruneStats(t - retention.statsMs, batch));
+    report.dedup = await rows(() => ({ kind: "prune-dedup", now: now(), limit: batch }));
+    report.stats = await rows(() => ({ kind: "prune-stats", before: t - retention.statsMs, limit: batch }));
     if (relieveWanted) {
       relieveWanted = false;
       report.early = await relieveSpace();

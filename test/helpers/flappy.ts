@@ -20,10 +20,17 @@ export interface Delivery {
   body: Buffer;
 }
 
+/** A request that reached the handler, and how it was treated. */
+export interface Arrival extends Delivery {
+  answered: Exclude<UpstreamMode, "refuse">;
+}
+
 export interface FlappyUpstream {
   url: string;
   /** Requests answered 2xx, in arrival order. */
   delivered: Delivery[];
+  /** Every request that reached the handler, in arrival order (delivered ones included). */
+  arrivals: Arrival[];
   /** Every request that reached the handler, whatever it was answered. */
   seen: number;
   mode(): UpstreamMode;
@@ -38,6 +45,7 @@ export interface FlappyUpstream {
 export async function startFlappyUpstream(): Promise<FlappyUpstream> {
   let mode: UpstreamMode = "ok";
   const delivered: Delivery[] = [];
+  const arrivals: Arrival[] = [];
   const hung = new Set<ServerResponse>();
   let seen = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -45,6 +53,10 @@ export async function startFlappyUpstream(): Promise<FlappyUpstream> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       seen++;
+      const id = req.headers["x-hookbuffer-event-id"];
+      const eventId = typeof id === "string" ? id : "";
+      const body = Buffer.concat(chunks);
+      arrivals.push({ eventId, body, answered: mode === "refuse" ? "ok" : mode });
       if (mode === "reset") {
         req.socket.resetAndDestroy();
       } else if (mode === "hang") {
@@ -53,8 +65,7 @@ export async function startFlappyUpstream(): Promise<FlappyUpstream> {
       } else if (mode === "error") {
         res.writeHead(500).end("flapping");
       } else {
-        const id = req.headers["x-hookbuffer-event-id"];
-        delivered.push({ eventId: typeof id === "string" ? id : "", body: Buffer.concat(chunks) });
+        delivered.push({ eventId, body });
         res.writeHead(200).end("ok");
       }
     });
@@ -78,6 +89,7 @@ export async function startFlappyUpstream(): Promise<FlappyUpstream> {
   return {
     url: `http://127.0.0.1:${port}`,
     delivered,
+    arrivals,
     get seen() {
       return seen;
     },

@@ -21,6 +21,7 @@ import { type Recorder, startRecorder } from "./recorder.js";
 import { type SdkBot, type SdkBotOptions, startSdkBot } from "./sdk-bot.js";
 import { type ServerScope, serverScope } from "./servers.js";
 import { tempDir } from "./temp.js";
+import { dropSchemasIn } from "./test-store.js";
 
 /** Anything with a close() the harness can call after the test. */
 export interface Closable {
@@ -37,7 +38,7 @@ export interface Start {
   otlp(): Promise<OtlpReceiver>;
   /** A bot that checks requests with a provider's SDK. */
   sdkBot(check: (req: IncomingMessage, body: Buffer) => unknown, options?: SdkBotOptions): Promise<SdkBot>;
-  /** A temp directory, removed after everything started after it has stopped. */
+  /** A temp directory, removed after everything started after it has stopped (with the PostgreSQL schemas of its paths). */
   dir(): string;
   /** A real SQLite database file (hookbuffer's schema) in a temp directory, closed after the test. */
   database(synchronous?: Synchronous): OpenedDatabase;
@@ -63,7 +64,11 @@ export function createStart(): Start & { stopAll(): Promise<void> } {
   };
   const dir = (): string => {
     const { dir, remove } = tempDir();
-    stops.push(remove);
+    // Under PostgreSQL the schemas standing for files in it go with it (test/helpers/test-store.ts).
+    stops.push(() => {
+      remove();
+      return dropSchemasIn(dir);
+    });
     return dir;
   };
   return {

@@ -7,6 +7,7 @@ import { createLogger } from "../../src/log.js";
 import { type Running, start } from "../../src/main.js";
 import type { StatsReport } from "../../src/stats/report.js";
 import { tempDir } from "./temp.js";
+import { dropSchemasIn, testStorage } from "./test-store.js";
 
 /** The compiled delivery thread (test/global-setup.ts keeps dist/ current). */
 export const SEND_THREAD = new URL("../../dist/transport/send-thread.js", import.meta.url);
@@ -18,7 +19,10 @@ export interface TestHookbuffer {
   ingestUrl: string;
   adminUrl: string;
   dir: string;
+  /** The SQLite file; under PostgreSQL (test/helpers/test-store.ts) the path its schema stands for. */
   dbPath: string;
+  /** The PostgreSQL schema, or null under SQLite. */
+  schema: string | null;
   /** Every log line written so far. */
   logs: string[];
   stop(): Promise<void>;
@@ -29,21 +33,26 @@ export interface HookbufferOptions {
   env?: Record<string, string>;
   /** Keep the database here (not removed by stop()), e.g. to restart on the same file. */
   dir?: string;
+  /** Under PostgreSQL: this schema (the caller's, shared between instances) instead of the path's own. */
+  schema?: string;
   clock?: Clock;
 }
 
 /**
  * Starts hookbuffer in this process on ephemeral ports with a fresh database, from YAML text
- * (listen/admin ports and the db path are filled in unless the YAML sets them).
+ * (listen/admin ports and the db path are filled in unless the YAML sets them). Under PostgreSQL
+ * (test/helpers/test-store.ts) the db path stands for a schema: a restart with the same `dir` finds
+ * the same data, and stop() drops the schema with the directory it removes.
  */
 export async function startHookbuffer(options: HookbufferOptions): Promise<TestHookbuffer> {
   const { dir, remove } = options.dir ? { dir: options.dir, remove: () => undefined } : tempDir();
   const dbPath = join(dir, "hookbuffer.db");
   const file = join(dir, "config.yaml");
   writeFileSync(file, options.yaml);
+  const storage = await testStorage(dbPath, options.schema);
   const config = loadConfig({
-    env: { ...options.env },
-    flags: { config: file, port: "0", adminPort: "0", host: "127.0.0.1", db: dbPath },
+    env: { ...options.env, ...storage.env },
+    flags: { config: file, port: "0", adminPort: "0", host: "127.0.0.1", ...storage.flags },
   });
   const logs: string[] = [];
   const sink = new Writable({
@@ -66,10 +75,14 @@ export async function startHookbuffer(options: HookbufferOptions): Promise<TestH
     adminUrl: `http://127.0.0.1:${running.admin.port}`,
     dir,
     dbPath,
+    schema: storage.schema,
     logs,
     async stop() {
       await running.stop(2_000);
-      remove();
+      if (!options.dir) {
+        remove();
+        await dropSchemasIn(dir);
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { testCliStorage } from "./test-store.js";
 
 export const CLI = resolve(import.meta.dirname, "../../dist/cli.js");
 
@@ -40,14 +41,19 @@ export function runCli(
   });
 }
 
-/** Spawns the built CLI and waits until it logs that it listens. */
+/**
+ * Spawns the built CLI and waits until it logs that it listens. Under the PostgreSQL test store
+ * (test/helpers/test-store.ts) `--db PATH` becomes that path's schema, unless `env` names a
+ * database itself.
+ */
 export async function spawnHookbuffer(args: string[], env: Record<string, string> = {}): Promise<Child> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+  const storage = env.HOOKBUFFER_DATABASE_URL ? { args, env: {} } : await testCliStorage(args);
   const proc = spawn(
     process.execPath,
-    [CLI, "--port", "0", "--admin-port", "0", "--host", "127.0.0.1", ...args],
+    [CLI, "--port", "0", "--admin-port", "0", "--host", "127.0.0.1", ...storage.args],
     {
-      env: { PATH: process.env.PATH ?? "", ...env },
+      env: { PATH: process.env.PATH ?? "", ...storage.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );

@@ -5,6 +5,7 @@ import { loadConfig } from "../../src/config/index.js";
 import { createIdFactory } from "../../src/ids.js";
 import { createIngestor } from "../../src/ingest/service.js";
 import { createQueueCounts, createStore, createWriter, openDatabase } from "../../src/store/index.js";
+import { createSqliteCommands } from "../../src/store/sqlite-commands.js";
 import { test } from "../helpers/harness.js";
 import { getJson, waitFor } from "../helpers/hookbuffer.js";
 import { post } from "../helpers/post.js";
@@ -72,12 +73,11 @@ describe("backpressure", () => {
       const store = createStore(opened.db);
       const config = loadConfig({ env: {}, flags: { upstream: "http://127.0.0.1:9" } });
       const writer = createWriter({ db: opened.db });
+      const clock = { now: () => Date.now() };
       const accept = createIngestor({
-        store,
-        writer,
+        commands: createSqliteCommands({ store, writer, clock, ids: createIdFactory() }),
         queue: createQueueCounts({ initial: [], writer }),
-        clock: { now: () => Date.now() },
-        ids: createIdFactory(),
+        clock,
         log: pino({ level: "silent" }),
         limits: { maxPending: 10, maxBytes: null },
         verifiers: new Map(),

@@ -3,7 +3,9 @@ import { join } from "node:path";
 import pino from "pino";
 import { describe, expect } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
+import { createClaims } from "../../src/deliver/claims.js";
 import { createDeliverer } from "../../src/deliver/deliverer.js";
+import { createIdFactory } from "../../src/ids.js";
 import {
   type Committed,
   createQueueCounts,
@@ -13,6 +15,7 @@ import {
   openDatabase,
   type Writer,
 } from "../../src/store/index.js";
+import { createSqliteCommands } from "../../src/store/sqlite-commands.js";
 import { createInlineSender } from "../../src/transport/sender.js";
 import { createUpstream } from "../../src/transport/upstream.js";
 import { newEvent } from "../helpers/events.js";
@@ -57,9 +60,13 @@ async function setUp(start: Start, up: Recorder) {
   const store = createStore(opened.db);
   const writer = createWriter({ db: opened.db });
   const upstream = createUpstream(route);
+  const clock = { now: Date.now };
   const deliverer = createDeliverer({
-    store,
-    writer: poisoned(writer),
+    commands: createSqliteCommands({ store, writer: poisoned(writer), clock, ids: createIdFactory() }),
+    subscribe: (fn) => writer.subscribe(fn),
+    claims: createClaims({ store, clock }),
+    gates: store.gates.all(),
+    countDue: () => 0,
     routes: config.routes,
     sender: createInlineSender(new Map([[route.name, upstream]]), Date.now),
     clock: { now: Date.now },

@@ -5,6 +5,7 @@ import { createIdFactory } from "../../src/ids.js";
 import { createIngestor } from "../../src/ingest/service.js";
 import { createQueueCounts, createStore, createWriter, type OpenedDatabase } from "../../src/store/index.js";
 import { createPruner } from "../../src/store/pruner.js";
+import { createSqliteCommands } from "../../src/store/sqlite-commands.js";
 import { test } from "../helpers/harness.js";
 
 const DAY = 86_400_000;
@@ -45,8 +46,8 @@ function setup(opened: OpenedDatabase) {
   const writer = createWriter({ db: opened.db });
   const gauges = createQueueCounts({ initial: store.events.countByStatus(), writer });
   const pruner = createPruner({
-    store,
-    writer,
+    space: store.space,
+    commands: createSqliteCommands({ store, writer, clock: { now: () => NOW }, ids: createIdFactory() }),
     retention,
     now: () => NOW,
     log,
@@ -86,12 +87,11 @@ describe("retention pruner", () => {
     const opened = start.database();
     seed(opened, "delivered", 20_000, NOW - 8 * DAY, "old-");
     const { store, writer, gauges, pruner } = setup(opened);
+    const clock = { now: () => NOW };
     const accept = createIngestor({
-      store,
-      writer,
+      commands: createSqliteCommands({ store, writer, clock, ids: createIdFactory() }),
       queue: gauges,
-      clock: { now: () => NOW },
-      ids: createIdFactory(),
+      clock,
       log,
       limits: config.storage,
       verifiers: new Map(),

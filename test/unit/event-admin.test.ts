@@ -1,6 +1,9 @@
 import { describe, expect } from "vitest";
+import { createSqliteEventReads } from "../../src/admin/event-reads.js";
 import { createEventAdmin } from "../../src/admin/events-service.js";
+import { createIdFactory } from "../../src/ids.js";
 import { createQueueCounts, createStore, createWriter, type OpenedDatabase } from "../../src/store/index.js";
+import { createSqliteCommands } from "../../src/store/sqlite-commands.js";
 import { newEvent } from "../helpers/events.js";
 import { test } from "../helpers/harness.js";
 
@@ -55,8 +58,8 @@ function setup(opened: OpenedDatabase) {
     };
   const service = (g: ReturnType<typeof gauges>) =>
     createEventAdmin({
-      store,
-      writer,
+      reads: createSqliteEventReads(store, deliverer),
+      commands: createSqliteCommands({ store, writer, clock: { now: () => NOW }, ids: createIdFactory() }),
       queue: (route: string) => g.get(route),
       deliverer,
       clock: { now: () => NOW },

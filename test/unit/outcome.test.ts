@@ -4,10 +4,18 @@ import { describe, expect } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import type { RouteConfig } from "../../src/config/types.js";
 import { decide } from "../../src/deliver/decide.js";
-import { replayHeaderExtras, writeOutcome } from "../../src/deliver/outcome.js";
+import { outcomeCounts, replayHeaderExtras } from "../../src/deliver/outcome.js";
+import { activeGate } from "../../src/gate.js";
+import { createIdFactory } from "../../src/ids.js";
 import type { AttemptResult, DueEvent } from "../../src/model.js";
 import { readCounters } from "../../src/stats/report.js";
-import { createQueueCounts, createStore, createWriter, type EventUpdate } from "../../src/store/index.js";
+import {
+  createQueueCounts,
+  createSqliteCommands,
+  createStore,
+  createWriter,
+  type EventUpdate,
+} from "../../src/store/index.js";
 import { newEvent } from "../helpers/events.js";
 import { type Start, test } from "../helpers/harness.js";
 
@@ -49,10 +57,24 @@ function setup(start: Start, orderKeys: Array<string | null> = [null]) {
   };
   const events = orderKeys.map(add);
   const queue = createQueueCounts({ initial: store.events.countByStatus(), writer });
-  /** Decides and writes one attempt's outcome, as the deliverer does, in one write op. */
+  /** Decides and records one attempt's outcome, as the deliverer does; resolves with the response bytes the row now holds. */
   const write = (event: DueEvent, result: AttemptResult, route = ROUTE) => {
     const update: EventUpdate = decide(event, result, route, 0.5);
-    return writer.run((ctx) => writeOutcome(store, ctx, route, event, result, update));
+    const commands = createSqliteCommands({
+      store,
+      writer,
+      clock: { now: () => T0 },
+      ids: createIdFactory(),
+    });
+    return commands.execute({
+      kind: "record-outcome",
+      route: route.name,
+      event,
+      result,
+      update,
+      counts: outcomeCounts(event, result, update),
+      gate: { committed: activeGate(), next: (g) => g },
+    }).then(() => (row(event.id) as { response_bytes: number }).response_bytes);
   };
   const row = (id: string) =>
     opened.db
@@ -181,16 +203,33 @@ describe("writeOutcome", () => {
     expect(store.events.claimDue(ROUTE.name, T0, 100, []).map((e) => e.id)).toEqual([second.id]);
   });
 
-  test("everything goes through the op: when the op fails after it, nothing of the outcome remains", async ({
+  test("everything goes through the command: when the command fails after it, nothing of the outcome remains", async ({
     start,
   }) => {
     const { store, writer, event, queue, row, counters } = setup(start);
     const result = attempt({ ok: true, statusCode: 200, responseBody: Buffer.from("ok"), responseSize: 2 });
     const update = decide(event, result, ROUTE, 0.5);
+    const commands = createSqliteCommands({
+      store,
+      writer,
+      clock: { now: () => T0 },
+      ids: createIdFactory(),
+    });
     await expect(
-      writer.run((ctx) => {
-        writeOutcome(store, ctx, ROUTE, event, result, update);
-        throw new Error("a later step of the same op");
+      commands.execute({
+        kind: "record-outcome",
+        route: ROUTE.name,
+        event,
+        result,
+        update,
+        counts: outcomeCounts(event, result, update),
+        // The gate's step comes last in the command: failing there, it takes the rest with it.
+        gate: {
+          committed: activeGate(),
+          next: () => {
+            throw new Error("a later step of the same command");
+          },
+        },
       }),
     ).rejects.toThrow("a later step");
     expect(row(event.id)).toMatchObject({ status: "pending", attempts: 0, response_bytes: 0 });

@@ -1,7 +1,9 @@
 import { describe, expect } from "vitest";
+import { createIdFactory } from "../../src/ids.js";
 import { createRefusalCount } from "../../src/ingest/refusal-count.js";
 import { readCounters } from "../../src/stats/report.js";
 import { createStore, createWriter, type Writer } from "../../src/store/index.js";
+import { createSqliteCommands } from "../../src/store/sqlite-commands.js";
 import { test } from "../helpers/harness.js";
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
@@ -23,7 +25,16 @@ describe("refusal counts", () => {
       subscribe: (fn) => real.subscribe(fn),
     };
     let now = 60_000;
-    const count = createRefusalCount({ writer, clock: { now: () => now } });
+    const clock = { now: () => now };
+    const count = createRefusalCount({
+      commands: createSqliteCommands({
+        store: createStore(opened.db),
+        writer,
+        clock,
+        ids: createIdFactory(),
+      }),
+      clock,
+    });
     count("r", "rejected_storage");
     count("r", "rejected_storage");
     count("r", "rejected");

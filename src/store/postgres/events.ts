@@ -26,9 +26,9 @@ const INSERT_SQL = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
     $7::text[], $8::bytea[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[],
-    $14::bigint[]) WITH ORDINALITY
+    $14::bigint[], $16::boolean[]) WITH ORDINALITY
     AS t(id, route, received_at, method, path, query, headers, body, dedup_key, order_key,
-      next_attempt_at, trace_parent, trace_state, dedup_expires_at, ord)
+      next_attempt_at, trace_parent, trace_state, dedup_expires_at, filtered, ord)
 ),
 -- Takes each key that is free or expired. A key another transaction is taking makes this one wait
 -- for it, then see it taken: the unique key is what makes dedup hold across replicas. Every key
@@ -45,17 +45,19 @@ keys AS (
 ),
 stored AS (
   INSERT INTO events (id, route, received_at, method, path, query, headers, body, body_size, dedup_key,
-    order_key, status, next_attempt_at, schedule_start, trace_parent, trace_state)
+    order_key, status, next_attempt_at, schedule_start, trace_parent, trace_state, finished_at)
   SELECT i.id, i.route, i.received_at, i.method, i.path, i.query, i.headers, i.body, length(i.body),
-    i.dedup_key, i.order_key, 'pending', i.next_attempt_at, i.received_at, i.trace_parent, i.trace_state
+    i.dedup_key, i.order_key, CASE WHEN i.filtered THEN 'filtered' ELSE 'pending' END, i.next_attempt_at,
+    i.received_at, i.trace_parent, i.trace_state, CASE WHEN i.filtered THEN i.received_at END
   FROM input i
   WHERE i.dedup_key IS NULL OR EXISTS (SELECT 1 FROM keys k WHERE k.event_id = i.id)
   -- Arrival order is seq order, which per-key order follows.
   ORDER BY i.ord
-  RETURNING seq, id, route
+  RETURNING seq, id, route, status
 ),
 -- Delivered at COMMIT, to every replica's LISTEN connection; one per route (equal payloads fold).
-woken AS (SELECT pg_notify('${EVENTS_CHANNEL}', route) FROM (SELECT DISTINCT route FROM stored) r)
+woken AS (SELECT pg_notify('${EVENTS_CHANNEL}', route)
+  FROM (SELECT DISTINCT route FROM stored WHERE status = 'pending') r)
 SELECT s.id, s.seq, NULL AS holder FROM stored s
 UNION ALL
 SELECT i.id, NULL, k.event_id FROM input i JOIN keys k ON k.route = i.route AND k.key = i.dedup_key
@@ -111,6 +113,7 @@ export function createPgEventQueries(db: Queryable) {
         col((e) => e.trace?.state ?? null),
         col((e) => (e.dedupKey === null ? null : e.dedupExpiresAt)),
         now,
+        col((e) => e.filtered === true),
       ]);
       const byId = new Map<string, StoreResult>();
       for (const r of rows) {

@@ -99,6 +99,22 @@ const migrations: string[] = [
     updated_at bigint NOT NULL
   );
   `,
+  // 2: queue counts per route and status, moved in each command's transaction, so /stats and
+  // backpressure read a few rows instead of counting the backlog; leased rows found without a scan.
+  `
+  CREATE TABLE queue_counts (
+    route text NOT NULL,
+    status text NOT NULL,
+    n bigint NOT NULL,
+    bytes bigint NOT NULL,
+    PRIMARY KEY (route, status)
+  );
+  INSERT INTO queue_counts (route, status, n, bytes)
+  SELECT route, status, count(*),
+    sum(CASE WHEN status = 'pending' THEN body_size + response_bytes ELSE 0 END)
+  FROM events GROUP BY route, status;
+  CREATE INDEX events_leased ON events (route, lease_until) WHERE lease_until IS NOT NULL;
+  `,
 ];
 
 /** The number of migrations this hookbuffer knows. */

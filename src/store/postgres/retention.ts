@@ -21,7 +21,8 @@ WITH gone AS (
     FOR UPDATE SKIP LOCKED)
   RETURNING id, route, body_size
 ),
-attempts_gone AS (DELETE FROM attempts WHERE event_id IN (SELECT id FROM gone) RETURNING 1)
+attempts_gone AS (DELETE FROM attempts WHERE event_id IN (SELECT id FROM gone) RETURNING 1),
+history_gone AS (DELETE FROM event_history WHERE event_id IN (SELECT id FROM gone) RETURNING 1)
 -- A data-modifying WITH runs to completion whether or not the query reads it.
 SELECT route, count(*)::int AS n, sum(body_size)::bigint AS bytes FROM gone GROUP BY route`;
 

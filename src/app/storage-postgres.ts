@@ -1,0 +1,292 @@
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
+import type { Config } from "../config/index.js";
+import { createSharedClaims, type LeaseStore } from "../deliver/shared-claims.js";
+import type { Gate } from "../gate.js";
+import { createIdFactory } from "../ids.js";
+import { type EventStatus, EventStatuses } from "../model.js";
+import type { QueueCounts, StatRow, StoredGate } from "../store/index.js";
+import { GATE_COLUMNS, gateOf } from "../store/postgres/commands.js";
+import { NOW_MS } from "../store/postgres/events.js";
+import {
+  createPgClaimQueries,
+  createPostgresPool,
+  listenForEvents,
+  migratePostgres,
+  type PostgresTarget,
+} from "../store/postgres/index.js";
+import { createPgWriter } from "../store/postgres/writer.js";
+import { StartupError } from "./startup-error.js";
+import type { Storage } from "./storage.js";
+
+/** How often an idle replica looks for due retries and for what other replicas changed (ms). */
+const TICK_MS = 1_000;
+
+const STATUSES = Object.keys(EventStatuses) as EventStatus[];
+
+/** The URL without its password, for messages. */
+export function maskedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+/**
+ * A claim's lease: twice the route's attempt timeout plus 2 s, so an attempt that runs its whole
+ * timeout still commits its outcome well inside it (docs/replicas.md).
+ */
+export const leaseMs = (timeoutMs: number) => 2 * timeoutMs + 2_000;
+
+/**
+ * PostgreSQL: replicas sharing one queue (docs/replicas.md). Migrates under an advisory lock,
+ * then runs commands through the group-commit writer, claims with leases in the rows, and keeps
+ * what the views read (queue counts, gates) fresh from the database: at once after this replica's
+ * own commits, and every TICK_MS for what the others did.
+ */
+export async function openPostgresStorage(
+  config: Config,
+  log: Logger,
+  clock: Clock,
+  url: string,
+): Promise<Storage> {
+  const target: PostgresTarget = {
+    url,
+    schema: config.storage.schema,
+    max: config.storage.poolSize,
+    applicationName: `hookbuffer ${hostname()}`,
+  };
+  const owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  let pool: Awaited<ReturnType<typeof createPostgresPool>>;
+  // Claims need no flush to disk: a lease lost to a crash is a lease run out.
+  let claimPool: Awaited<ReturnType<typeof createPostgresPool>>;
+  try {
+    pool = await createPostgresPool(target);
+    pool.on("error", (err) => log.warn({ err }, "an idle PostgreSQL connection failed"));
+    await migratePostgres(pool);
+    claimPool = await createPostgresPool({ ...target, max: 2, asyncCommit: true });
+    claimPool.on("error", (err) => log.warn({ err }, "an idle PostgreSQL connection failed"));
+    await pool.query(
+      `INSERT INTO routes_state (route, updated_at) SELECT r, ${NOW_MS} FROM unnest($1::text[]) r
+       ON CONFLICT (route) DO NOTHING`,
+      [config.routes.map((r) => r.name)],
+    );
+  } catch (err) {
+    throw new StartupError(
+      `cannot use PostgreSQL at ${maskedUrl(url)} (storage.url): ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+
+  const writer = createPgWriter({ pool, owner, now: clock.now, ids: createIdFactory() });
+  const claimQueries = createPgClaimQueries(claimPool);
+  const timeouts = new Map(config.routes.map((r) => [r.name, r.timeoutMs]));
+  const lease = (route: string) => leaseMs(timeouts.get(route) ?? 30_000);
+  const leases: LeaseStore = {
+    claim: (route, limit) => claimQueries.claim(route, owner, lease(route), limit),
+    async takeProbe(route) {
+      const { rows } = await claimPool.query(
+        `UPDATE routes_state SET probe_by = $2, probe_until = ${NOW_MS} + $3
+         WHERE route = $1 AND state = 'open' AND probe_at <= ${NOW_MS}
+           AND (probe_until IS NULL OR probe_until < ${NOW_MS})
+         RETURNING route`,
+        [route, owner, lease(route)],
+      );
+      return rows.length === 1;
+    },
+    async release(seqs) {
+      await claimPool.query(
+        "UPDATE events SET locked_by = NULL, lease_until = NULL WHERE seq = ANY($1) AND locked_by = $2",
+        [seqs, owner],
+      );
+    },
+  };
+  const claims = createSharedClaims(leases, (err) =>
+    log.warn({ err }, "could not release a lease; it runs out instead"),
+  );
+
+  // What the views read, refreshed from the database.
+  const zero = (): QueueCounts => {
+    const c = { openBytes: 0 } as QueueCounts;
+    for (const s of STATUSES) c[s] = 0;
+    return c;
+  };
+  let byRoute = new Map<string, QueueCounts>();
+  let totals = zero();
+  let oldest: number | null = null;
+  const gates = new Map<string, Gate>();
+
+  async function loadGates(): Promise<StoredGate[]> {
+    const { rows } = await pool.query(`SELECT ${GATE_COLUMNS}, updated_at FROM routes_state`);
+    return rows.map((r) => ({ ...gateOf(r), route: r.route as string, updatedAt: Number(r.updated_at) }));
+  }
+
+  async function refresh(): Promise<void> {
+    const [counts, leased, head, saved] = await Promise.all([
+      pool.query<{ route: string; status: EventStatus; n: number; bytes: number }>(
+        "SELECT route, status, n, bytes FROM queue_counts",
+      ),
+      pool.query<{ route: string; n: number }>(
+        `SELECT route, count(*)::int AS n FROM events
+         WHERE lease_until IS NOT NULL AND lease_until > ${NOW_MS} AND status = 'pending' GROUP BY route`,
+      ),
+      pool.query<{ received_at: number }>(
+        "SELECT received_at FROM events WHERE status = 'pending' ORDER BY seq LIMIT 1",
+      ),
+      loadGates(),
+    ]);
+    const next = new Map<string, QueueCounts>();
+    const all = zero();
+    const of = (route: string) => {
+      let c = next.get(route);
+      if (!c) {
+        c = zero();
+        next.set(route, c);
+      }
+      return c;
+    };
+    for (const r of counts.rows) {
+      const n = Number(r.n);
+      of(r.route)[r.status] += n;
+      all[r.status] += n;
+      if (r.status === "pending") {
+        of(r.route).openBytes += Number(r.bytes);
+        all.openBytes += Number(r.bytes);
+      }
+    }
+    // Leased rows are pending in the table; shown as delivering, wherever the lease is held.
+    for (const r of leased.rows) {
+      of(r.route).pending -= r.n;
+      of(r.route).delivering += r.n;
+      all.pending -= r.n;
+      all.delivering += r.n;
+    }
+    byRoute = next;
+    totals = all;
+    oldest = head.rows[0]?.received_at ?? null;
+    const changes = [];
+    for (const g of saved) {
+      const before = gates.get(g.route);
+      const { route, updatedAt: _, ...after } = g;
+      gates.set(route, after);
+      if (before && JSON.stringify(before) !== JSON.stringify(after)) changes.push({ route, before, after });
+    }
+    // Other replicas' gate changes reach the deliverer the way this replica's own commits do.
+    if (changes.length > 0) writer.publish({ counts: [], moves: [], gates: changes });
+  }
+
+  const initialGates = await loadGates();
+  for (const g of initialGates) {
+    const { route, updatedAt: _, ...gate } = g;
+    gates.set(route, gate);
+  }
+  await refresh();
+  writer.subscribe((c) => {
+    for (const g of c.gates) gates.set(g.route, g.after);
+  });
+
+  let refreshing: Promise<void> | null = null;
+  let again = false;
+  function refreshSoon(): void {
+    if (refreshing) {
+      again = true;
+      return;
+    }
+    refreshing = refresh()
+      .catch((err: unknown) => log.warn({ err }, "could not read the queue counts from PostgreSQL"))
+      .finally(() => {
+        refreshing = null;
+        if (again) {
+          again = false;
+          refreshSoon();
+        }
+      });
+  }
+  // This replica's commits show at once in its own views (backpressure included).
+  writer.subscribe((c) => {
+    if (c.moves.length > 0) refreshSoon();
+  });
+
+  const pageSql = (table: "minute" | "hour", after: boolean) =>
+    `SELECT ${table} AS at, route, metric, detail, count FROM stats_${table}
+     WHERE ${table} >= $1 AND ${table} < $2
+       ${after ? `AND (${table}, route, metric, detail) > ($4, $5, $6, $7)` : ""}
+     ORDER BY ${table}, route, metric, detail LIMIT $3`;
+  let tick: NodeJS.Timeout | undefined;
+  let listener: Awaited<ReturnType<typeof listenForEvents>> | null = null;
+  let closed = false;
+
+  return {
+    kind: "postgres",
+    commands: writer,
+    subscribe: (fn) => writer.subscribe(fn),
+    queue: {
+      // Leases live in the rows here: `leased` (this process's) is already in the counts.
+      get: (route) => ({ ...(route === null ? totals : (byRoute.get(route) ?? zero())) }),
+      open: () => ({ events: totals.pending + totals.delivering, bytes: totals.openBytes }),
+    },
+    gates: initialGates,
+    // What a rate limit holds back is not counted across replicas.
+    countDue: () => 0,
+    stats: {
+      page: async (table, from, to, after, limit): Promise<StatRow[]> => {
+        const params: unknown[] = [after?.at ?? from, to, limit];
+        if (after) params.push(after.at, after.route, after.metric, after.detail);
+        const { rows } = await pool.query<StatRow>(pageSql(table, after !== null), params);
+        return rows.map((r) => ({ ...r, count: Number(r.count) }));
+      },
+    },
+    oldestOpenReceivedAt: () => oldest,
+    claims,
+    eventReads: () => {
+      const missing = async (): Promise<never> => {
+        throw new Error("event reads on PostgreSQL are not built yet");
+      };
+      return {
+        list: missing,
+        refs: missing,
+        count: missing,
+        get: missing,
+        attempts: missing,
+        history: missing,
+        request: missing,
+      };
+    },
+    start(wake): void {
+      tick = setInterval(() => {
+        refreshSoon();
+        wake.changed();
+      }, TICK_MS);
+      tick.unref();
+      void listenForEvents(target, {
+        onWake: (route) => (route === null ? wake.changed() : wake.stored()),
+        onError: (err) => log.warn({ err }, "LISTEN connection to PostgreSQL failed; reconnecting"),
+      }).then(
+        (l) => {
+          if (closed) void l.close();
+          else listener = l;
+        },
+        (err: unknown) => log.warn({ err }, "could not LISTEN for new events; the safety tick finds them"),
+      );
+    },
+    sqlite: null,
+    async drain(): Promise<void> {
+      if (tick) clearInterval(tick);
+      await writer.drain();
+      await claims.settle();
+    },
+    async close(): Promise<void> {
+      closed = true;
+      if (tick) clearInterval(tick);
+      await listener?.close();
+      await refreshing;
+      await Promise.all([pool.end(), claimPool.end()]);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Claims on a shared store (PostgreSQL): each claim leases rows in the database for this replica
+ * (`locked_by`, `lease_until` from the database clock), so replicas never deliver the same event
+ * at once and a replica that dies loses its leases when they run out (docs/replicas.md).
+ */
+import type { DueEvent } from "../model.js";
+import type { ClaimSource, RouteQueue } from "./claims.js";
+
+/** The lease side of a shared store. */
+export interface LeaseStore {
+  /** Leases up to `limit` due events of the route (oldest due first, per-key order kept). */
+  claim(route: string, limit: number): Promise<DueEvent[]>;
+  /** Takes the route's half-open probe, one cluster-wide; false when another replica has it. */
+  takeProbe(route: string): Promise<boolean>;
+  /** Gives leases back, so any replica may claim those events at once. */
+  release(seqs: readonly number[]): Promise<void>;
+}
+
+export function createSharedClaims(store: LeaseStore, onError: (err: unknown) => void) {
+  const leased = new Map<number, string>();
+  const releasing = new Set<Promise<void>>();
+
+  function release(events: readonly DueEvent[]): void {
+    const seqs = events.map((e) => e.seq).filter((s) => leased.delete(s));
+    if (seqs.length === 0) return;
+    // Not awaited: a release that fails only means the lease runs out instead.
+    const p = store.release(seqs).catch(onError);
+    releasing.add(p);
+    void p.finally(() => releasing.delete(p));
+  }
+
+  const source: ClaimSource & { settle(): Promise<void> } = {
+    // Nothing ahead of the free slots: a buffered event's lease would run out while it waits.
+    prefetch: 0,
+    handover: false,
+    async claim(q: RouteQueue, limit: number, probe: boolean): Promise<DueEvent[]> {
+      if (probe && !(await store.takeProbe(q.name))) {
+        q.drained = true;
+        return [];
+      }
+      const claimed = await store.claim(q.name, limit);
+      for (const e of claimed) leased.set(e.seq, q.name);
+      q.buffer.push(...claimed);
+      if (claimed.length < limit) q.drained = true;
+      return claimed;
+    },
+    unlease(_q, event) {
+      release([event]);
+    },
+    releaseBuffer(q) {
+      release(q.buffer.splice(0));
+    },
+    settled(_q, event) {
+      // The outcome's commit cleared the lease in the row.
+      leased.delete(event.seq);
+    },
+    rescan(q) {
+      q.drained = false;
+    },
+    // Retries falling due are found by the store's safety tick and by wake-ups.
+    nextDueAt: () => null,
+    isLeased: (seq) => leased.has(seq),
+    leasedSeqs: () => [...leased.keys()],
+    leased(route) {
+      if (route === null) return leased.size;
+      let n = 0;
+      for (const r of leased.values()) if (r === route) n++;
+      return n;
+    },
+    /** Resolves when every release sent so far has finished (before the pool closes). */
+    async settle(): Promise<void> {
+      await Promise.all([...releasing]);
+    },
+  };
+  return source;
+}
