@@ -71,8 +71,9 @@ describe("deploy/kubernetes/replicas.yaml", () => {
     expect(loaded.admin.token).toBe(secret.stringData["admin-token"]);
     expect(loaded.listen.port).toBe(DEFAULT_LISTEN.port);
     expect(loaded.admin.port).toBe(DEFAULT_ADMIN.port);
-    // Every replica's pool plus its LISTEN connection fits PostgreSQL's default connection limit.
-    expect(deployment.spec.replicas * (loaded.storage.poolSize + 1)).toBeLessThanOrEqual(CONNECTION_BUDGET);
+    // Every replica's pool, its two claim connections and its LISTEN connection fit PostgreSQL's
+    // default connection limit (README, Several replicas).
+    expect(deployment.spec.replicas * (loaded.storage.poolSize + 3)).toBeLessThanOrEqual(CONNECTION_BUDGET);
   });
 
   test("probes hit the real endpoints; the Service and the budget select the pods", () => {
