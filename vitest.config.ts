@@ -10,15 +10,17 @@ import { defineConfig } from "vitest/config";
 export const STORE_AGNOSTIC = [
   "test/integration/alerts.test.ts",
   "test/integration/breaker-count.test.ts",
+  "test/integration/error-shape.test.ts",
   "test/integration/hardening-admin.test.ts",
+  "test/integration/hardening-admin-web.test.ts",
   "test/integration/hardening-destination.test.ts",
   "test/integration/hardening-ingest.test.ts",
   "test/integration/hardening-keys.test.ts",
   "test/integration/hardening-passthrough.test.ts",
   "test/integration/provider-header-names.test.ts",
   "test/integration/resign.test.ts",
-  "test/integration/routes.test.ts",
   "test/integration/throttle.test.ts",
+  "test/integration/tracing.test.ts",
   "test/integration/verify-ingest.test.ts",
 ];
 
