@@ -1,4 +1,4 @@
-// Fails when a relative link in README.md or docs/*.md points at a file that does not exist, or
+// Fails when a relative link in README.md, docs/*.md or deploy/kubernetes/README.md points at a file that does not exist, or
 // at an anchor (#...) that no heading of the target Markdown file produces; and when a comment in
 // src/, test/, bench/, scripts/ or demo/ cites `README.md#...` or `docs/x.md#...` that way and the
 // heading is gone. Anchors follow GitHub's rule: lower-case, punctuation dropped, spaces to
@@ -14,6 +14,7 @@ const pages = [
   ...readdirSync(docs)
     .filter((n) => n.endsWith(".md"))
     .map((n) => join(docs, n)),
+  join(root, "deploy/kubernetes/README.md"),
 ];
 
 /** The text outside fenced code blocks, line by line (fenced lines become empty). */

@@ -1,16 +1,18 @@
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
-import type { Config } from "../config/index.js";
+import { type Config, redactDatabaseUrl } from "../config/index.js";
 import { createSharedClaims, type LeaseStore } from "../deliver/shared-claims.js";
 import type { Gate } from "../gate.js";
 import { createIdFactory } from "../ids.js";
 import { type EventStatus, EventStatuses } from "../model.js";
-import type { QueueCounts, StatRow, StoredGate } from "../store/index.js";
+import type { QueueCounts, StoredGate } from "../store/index.js";
 import { GATE_COLUMNS, gateOf } from "../store/postgres/commands.js";
 import { NOW_MS } from "../store/postgres/events.js";
 import {
   createPgClaimQueries,
+  createPgEventReads,
+  createPgStatQueries,
   createPostgresPool,
   listenForEvents,
   migratePostgres,
@@ -24,17 +26,6 @@ import type { Storage } from "./storage.js";
 const TICK_MS = 1_000;
 
 const STATUSES = Object.keys(EventStatuses) as EventStatus[];
-
-/** The URL without its password, for messages. */
-export function maskedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "(unparsable URL)";
-  }
-}
 
 /**
  * A claim's lease: twice the route's attempt timeout plus 2 s, so an attempt that runs its whole
@@ -77,7 +68,7 @@ export async function openPostgresStorage(
     );
   } catch (err) {
     throw new StartupError(
-      `cannot use PostgreSQL at ${maskedUrl(url)} (storage.url): ${(err as Error).message}`,
+      `cannot use PostgreSQL at ${redactDatabaseUrl(url)} (storage.url): ${(err as Error).message}`,
       {
         cause: err,
       },
@@ -213,11 +204,7 @@ export async function openPostgresStorage(
     if (c.moves.length > 0) refreshSoon();
   });
 
-  const pageSql = (table: "minute" | "hour", after: boolean) =>
-    `SELECT ${table} AS at, route, metric, detail, count FROM stats_${table}
-     WHERE ${table} >= $1 AND ${table} < $2
-       ${after ? `AND (${table}, route, metric, detail) > ($4, $5, $6, $7)` : ""}
-     ORDER BY ${table}, route, metric, detail LIMIT $3`;
+  const statQueries = createPgStatQueries(pool);
   let tick: NodeJS.Timeout | undefined;
   let listener: Awaited<ReturnType<typeof listenForEvents>> | null = null;
   let closed = false;
@@ -234,30 +221,11 @@ export async function openPostgresStorage(
     gates: initialGates,
     // What a rate limit holds back is not counted across replicas.
     countDue: () => 0,
-    stats: {
-      page: async (table, from, to, after, limit): Promise<StatRow[]> => {
-        const params: unknown[] = [after?.at ?? from, to, limit];
-        if (after) params.push(after.at, after.route, after.metric, after.detail);
-        const { rows } = await pool.query<StatRow>(pageSql(table, after !== null), params);
-        return rows.map((r) => ({ ...r, count: Number(r.count) }));
-      },
-    },
+    stats: { page: (table, from, to, after, limit) => statQueries.page(table, from, to, after, limit) },
     oldestOpenReceivedAt: () => oldest,
     claims,
-    eventReads: () => {
-      const missing = async (): Promise<never> => {
-        throw new Error("event reads on PostgreSQL are not built yet");
-      };
-      return {
-        list: missing,
-        refs: missing,
-        count: missing,
-        get: missing,
-        attempts: missing,
-        history: missing,
-        request: missing,
-      };
-    },
+    // Leases live in the rows: every replica's read them.
+    eventReads: () => createPgEventReads(pool),
     start(wake): void {
       tick = setInterval(() => {
         refreshSoon();

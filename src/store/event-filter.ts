@@ -89,14 +89,14 @@ export function jsonIndexName(route: string, pointer: string): string {
 
 export const JSON_INDEX_PREFIX = "events_json_";
 
-const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+export const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 /**
  * Characters JSON never needs to escape (no quotes, backslashes, slashes or non-ASCII): a string
  * value made only of these appears in the raw body byte for byte. Senders may still escape them
  * as \uXXXX; none of the providers hookbuffer fronts does.
  */
-const VERBATIM = /^[A-Za-z0-9 _.:@+-]{3,}$/;
+export const VERBATIM = /^[A-Za-z0-9 _.:@+-]{3,}$/;
 
 /** `substr` compares characters, as the operator typed them, not bytes. */
 const startsWith = (expr: string, p: string) => `substr(${expr}, 1, length(@${p})) = @${p}`;

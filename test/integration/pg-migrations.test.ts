@@ -46,10 +46,13 @@ describe.skipIf(server.url === null)(`PostgreSQL schema migrations (${server.ski
         [schema],
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
+        "admin_requests",
         "attempts",
         "dedup",
+        "event_history",
         "events",
         "hookbuffer_migrations",
+        "queue_counts",
         "routes_state",
         "stats_hour",
         "stats_minute",

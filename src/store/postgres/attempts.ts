@@ -41,6 +41,17 @@ export function createPgAttemptQueries(db: Queryable) {
       );
       return rows;
     },
+    /** Every attempt of an event, oldest first, as the SQLite store's forEvent gives them. */
+    async records(eventId: string): Promise<AttemptRecord[]> {
+      const { rows } = await db.query<AttemptRecord>(
+        `SELECT event_id AS "eventId", n, started_at AS "startedAt", duration_ms AS "durationMs", outcome,
+           reason, detail, status_code AS "statusCode", error, response_body AS "responseBody",
+           response_size AS "responseSize"
+         FROM attempts WHERE event_id = $1 ORDER BY n`,
+        [eventId],
+      );
+      return rows;
+    },
   };
 }
 

@@ -4,6 +4,8 @@
  */
 export { createPgAttemptQueries, type PgAttemptQueries } from "./attempts.js";
 export { createPgClaimQueries, type PgClaimQueries, type PgOutcome } from "./claims.js";
+export { binder, LEASED, type PgFilterSql, pgFilterSql, SHOWN_STATUS } from "./event-filter.js";
+export { createPgEventReads } from "./event-reads.js";
 export {
   createPgEventQueries,
   EVENTS_CHANNEL,

@@ -115,6 +115,43 @@ const migrations: string[] = [
   FROM events GROUP BY route, status;
   CREATE INDEX events_leased ON events (route, lease_until) WHERE lease_until IS NOT NULL;
   `,
+  // 3: what the admin API needs: operator actions per event, recorded bulk requests, a route index
+  // for listing, and a JSON parse that answers NULL instead of raising.
+  // Writers name the columns: INSERT INTO event_history (event_id, at, action, request_id) on a
+  // redelivery; INSERT INTO admin_requests (key, at, fingerprint, response) ... ON CONFLICT (key)
+  // DO UPDATE on a saved bulk answer (keys older than a day pruned by `at`).
+  `
+  CREATE TABLE event_history (
+    -- Insertion order breaks ties of \`at\`, as SQLite's rowid does.
+    n bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id text NOT NULL,
+    at bigint NOT NULL,
+    action text NOT NULL,
+    request_id text
+  );
+  CREATE INDEX event_history_event ON event_history (event_id, at, n);
+  CREATE TABLE admin_requests (
+    key text PRIMARY KEY,
+    at bigint NOT NULL,
+    fingerprint text NOT NULL,
+    response text NOT NULL
+  );
+  CREATE INDEX admin_requests_at ON admin_requests (at);
+  -- A search by route walks that route's rows newest first instead of every row.
+  CREATE INDEX events_route ON events (route, seq);
+  -- The body as JSON, or NULL when it is not (bad UTF-8, not JSON, a NUL escape jsonb cannot hold):
+  -- one body that is not JSON must not fail a search over all of them. PostgreSQL 15 has no
+  -- pg_input_is_valid, so the parse runs in an exception block. Immutable: the result depends
+  -- only on the bytes, so an expression index may use it.
+  CREATE FUNCTION hookbuffer_try_jsonb(body bytea) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  BEGIN
+    RETURN convert_from(body, 'UTF8')::jsonb;
+  EXCEPTION WHEN others THEN
+    RETURN NULL;
+  END
+  $$;
+  `,
 ];
 
 /** The number of migrations this hookbuffer knows. */

@@ -1,4 +1,5 @@
 import { type StatIncrement, sumByMinute } from "../stat-increments.js";
+import type { StatKey, StatRow } from "../stats.js";
 import type { Queryable } from "./pool.js";
 
 export type { StatIncrement };
@@ -55,6 +56,35 @@ export function createPgStatQueries(db: Queryable) {
         `SELECT minute AS at, route, metric, detail, count FROM stats_minute
          WHERE minute >= $1 AND minute < $2 ORDER BY minute, route, metric, detail`,
         [from, to],
+      );
+      return rows;
+    },
+    /**
+     * Up to `limit` counters of every route in [from, to) after the key `after`, in key order: the
+     * keyset pages of the SQLite store (src/store/stats.ts), a later page seeking to the last key.
+     */
+    async page(
+      table: "minute" | "hour",
+      from: number,
+      to: number,
+      after: StatKey | null,
+      limit: number,
+    ): Promise<StatRow[]> {
+      const col = table === "minute" ? "minute" : "hour";
+      const select = `SELECT ${col} AS at, route, metric, detail, count FROM stats_${col}`;
+      const order = `ORDER BY ${col}, route, metric, detail LIMIT`;
+      if (after === null) {
+        const { rows } = await db.query<StatRow>(`${select} WHERE ${col} >= $1 AND ${col} < $2 ${order} $3`, [
+          from,
+          to,
+          limit,
+        ]);
+        return rows;
+      }
+      const { rows } = await db.query<StatRow>(
+        `${select} WHERE ${col} >= $1 AND ${col} < $2 AND (${col}, route, metric, detail) > ($1, $3, $4, $5)
+         ${order} $6`,
+        [after.at, to, after.route, after.metric, after.detail, limit],
       );
       return rows;
     },
