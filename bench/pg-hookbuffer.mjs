@@ -10,8 +10,16 @@
 //             upstream just before. CPU per event of every replica and of PostgreSQL.
 import { join } from "node:path";
 import pg from "pg";
-import { countRows, dropSchema, ensureDatabase, newSchema, url } from "./lib/pg-bench-db.mjs";
-import { postgresCpuMs, sleep, upstreamState } from "./lib/proc.mjs";
+import {
+  countRows,
+  dropSchema,
+  ensureDatabase,
+  newSchema,
+  postgresCpu,
+  postgresCpuBetween,
+  url,
+} from "./lib/pg-bench-db.mjs";
+import { sleep, upstreamState } from "./lib/proc.mjs";
 
 const ROUTE = "line";
 /** A route paused or resumed on one replica (admin API). */
@@ -76,11 +84,14 @@ async function deliveryRun(deps, concurrency, replicas) {
 
     const delivered = async () =>
       Number(
-        (await poll.query(`SELECT coalesce(sum(n), 0) AS n FROM ${schema}.queue_counts WHERE status = 'delivered'`))
-          .rows[0].n,
+        (
+          await poll.query(
+            `SELECT coalesce(sum(n), 0) AS n FROM ${schema}.queue_counts WHERE status = 'delivered'`,
+          )
+        ).rows[0].n,
       );
     const hbCpu0 = hbs.map((h) => h.cpuMs());
-    const pgCpu0 = postgresCpuMs();
+    const pgCpu0 = await postgresCpu();
     const t0 = performance.now();
     await Promise.all(hbs.map((h) => gate(admin, h, "resume")));
     while ((await delivered()) < n) {
@@ -89,7 +100,7 @@ async function deliveryRun(deps, concurrency, replicas) {
     }
     const seconds = (performance.now() - t0) / 1000;
     const hbCpu = hbs.reduce((s, h, i) => s + h.cpuMs() - hbCpu0[i], 0);
-    const pgCpu = postgresCpuMs() - pgCpu0;
+    const pgCpu = postgresCpuBetween(pgCpu0, await postgresCpu());
     const upAfter = await upstreamState(up);
     // The queue counts are hookbuffer's own bookkeeping: check them against the rows.
     const deliveredRows = await countRows(schema, "events", "status = 'delivered'");

@@ -12,8 +12,15 @@
 // when missing); every server writes a schema of its own, dropped afterwards.
 import { join } from "node:path";
 import { ingestSummary, lostSum, spread } from "./lib/figures.mjs";
-import { countRows, dropSchema, ensureDatabase, newSchema, url } from "./lib/pg-bench-db.mjs";
-import { postgresCpuMs } from "./lib/proc.mjs";
+import {
+  countRows,
+  dropSchema,
+  ensureDatabase,
+  newSchema,
+  postgresCpu,
+  postgresCpuBetween,
+  url,
+} from "./lib/pg-bench-db.mjs";
 import { hookbufferIngestContenders } from "./pg-hookbuffer.mjs";
 
 /** The driver the PostgreSQL store uses at run time (docs/replicas.md). */
@@ -63,12 +70,12 @@ export async function postgresIngestSection(deps) {
         const count = () => (c.sqlite ? sqliteRows(where) : countRows(where, c.table));
         const before = await count();
         const cpu0 = s.cpuMs();
-        const pg0 = postgresCpuMs();
+        const pg0 = c.sqlite ? null : await postgresCpu();
         const res = await load(s.port, P.seconds);
         const perRequest = (ms) => (ms * 1000) / Math.max(1, res.total);
         const cpuUs = perRequest(s.cpuMs() - cpu0);
-        // PostgreSQL's CPU (every server process, so other clients' work meanwhile counts too).
-        const pgCpuUs = c.sqlite ? null : perRequest(postgresCpuMs() - pg0);
+        // PostgreSQL's CPU for the bench database (lib/pg-bench-db.mjs).
+        const pgCpuUs = c.sqlite ? null : perRequest(postgresCpuBetween(pg0, await postgresCpu()));
         await s.stop(c.hookbuffer ? "SIGTERM" : "SIGKILL");
         const stored = (await count()) - before;
         runs[c.name].push({ round: r, ...res, cpuUs, pgCpuUs, stored, lost: Math.max(0, res.ok - stored) });

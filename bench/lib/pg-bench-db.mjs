@@ -2,6 +2,7 @@
 // 127.0.0.1:5432, created when missing). Every server writes a schema of its own, dropped afterwards.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { cpuMs } from "./proc.mjs";
 
 export const url =
   process.env.HOOKBUFFER_BENCH_PG_URL || "postgres://postgres@127.0.0.1:5432/hookbuffer_bench";
@@ -34,3 +35,32 @@ export const countRows = (schema, table, where = "true") =>
   withClient(url, async (c) =>
     Number((await c.query(`SELECT count(*) AS n FROM ${schema}.${table} WHERE ${where}`)).rows[0].n),
   );
+
+/**
+ * CPU time so far (ms) of the PostgreSQL processes working for the bench database: its backends
+ * (autovacuum workers included) and the cluster's WAL writer, checkpointer and background writer,
+ * by pid. Other databases' backends are left out: on a shared server they are other people's work.
+ */
+export const postgresCpu = () =>
+  withClient(url, async (c) => {
+    const { rows } = await c.query(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database()
+         OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`,
+    );
+    const byPid = new Map();
+    for (const { pid } of rows) {
+      try {
+        byPid.set(pid, cpuMs(pid));
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+    return byPid;
+  });
+
+/** CPU used between two `postgresCpu()` readings (ms); a process gone by the second is not counted. */
+export function postgresCpuBetween(before, after) {
+  let ms = 0;
+  for (const [pid, now] of after) ms += now - (before.get(pid) ?? 0);
+  return ms;
+}
