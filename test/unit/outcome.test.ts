@@ -66,15 +66,17 @@ function setup(start: Start, orderKeys: Array<string | null> = [null]) {
       clock: { now: () => T0 },
       ids: createIdFactory(),
     });
-    return commands.execute({
-      kind: "record-outcome",
-      route: route.name,
-      event,
-      result,
-      update,
-      counts: outcomeCounts(event, result, update),
-      gate: { committed: activeGate(), next: (g) => g },
-    }).then(() => (row(event.id) as { response_bytes: number }).response_bytes);
+    return commands
+      .execute({
+        kind: "record-outcome",
+        route: route.name,
+        event,
+        result,
+        update,
+        counts: outcomeCounts(event, result, update),
+        gate: { committed: activeGate(), next: (g) => g },
+      })
+      .then(() => (row(event.id) as { response_bytes: number }).response_bytes);
   };
   const row = (id: string) =>
     opened.db

@@ -72,9 +72,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (route) DO UPDATE SET state = EXCLUDED.state, consecutive_failures = EXCLUDED.consecutive_failures,
   recent_failures = EXCLUDED.recent_failures, disabled = EXCLUDED.disabled, cooldown_ms = EXCLUDED.cooldown_ms,
   probe_at = EXCLUDED.probe_at, updated_at = EXCLUDED.updated_at,
-  -- A state change ends any probe lease: the next probe is taken anew.
-  probe_by = CASE WHEN s.state = EXCLUDED.state THEN s.probe_by END,
-  probe_until = CASE WHEN s.state = EXCLUDED.state THEN s.probe_until END`;
+  -- A probe's outcome moves the state or the next probe time: its lease ends, and the next probe
+  -- is taken anew. Other saves (late outcomes of attempts begun before the route opened) keep it.
+  probe_by = CASE WHEN s.state = EXCLUDED.state AND s.probe_at IS NOT DISTINCT FROM EXCLUDED.probe_at
+    THEN s.probe_by END,
+  probe_until = CASE WHEN s.state = EXCLUDED.state AND s.probe_at IS NOT DISTINCT FROM EXCLUDED.probe_at
+    THEN s.probe_until END`;
 
 // Queue counts per route and status, moved in the same transaction as the rows (sorted, so two
 // replicas lock them in one order).
