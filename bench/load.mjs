@@ -1,11 +1,13 @@
 // Load generator, run as its own process: autocannon posting signed LINE bodies, each with a
 // unique webhookEventId (so dedup stores every one). Bodies are signed before the clock starts so
-// the generator spends its CPU on sending. Prints a JSON summary on stdout.
+// the generator spends its CPU on sending. Prints a JSON summary on stdout. With `amount`, exactly
+// that many requests are sent (the duration is then ignored), e.g. to pre-load a queue.
 import autocannon from "autocannon";
 import { lineBody, sign } from "./lib/line-body.mjs";
 
-const [url, seconds = "10", connections = "50", rate = "0", poolSize = "200000"] = process.argv.slice(2);
-const perConnection = Math.ceil(Number(poolSize) / Number(connections));
+const [url, seconds = "10", connections = "50", rate = "0", poolSize = "200000", amount = "0"] =
+  process.argv.slice(2);
+const perConnection = Math.ceil(Math.max(Number(poolSize), Number(amount)) / Number(connections));
 // Each connection gets its own slice of pre-built requests (autocannon serialises static requests
 // once), so no body is sent twice and the generator spends its CPU on sending.
 const slices = Array.from({ length: Number(connections) }, (_, c) =>
@@ -25,6 +27,7 @@ const result = await autocannon({
   connections: Number(connections),
   duration: Number(seconds),
   ...(Number(rate) > 0 ? { overallRate: Number(rate) } : {}),
+  ...(Number(amount) > 0 ? { amount: Number(amount) } : {}),
   setupClient(client) {
     client.setRequests(slices[nextSlice++ % slices.length]);
   },

@@ -10,55 +10,28 @@
 //           without outcomes folded into the next claim (bench/pg-store-drain.mjs).
 // The database is HOOKBUFFER_BENCH_PG_URL (default: hookbuffer_bench on 127.0.0.1:5432, created
 // when missing); every server writes a schema of its own, dropped afterwards.
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import pg from "pg";
 import { ingestSummary, lostSum, spread } from "./lib/figures.mjs";
+import {
+  countRows,
+  dropSchema,
+  ensureDatabase,
+  newSchema,
+  postgresCpu,
+  postgresCpuBetween,
+  url,
+} from "./lib/pg-bench-db.mjs";
+import { hookbufferIngestContenders } from "./pg-hookbuffer.mjs";
 
 /** The driver the PostgreSQL store uses at run time (docs/replicas.md). */
 export const RUNTIME_DRIVER = "pg";
 
-const url = process.env.HOOKBUFFER_BENCH_PG_URL || "postgres://postgres@127.0.0.1:5432/hookbuffer_bench";
-
-async function withClient(target, fn) {
-  const c = new pg.Client({ connectionString: target });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-async function ensureDatabase() {
-  const u = new URL(url);
-  const name = decodeURIComponent(u.pathname.slice(1));
-  u.pathname = "/postgres";
-  await withClient(u.toString(), async (c) => {
-    const found = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (found.rowCount === 0) await c.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
-  });
-}
-
-const newSchema = (name) => `hb_bench_${name.replace(/\W/g, "_")}_${randomBytes(3).toString("hex")}`;
-const dropSchema = (schema) => withClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
-const countRows = (schema, table) =>
-  withClient(url, async (c) =>
-    Number((await c.query(`SELECT count(*) AS n FROM ${schema}.${table}`)).rows[0].n),
-  );
-
-export async function postgresSection({
-  P,
-  work,
-  here,
-  quick,
-  startServer,
-  runJson,
-  warm,
-  load,
-  log,
-  sqliteRows,
-}) {
+/**
+ * The ingest contenders, rounds interleaved, and their ratios round by round. `deps` as run.mjs
+ * passes them; `startHookbuffer` and `admin` bring hookbuffer itself in (bench/pg-hookbuffer.mjs).
+ */
+export async function postgresIngestSection(deps) {
+  const { P, work, here, startServer, warm, load, log, sqliteRows } = deps;
   await ensureDatabase();
   const contenders = [
     ...["pg", "postgres"].map((driver) => ({
@@ -84,23 +57,28 @@ export async function postgresSection({
       sqlite: true,
       start: (db) => startServer(join(here, "servers/group-commit.mjs"), [], { SYNC: "full", DB: db }),
     },
+    ...hookbufferIngestContenders(deps),
   ];
   const runs = Object.fromEntries(contenders.map((c) => [c.name, []]));
   for (let r = 0; r < P.runs; r++) {
     for (let k = 0; k < contenders.length; k++) {
       const c = contenders[(k + r) % contenders.length];
-      const where = c.sqlite ? join(work, `pg-section-sqlite-${r}.db`) : newSchema(c.name);
+      const where = c.sqlite ? join(work, `pg-section-${c.name}-${r}.db`) : newSchema(c.name);
       try {
         const s = await c.start(where);
         await warm(s.port);
         const count = () => (c.sqlite ? sqliteRows(where) : countRows(where, c.table));
         const before = await count();
         const cpu0 = s.cpuMs();
+        const pg0 = c.sqlite ? null : await postgresCpu();
         const res = await load(s.port, P.seconds);
-        const cpuUs = ((s.cpuMs() - cpu0) * 1000) / Math.max(1, res.total);
-        await s.stop("SIGKILL");
+        const perRequest = (ms) => (ms * 1000) / Math.max(1, res.total);
+        const cpuUs = perRequest(s.cpuMs() - cpu0);
+        // PostgreSQL's CPU for the bench database (lib/pg-bench-db.mjs).
+        const pgCpuUs = c.sqlite ? null : perRequest(postgresCpuBetween(pg0, await postgresCpu()));
+        await s.stop(c.hookbuffer ? "SIGTERM" : "SIGKILL");
         const stored = (await count()) - before;
-        runs[c.name].push({ round: r, ...res, cpuUs, stored, lost: Math.max(0, res.ok - stored) });
+        runs[c.name].push({ round: r, ...res, cpuUs, pgCpuUs, stored, lost: Math.max(0, res.ok - stored) });
       } finally {
         if (!c.sqlite) await dropSchema(where);
       }
@@ -116,11 +94,20 @@ export async function postgresSection({
       name: c.name,
       label: c.label,
       ...ingestSummary(xs),
+      pgCpuUs: c.sqlite ? null : spread(xs.map((x) => x.pgCpuUs)),
       lost: lostSum(xs),
-      ratios: { pg: ratio(c.name, `pg-${RUNTIME_DRIVER}`), sqlite: ratio(c.name, "sqlite") },
+      // Each ratio against its baseline, named: the row prints them in this order.
+      ratios: Object.fromEntries(
+        (c.baselines ?? [`pg-${RUNTIME_DRIVER}`, "sqlite"]).map((b) => [b, ratio(c.name, b)]),
+      ),
     };
   });
+  return { url: url.replace(/:[^:@/]*@/, ":***@"), runs, ingest };
+}
 
+/** The driver cost, the SKIP LOCKED drains and the claim latencies. */
+export async function postgresClaimSection({ quick, here, runJson, log }) {
+  await ensureDatabase();
   const claimArgs = { PG_URL: url };
   const driverCost = await runJson(
     join(here, "pg-driver-cost.mjs"),
@@ -176,29 +163,30 @@ export async function postgresSection({
   for (const l of storeClaim.byLimit) {
     log(`postgres store claim of ${l.limit} at ${pending} pending: p99 ${l.p99.toFixed(2)} ms`);
   }
-  return {
-    url: url.replace(/:[^:@/]*@/, ":***@"),
-    runs,
-    ingest,
-    driverCost,
-    drains,
-    storeDrains,
-    latency,
-    storeClaim,
-  };
+  return { driverCost, drains, storeDrains, latency, storeClaim };
 }
 
 const f = (n, d = 0) => (n === null || n === undefined ? "-" : Number(n).toFixed(d));
 const range = (x, d = 0) => `${f(x.median, d)} (${f(x.min, d)}-${f(x.max, d)})`;
 
+/** How a ratio's baseline is named in the table, by contender name. */
+const BASELINES = {
+  [`pg-${RUNTIME_DRIVER}`]: `PG minimal (${RUNTIME_DRIVER})`,
+  sqlite: "SQLite minimal",
+  "pg-boss": "pg-boss",
+  "hookbuffer-sqlite": "hookbuffer on SQLite",
+};
+
 /** Rows for the bench table. */
 export function postgresRows(p) {
   if (!p) return [];
-  const rows = p.ingest.map((x) => [
+  const rows = (p.ingest ?? []).map((x) => [
     `ingest: ${x.label}`,
     `${range(x.rps)} req/s`,
-    `p50 ${range(x.p50)} / p99 ${range(x.p99)} ms; CPU ${range(x.cpuUs)} us/req; acked, not stored: ${x.lost}${x.non2xx ? `; errors or not 2xx: ${x.non2xx}` : ""}`,
-    `${range(x.ratios.pg, 2)}x of PG minimal (${RUNTIME_DRIVER}), ${range(x.ratios.sqlite, 2)}x of SQLite minimal`,
+    `p50 ${range(x.p50)} / p99 ${range(x.p99)} ms; CPU ${range(x.cpuUs)} us/req${x.pgCpuUs ? `, PostgreSQL ${range(x.pgCpuUs)} us/req` : ""}; acked, not stored: ${x.lost}${x.non2xx ? `; errors or not 2xx: ${x.non2xx}` : ""}`,
+    Object.entries(x.ratios)
+      .map(([b, r]) => `${range(r, 2)}x of ${BASELINES[b] ?? b}`)
+      .join(", "),
   ]);
   for (const [driver, x] of Object.entries(p.driverCost?.summary ?? {})) {
     rows.push([
@@ -208,8 +196,8 @@ export function postgresRows(p) {
       `${f(x.cpuUs / p.driverCost.summary[RUNTIME_DRIVER].cpuUs, 2)}x`,
     ]);
   }
-  const drainPg = p.drains.find((d) => d.driver === RUNTIME_DRIVER);
-  for (const d of p.drains) {
+  const drainPg = p.drains?.find((d) => d.driver === RUNTIME_DRIVER);
+  for (const d of p.drains ?? []) {
     rows.push([
       `claim: SKIP LOCKED drain, ${d.workers} x 64-row claims + mark delivered, ${d.driver}`,
       `${f(d.rate)} deliveries/s`,
@@ -225,7 +213,7 @@ export function postgresRows(p) {
       `${f(d.rate / drainPg.rate, 2)}x of the minimal drain`,
     ]);
   }
-  for (const l of p.latency) {
+  for (const l of p.latency ?? []) {
     rows.push([
       `claim: ${l.limit}-row claim at ${l.pending} pending (partial index), ${l.driver}`,
       `p99 ${f(l.syncOff.p99, 2)} ms`,

@@ -1,5 +1,6 @@
 // npm run bench [-- --quick] [--only=ingest,path,delivery,e2e,backlog,stats,tracing,search] [--delivery-thread=false]
-// npm run bench -- --store=postgres [--quick]: the PostgreSQL baselines (bench/postgres.mjs).
+// npm run bench -- --store=postgres [--quick] [--only=pgingest,pgdelivery,pgclaim]: hookbuffer on
+// PostgreSQL beside the PostgreSQL baselines (bench/postgres.mjs, bench/pg-hookbuffer.mjs).
 // hookbuffer's figures side by side with baselines measured in the same
 // run, as ratios. Every server is its own process; the load generator is another. Writes a JSON
 // file to bench/results/ and prints a table.
@@ -9,9 +10,10 @@ import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { adminCall } from "./lib/admin.mjs";
 import { ingestSummary, lostSum, median, spread } from "./lib/figures.mjs";
-import { runJson, sleep, startServer } from "./lib/proc.mjs";
+import { runJson, sleep, startServer, upstreamState } from "./lib/proc.mjs";
 import { seedEvents, seedStats } from "./lib/seed.mjs";
-import { postgresRows, postgresSection } from "./postgres.mjs";
+import { hookbufferDeliveryRows, hookbufferDeliverySection } from "./pg-hookbuffer.mjs";
+import { postgresClaimSection, postgresIngestSection, postgresRows } from "./postgres.mjs";
 import { searchRows, searchSection } from "./search.mjs";
 import { tracingRows, tracingSection } from "./tracing.mjs";
 
@@ -90,14 +92,19 @@ ${extra}`,
 }
 let configs = 0;
 
+/**
+ * `db` is the SQLite file, or `{ url, schema }` for PostgreSQL (storage.url and storage.schema,
+ * where the SQLite-only `synchronous` does not apply).
+ */
 async function startHookbuffer(db, upstreamPort, concurrency = 8, { synchronous = "full", extra = "" } = {}) {
+  const storage =
+    typeof db === "string"
+      ? { args: ["--db", db, "--synchronous", synchronous], yaml: "" }
+      : { args: [], yaml: `storage: {url: "${db.url}", schema: ${db.schema}}\n` };
   return startServer(CLI, [
     "--config",
-    hookbufferConfig(upstreamPort, concurrency, extra),
-    "--db",
-    db,
-    "--synchronous",
-    synchronous,
+    hookbufferConfig(upstreamPort, concurrency, storage.yaml + extra),
+    ...storage.args,
     "--host",
     "127.0.0.1",
     "--port",
@@ -120,13 +127,15 @@ async function warm(port) {
     "40000",
   ]);
 }
-const load = (port, seconds, rate = 0, connections = 50) =>
+/** `amount`: exactly that many requests, whatever the duration (to pre-load a queue). */
+const load = (port, seconds, rate = 0, connections = 50, amount = 0) =>
   runJson(join(here, "load.mjs"), [
     `http://127.0.0.1:${port}/callback`,
     String(seconds),
     String(connections),
     String(rate),
     String(Math.max(50_000, Math.round((rate || 20_000) * seconds * 1.3))),
+    String(amount),
   ]);
 
 const countRows = (db) => {
@@ -234,14 +243,6 @@ async function ingestPathSection() {
   log(
     `ingest path: ${results.ingestPath.variants.map((v) => `${v.name} ${v.cpuUs.toFixed(0)} us`).join(", ")}`,
   );
-}
-
-/** The upstream's answered-request count and CPU time so far. */
-function upstreamState(up) {
-  return new Promise((r) => {
-    up.child.once("message", r);
-    up.child.send("count");
-  });
 }
 
 /**
@@ -501,6 +502,7 @@ function table() {
   rows.push(...tracingRows(results.tracing));
   rows.push(...searchRows(results.search));
   rows.push(...postgresRows(results.postgres));
+  rows.push(...hookbufferDeliveryRows(results.postgresDelivery));
   const w = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => String(r[c]).length)));
   const line = (r) => `| ${r.map((x, c) => String(x).padEnd(w[c])).join(" | ")} |`;
   return [
@@ -533,13 +535,43 @@ const sections = [
   ],
 ];
 
-/** With --store=postgres: the PostgreSQL baselines, with the minimal SQLite server in the same run. */
+/**
+ * With --store=postgres: hookbuffer on PostgreSQL beside the PostgreSQL baselines and the minimal
+ * SQLite server, in the same run (bench/postgres.mjs, bench/pg-hookbuffer.mjs).
+ */
 const postgresSections = [
   [
-    "postgres",
+    "pgingest",
     async () => {
-      const deps = { P, work, here, quick, startServer, runJson, warm, load, log, sqliteRows: countRows };
-      results.postgres = await postgresSection(deps);
+      const deps = {
+        P,
+        work,
+        here,
+        startServer,
+        warm,
+        load,
+        log,
+        sqliteRows: countRows,
+        startHookbuffer,
+        admin,
+      };
+      results.postgres = { ...results.postgres, ...(await postgresIngestSection(deps)) };
+    },
+  ],
+  [
+    "pgdelivery",
+    async () => {
+      const deps = { P, here, startServer, runJson, startHookbuffer, admin, load, log };
+      results.postgresDelivery = await hookbufferDeliverySection(deps);
+    },
+  ],
+  [
+    "pgclaim",
+    async () => {
+      results.postgres = {
+        ...results.postgres,
+        ...(await postgresClaimSection({ quick, here, runJson, log })),
+      };
     },
   ],
 ];

@@ -113,4 +113,12 @@ export function postgresCpuMs() {
   return total;
 }
 
+/** The upstream's (bench/servers/upstream.mjs) answered-request count and CPU time so far. */
+export function upstreamState(up) {
+  return new Promise((r) => {
+    up.child.once("message", r);
+    up.child.send("count");
+  });
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
