@@ -302,7 +302,7 @@ export function createDeliverer(deps: DelivererDeps) {
     const update = decide(event, result, route, random());
     // The attempt happened whether or not its outcome commits, so its span is recorded now.
     if (span !== null) deps.tracing?.end(span, route, event, result, update);
-    const done = outcomes.commit(
+    return outcomes.commit(
       {
         kind: "record-outcome",
         route: route.name,
@@ -311,14 +311,14 @@ export function createDeliverer(deps: DelivererDeps) {
         update,
         counts: outcomeCounts(event, result, update),
         gate: { committed: r.gate, next: (before) => breakerAfter(route, before, result, probe) },
+        onCommit: () => {
+          claims.settled(r, event, update.status, update.nextAttemptAt);
+          deps.hooks?.attempt?.(route, event, result, update);
+        },
       },
       // Ordered routes wait for this commit before the next event of the key may go.
       { lazy: route.ordering.kind === "none" },
     );
-    return done.then(() => {
-      claims.settled(r, event, update.status, update.nextAttemptAt);
-      deps.hooks?.attempt?.(route, event, result, update);
-    });
   }
 
   /**

@@ -34,11 +34,14 @@ export function createSharedClaims(store: LeaseStore, onError: (err: unknown) =>
     prefetch: 0,
     handover: false,
     async claim(q: RouteQueue, limit: number, probe: boolean): Promise<DueEvent[]> {
-      if (probe && !(await store.takeProbe(q.name))) {
+      const claimed = await store.claim(q.name, limit);
+      // The probe lease is taken only with an event in hand: one taken with nothing due would
+      // keep every replica from probing until it ran out.
+      if (probe && claimed.length > 0 && !(await store.takeProbe(q.name))) {
+        await store.release(claimed.map((e) => e.seq)).catch(onError);
         q.drained = true;
         return [];
       }
-      const claimed = await store.claim(q.name, limit);
       for (const e of claimed) leased.set(e.seq, q.name);
       q.buffer.push(...claimed);
       if (claimed.length < limit) q.drained = true;

@@ -50,6 +50,11 @@ export interface RecordOutcome {
    * count together.
    */
   gate: { committed: Gate; next(before: Gate): Gate };
+  /**
+   * Runs as soon as the outcome has committed, before the caller resumes (which may wait for the
+   * sync): the deliverer ends the lease there, so the views never count the event twice.
+   */
+  onCommit?(): void;
 }
 
 /** An operator pauses or resumes a route. */

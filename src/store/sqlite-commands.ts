@@ -65,6 +65,7 @@ export function createSqliteCommands(deps: SqliteCommandsDeps): CommandRunner {
         const before = ctx.gate(c.route, c.gate.committed);
         const after = c.gate.next(before);
         if (gateMoved(before, after)) ctx.setGate(c.route, before, after, clock.now());
+        if (c.onCommit) ctx.afterCommit(c.onCommit);
         return undefined;
       }
       case "set-gate":

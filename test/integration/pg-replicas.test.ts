@@ -164,12 +164,14 @@ delivery:
     for (let i = 1; i < probes.length; i++) {
       expect((probes[i] as number) - (probes[i - 1] as number)).toBeGreaterThanOrEqual(500);
     }
-    // The upstream recovers: one successful probe closes the route everywhere.
+    // The upstream recovers: the next probe (a new webhook, the others wait an hour) closes the
+    // route everywhere.
     up.reply(() => ({ status: 200 }));
+    expect((await post(`${(replicas[0] as Replica).ingestUrl}/`, '{"after":true}')).status).toBe(200);
     for (const r of replicas) {
       await waitFor(
         async () => (await routeOf(r)).state === "active",
-        8_000,
+        20_000,
         "the route to close everywhere",
       );
     }

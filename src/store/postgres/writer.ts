@@ -94,6 +94,7 @@ export function createPgWriter(options: PgWriterOptions): CommandRunner & {
     }
     // Committed: nothing after this point may run the batch again.
     publish(done.effects);
+    for (const q of batch) if (q.command.kind === "record-outcome") q.command.onCommit?.();
     for (let i = 0; i < batch.length; i++) (batch[i] as Queued).resolve(done.results[i]);
   }
 
