@@ -89,6 +89,72 @@ ON CONFLICT (route, status) DO UPDATE SET n = q.n + EXCLUDED.n, bytes = q.bytes 
 const REF = 'seq, id, route, status, body_size + response_bytes AS "bodySize", order_key AS "orderKey"';
 const LEASED = `(status = 'pending' AND lease_until IS NOT NULL AND lease_until > ${NOW_MS})`;
 
+interface GateStep {
+  route: string;
+  committed: Gate;
+  next(before: Gate): Gate;
+}
+
+/** Applies the steps in order from `start` (a route missing there starts from its step's committed gate). */
+function simulate(steps: readonly GateStep[], start: ReadonlyMap<string, Gate>): GateChange[] {
+  const now = new Map(start);
+  const changes: GateChange[] = [];
+  for (const s of steps) {
+    const before = now.get(s.route) ?? s.committed;
+    const after = s.next(before);
+    if (!gateMoved(before, after)) continue;
+    now.set(s.route, after);
+    changes.push({ route: s.route, before, after });
+  }
+  return changes;
+}
+
+/**
+ * The breaker's steps of one turn, on the routes' shared rows. Read without a lock first: most
+ * outcomes (a success on an active route) move nothing, and then no row is locked or written.
+ * Otherwise the moved routes' rows are locked, in route order, and their steps run again on what
+ * the rows hold now, so failures from every replica count together.
+ */
+async function stepGates(
+  db: Queryable,
+  steps: readonly GateStep[],
+  at: number,
+  effects: PgEffects,
+): Promise<void> {
+  if (steps.length === 0) return;
+  const read = async (routes: string[], lock: boolean) => {
+    const { rows } = await db.query<GateRow>(
+      `SELECT ${GATE_COLUMNS} FROM routes_state WHERE route = ANY($1) ORDER BY route${lock ? " FOR UPDATE" : ""}`,
+      [routes],
+    );
+    return new Map(rows.map((r) => [r.route, gateOf(r)]));
+  };
+  const routes = [...new Set(steps.map((s) => s.route))].sort();
+  const moved = [...new Set(simulate(steps, await read(routes, false)).map((c) => c.route))].sort();
+  if (moved.length === 0) return;
+  const mine = new Set(moved);
+  const changes = simulate(
+    steps.filter((s) => mine.has(s.route)),
+    await read(moved, true),
+  );
+  const last = new Map<string, Gate>();
+  for (const c of changes) last.set(c.route, c.after);
+  for (const route of [...last.keys()].sort()) {
+    const after = last.get(route) as Gate;
+    await db.query(SAVE_GATE, [
+      route,
+      after.state,
+      after.consecutiveFailures,
+      after.recentFailures,
+      after.disabled === null ? null : JSON.stringify(after.disabled),
+      after.cooldownMs,
+      after.probeAt,
+      at,
+    ]);
+  }
+  effects.gates.push(...changes);
+}
+
 /** Sums moves per (route, status) into signed deltas. */
 function deltas(moves: readonly QueueMove[]) {
   const by = new Map<string, { route: string; status: EventStatus; n: number; bytes: number }>();
@@ -124,30 +190,8 @@ export async function executeCommands(
     },
   };
 
-  // 1. The gates this turn steps, locked first and in route order (so two replicas cannot deadlock).
-  const gateRoutes = [
-    ...new Set(
-      commands.flatMap((c) => (c.kind === "record-outcome" || c.kind === "set-gate" ? [c.route] : [])),
-    ),
-  ].sort();
-  const gates = new Map<string, Gate>();
-  if (gateRoutes.length > 0) {
-    const { rows } = await db.query<GateRow>(
-      `SELECT ${GATE_COLUMNS} FROM routes_state WHERE route = ANY($1) ORDER BY route FOR UPDATE`,
-      [gateRoutes],
-    );
-    for (const r of rows) gates.set(r.route, gateOf(r));
-  }
-  const changedGates = new Map<string, { before: Gate; after: Gate }>();
-  const stepGate = (route: string, committed: Gate, after: (before: Gate) => Gate) => {
-    const before = gates.get(route) ?? committed;
-    const next = after(before);
-    gates.set(route, next);
-    if (!gateMoved(before, next)) return;
-    const first = changedGates.get(route);
-    changedGates.set(route, { before: first?.before ?? before, after: next });
-    effects.gates.push({ route, before, after: next });
-  };
+  // The gate steps of this turn, in command order; applied at the end (see stepGates).
+  const steps: GateStep[] = [];
 
   // 2. The turn's webhooks: one statement.
   const webhooks = commands.flatMap((c, i) => (c.kind === "store-webhook" ? [{ c, i }] : []));
@@ -204,11 +248,12 @@ export async function executeCommands(
       case "store-webhook":
         break;
       case "record-outcome":
-        if (recorded.has(c.update.seq)) stepGate(c.route, c.gate.committed, c.gate.next);
+        if (recorded.has(c.update.seq))
+          steps.push({ route: c.route, committed: c.gate.committed, next: c.gate.next });
         results[i] = undefined;
         break;
       case "set-gate":
-        stepGate(c.route, c.committed, () => c.after);
+        steps.push({ route: c.route, committed: c.committed, next: () => c.after });
         results[i] = undefined;
         break;
       case "redeliver": {
@@ -294,22 +339,8 @@ export async function executeCommands(
     }
   }
 
-  // 5. Gates, queue counts and counters, each in key order.
-  const at = deps.now();
-  for (const route of [...changedGates.keys()].sort()) {
-    const { before, after } = changedGates.get(route) as { before: Gate; after: Gate };
-    if (!gateMoved(before, after)) continue;
-    await db.query(SAVE_GATE, [
-      route,
-      after.state,
-      after.consecutiveFailures,
-      after.recentFailures,
-      after.disabled === null ? null : JSON.stringify(after.disabled),
-      after.cooldownMs,
-      after.probeAt,
-      at,
-    ]);
-  }
+  // 5. Gates, queue counts and counters, each in key order (so two replicas cannot deadlock).
+  await stepGates(db, steps, deps.now(), effects);
   const d = deltas(effects.moves);
   if (d.length > 0) {
     await db.query(MOVE_COUNTS, [
