@@ -75,6 +75,7 @@ export async function start(options: StartOptions): Promise<Running> {
     oldestOpenReceivedAt: storage.oldestOpenReceivedAt,
     route: delivery.deliverer.route,
     unrecordedOutcomes: delivery.deliverer.unrecordedOutcomes,
+    shared: storage.kind === "postgres",
     now: clock.now,
   });
   observers.push(metrics.hooks);

@@ -42,8 +42,8 @@ export function routeQueue(name: string): RouteQueue {
  * answer later (a promise), after which the deliverer pumps the route again.
  */
 export interface ClaimSource {
-  /** Events claimed ahead of free slots per route; absent: the deliverer's default. */
-  readonly prefetch?: number;
+  /** Events claimed ahead of free slots per route: the route's concurrency, or absent for the deliverer's default. */
+  readonly prefetch?: "concurrency";
   /** False: attempts are handed to a queueing sender only up to the free slots (leases must not wait there). */
   readonly handover?: boolean;
   /**

@@ -191,7 +191,8 @@ export function createDeliverer(deps: DelivererDeps) {
         void deliver(r, r.buffer.shift() as DueEvent, false);
       }
       // Refill in chunks once half the buffer is spent: one index read per many events.
-      const ahead = claims.prefetch ?? Math.max(r.route.concurrency, PREFETCH);
+      const ahead =
+        claims.prefetch === "concurrency" ? r.route.concurrency : Math.max(r.route.concurrency, PREFETCH);
       if (allowed.slots === 0 || r.buffer.length > ahead / 2 || r.drained) return;
       const want = limit - r.inflight + ahead - r.buffer.length;
       if (want <= 0) return;

@@ -30,8 +30,10 @@ export function createSharedClaims(store: LeaseStore, onError: (err: unknown) =>
   }
 
   const source: ClaimSource & { settle(): Promise<void> } = {
-    // Nothing ahead of the free slots: a buffered event's lease would run out while it waits.
-    prefetch: 0,
+    // At most one attempt's wait ahead of the free slots (the route's concurrency), so a buffered
+    // event starts within one attempt timeout: the lease (twice the timeout plus 2 s) covers its
+    // wait, its own attempt and the commit of its outcome (docs/replicas.md).
+    prefetch: "concurrency",
     handover: false,
     async claim(q: RouteQueue, limit: number, probe: boolean): Promise<DueEvent[]> {
       const claimed = await store.claim(q.name, limit);

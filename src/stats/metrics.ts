@@ -25,6 +25,8 @@ export interface MetricsDeps {
   now: () => number;
   /** Attempt outcomes held in memory because the database cannot take writes. */
   unrecordedOutcomes?: () => number;
+  /** The store is shared by replicas (PostgreSQL): queue, age and gate gauges are cluster-wide. */
+  shared?: boolean;
   /** Register Node's process metrics too (off in tests that build many registries). */
   processMetrics?: boolean;
 }
@@ -50,6 +52,10 @@ export function detailLabel(detail: string): string {
  * cannot drift; histograms time ingest and attempts; gauges are read from the in-memory state when
  * scraped.
  */
+/** Said of the gauges that read the shared database: each replica reports the same cluster-wide value. */
+const SHARED =
+  " Cluster-wide on PostgreSQL: every replica reports the same value (aggregate with max, not sum).";
+
 export function createMetrics(deps: MetricsDeps) {
   const registry = new Registry();
   const registers = [registry];
@@ -121,7 +127,7 @@ export function createMetrics(deps: MetricsDeps) {
 
   new Gauge({
     name: "hookbuffer_queue_events",
-    help: "Stored events by route and status.",
+    help: `Stored events by route and status.${deps.shared ? SHARED : ""}`,
     labelNames: ["route", "status"] as const,
     registers,
     collect() {
@@ -134,7 +140,7 @@ export function createMetrics(deps: MetricsDeps) {
   });
   new Gauge({
     name: "hookbuffer_oldest_pending_age_seconds",
-    help: "Age of the oldest event not yet delivered or dead (0 when none).",
+    help: `Age of the oldest event not yet delivered or dead (0 when none).${deps.shared ? SHARED : ""}`,
     registers,
     collect() {
       const oldest = deps.oldestOpenReceivedAt();
@@ -143,7 +149,7 @@ export function createMetrics(deps: MetricsDeps) {
   });
   new Gauge({
     name: "hookbuffer_breaker_state",
-    help: "1 for the route's current delivery gate (active, paused by an operator, open breaker).",
+    help: `1 for the route's current delivery gate (active, paused by an operator, open breaker).${deps.shared ? SHARED : ""}`,
     labelNames: ["route", "state"] as const,
     registers,
     collect() {

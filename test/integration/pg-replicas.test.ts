@@ -193,6 +193,10 @@ delivery:
     expect(up.requests).toHaveLength(1);
     const stats = await getJson(`${b.adminUrl}/stats`);
     expect(stats.totals).toMatchObject({ received: 1, duplicates: 1, delivered: 1 });
+    // The queue gauges read the shared database, and say so.
+    const metrics = await (await fetch(`${a.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/# HELP hookbuffer_queue_events .*Cluster-wide on PostgreSQL/);
+    expect(metrics).toMatch(/hookbuffer_queue_events\{route="default",status="delivered"\} 1/);
   });
 
   test("a database that cannot be reached gets 503 with Retry-After, never a 200; acknowledged webhooks are all delivered once it is back", {
