@@ -24,6 +24,8 @@ import type { Storage } from "./storage.js";
 
 /** How often an idle replica looks for due retries and for what other replicas changed (ms). */
 const TICK_MS = 1_000;
+/** How stale this replica's own views (queue counts for backpressure, gauges) may get under load (ms). */
+const REFRESH_MS = 100;
 
 const STATUSES = Object.keys(EventStatuses) as EventStatus[];
 
@@ -184,11 +186,23 @@ export async function openPostgresStorage(
 
   let refreshing: Promise<void> | null = null;
   let again = false;
+  let lastRefresh = 0;
+  let refreshTimer: NodeJS.Timeout | undefined;
+  /** Refreshes the views, at most every REFRESH_MS (a busy replica commits hundreds of turns a second). */
   function refreshSoon(): void {
     if (refreshing) {
       again = true;
       return;
     }
+    const wait = lastRefresh + REFRESH_MS - Date.now();
+    if (wait > 0) {
+      refreshTimer ??= setTimeout(() => {
+        refreshTimer = undefined;
+        refreshSoon();
+      }, wait);
+      return;
+    }
+    lastRefresh = Date.now();
     refreshing = refresh()
       .catch((err: unknown) => log.warn({ err }, "could not read the queue counts from PostgreSQL"))
       .finally(() => {
@@ -252,6 +266,7 @@ export async function openPostgresStorage(
     async close(): Promise<void> {
       closed = true;
       if (tick) clearInterval(tick);
+      if (refreshTimer) clearTimeout(refreshTimer);
       await listener?.close();
       await refreshing;
       await Promise.all([pool.end(), claimPool.end()]);

@@ -9,6 +9,9 @@ import type { CommandRunner, ResultOf, StoreCommand } from "../commands.js";
 import type { Committed, RunOptions } from "../writer.js";
 import { executeCommands, type PgCommandDeps, type PgEffects } from "./commands.js";
 
+/** Commands whose loss to a crash is harmless (see transaction()). */
+const LAZY_KINDS: ReadonlySet<StoreCommand["kind"]> = new Set(["record-outcome", "count", "prune-stats"]);
+
 interface Queued {
   command: StoreCommand;
   resolve(value: unknown): void;
@@ -65,6 +68,11 @@ export function createPgWriter(options: PgWriterOptions): CommandRunner & {
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
+      // A turn of outcomes and counters alone commits without waiting for the WAL flush: lost to a
+      // crash, its events are simply delivered again (at least once), as a lease run out. The next
+      // durable commit flushes them too. Webhooks and operator changes always wait.
+      if (commands.every((c) => LAZY_KINDS.has(c.kind)))
+        await client.query("SET LOCAL synchronous_commit TO off");
       const effects: PgEffects = { counts: [], moves: [], gates: [] };
       const results = await executeCommands(client, options, commands, effects);
       await client.query("COMMIT");
