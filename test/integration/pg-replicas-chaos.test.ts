@@ -6,6 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
 import { Agent, request } from "undici";
 import { describe, expect } from "vitest";
 import { leaseMs } from "../../src/app/storage-postgres.js";
@@ -325,8 +326,6 @@ delivery:
       const url = server.url as string;
       const up = start.track(await startFlappyUpstream());
       const schema = await schemaFor(start, url);
-      // Long enough that the first replica is still in its first attempt when it is killed, after the
-      // second one has started.
       const TIMEOUT_MS = 3_000;
       const config = writeConfig(
         start,
@@ -339,34 +338,48 @@ delivery:
 `,
       );
       await up.setMode("hang");
-      const first = await spawnReplica(start, config, url);
+      // Both up before the webhook: whichever claims it, the other must wait for its lease.
+      const replicas = [await spawnReplica(start, config, url), await spawnReplica(start, config, url)];
       const agent = start.track(new Agent());
       const body = Buffer.from('{"events":[{"type":"message","n":1}]}');
       // Before the post: the claim may come before the ack reaches this process.
       const sentAt = Date.now();
-      const ack = await post(agent, first.ingestUrl, body);
+      const ack = await post(agent, (replicas[0] as Child).ingestUrl, body);
       expect(ack).toMatchObject({ status: 200, outcome: "accepted" });
-      await waitFor(() => up.arrivals.length === 1, 10_000, "the first replica's attempt");
+      await waitFor(() => up.arrivals.length === 1, 10_000, "the first attempt");
       expect(up.arrivals[0]?.eventId).toBe(ack?.id);
 
-      // The second replica starts while the first holds the lease, then the holder dies mid-attempt.
-      const second = await spawnReplica(start, config, url);
-      first.proc.kill("SIGKILL");
-      expect(await first.exited).toBe("SIGKILL");
+      // The lease in the row names its holder (host:pid:...): kill that replica mid-attempt.
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      const { rows } = await db
+        .query<{ locked_by: string; lease_until: string }>(
+          `SELECT locked_by, lease_until FROM ${schema}.events WHERE status = 'pending'`,
+        )
+        .finally(() => db.end());
+      const lease = rows[0] as { locked_by: string; lease_until: string };
+      const holder = replicas.find((r) => lease.locked_by.split(":")[1] === String(r.proc.pid));
+      const other = replicas.find((r) => r !== holder) as Child;
+      expect(holder, `lease holder ${lease.locked_by}`).toBeDefined();
+      holder?.proc.kill("SIGKILL");
+      expect(await holder?.exited).toBe("SIGKILL");
+      // Still the first attempt when the holder died (not a retry after its timeout).
+      expect(up.arrivals).toHaveLength(1);
       await up.setMode("ok");
 
-      await waitFor(() => up.delivered.length >= 1, 20_000, "the second replica to deliver");
+      await waitFor(() => up.delivered.length >= 1, 20_000, "the other replica to deliver");
       const deliveredAt = Date.now();
       expect(up.delivered.map((d) => d.eventId)).toEqual([ack?.id]);
       expect(up.delivered[0]?.body.equals(body)).toBe(true);
-      // Nobody may take the event over before its lease (2 x timeout + 2 s from the claim) runs out.
-      expect(deliveredAt - sentAt).toBeGreaterThanOrEqual(leaseMs(TIMEOUT_MS));
+      // The lease is 2 x timeout + 2 s from the claim, and nobody takes the event over before it ends.
+      expect(Number(lease.lease_until) - sentAt).toBeGreaterThanOrEqual(leaseMs(TIMEOUT_MS));
+      expect(deliveredAt).toBeGreaterThan(Number(lease.lease_until));
       // Only two requests: the one the killed replica sent, and the delivery.
       await sleep(300);
       expect(up.arrivals.map((a) => a.answered)).toEqual(["hang", "ok"]);
 
-      second.proc.kill("SIGTERM");
-      expect(await second.exited).toBe(0);
+      other.proc.kill("SIGTERM");
+      expect(await other.exited).toBe(0);
     }, 60_000);
   },
 );
