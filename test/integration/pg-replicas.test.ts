@@ -65,6 +65,9 @@ interface RouteView {
   disabled: { code: number } | null;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the admin API's JSON, read field by field
+const json = async (u: string): Promise<any> => (await fetch(u)).json();
+
 const routeOf = async (r: Replica) => (await getJson(`${r.adminUrl}/stats`)).routes[0] as RouteView;
 
 /** A TCP proxy in front of PostgreSQL that a test can cut (every connection dropped) and restore. */
@@ -197,6 +200,53 @@ delivery:
     const metrics = await (await fetch(`${a.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/# HELP hookbuffer_queue_events .*Cluster-wide on PostgreSQL/);
     expect(metrics).toMatch(/hookbuffer_queue_events\{route="default",status="delivered"\} 1/);
+  });
+
+  test("pause, /events and redeliver on one replica act on the whole cluster", { timeout: 60_000 }, async ({
+    start,
+    up,
+  }) => {
+    const name = await fresh(start);
+    const yaml = `upstream: ${up.url}`;
+    const a = await replica(start, url, name, yaml);
+    const b = await replica(start, url, name, yaml);
+    const admin = (r: Replica, path: string) =>
+      fetch(`${r.adminUrl}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+    expect((await admin(a, "/routes/default/pause")).status).toBe(200);
+    // Within the refresh period every replica holds its deliveries.
+    await waitFor(async () => (await routeOf(b)).state === "paused", 10_000, "replica b to see the pause");
+    const posted = await post(`${b.ingestUrl}/`, '{"n":1}');
+    expect(posted.status).toBe(200);
+    const id = posted.json.id as string;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(up.requests).toHaveLength(0);
+    // A's admin API lists and shows the event B stored.
+    const listed = await json(`${a.adminUrl}/events?status=pending`);
+    expect(listed.events.map((e: { id: string }) => e.id)).toEqual([id]);
+    expect((await admin(b, "/routes/default/resume")).status).toBe(200);
+    await waitFor(() => up.requests.length === 1, 10_000, "the delivery after resume");
+    // Redelivered from A, delivered again by whichever replica claims it.
+    await waitFor(
+      async () => (await json(`${a.adminUrl}/events/${id}`)).status === "delivered",
+      10_000,
+      "delivered",
+    );
+    expect((await admin(a, `/events/${id}/redeliver`)).status).toBe(202);
+    await waitFor(() => up.requests.length === 2, 10_000, "the redelivery");
+    // B shows both attempts (once the second outcome commits) and the redelivery in the history.
+    const detail = await waitFor(
+      async () => {
+        const d = await json(`${b.adminUrl}/events/${id}`);
+        return d.attempts.length === 2 ? d : undefined;
+      },
+      10_000,
+      "the second attempt",
+    );
+    expect(detail.history).toHaveLength(1);
   });
 
   test("a database that cannot be reached gets 503 with Retry-After, never a 200; acknowledged webhooks are all delivered once it is back", {
