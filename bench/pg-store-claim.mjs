@@ -1,6 +1,6 @@
 // The PostgreSQL store's own claim (dist/store/postgres, with its per-key order check) at a deep
 // backlog: PENDING rows through the store's migrations, 1 KiB bodies, every event with one of 100
-// ordering keys (as the bench's LINE route orders by user). Each claim is timed; the rows are then
+// ordering keys (as the bench's LINE route orders by user; KEYS=n for n keys, KEYS=0 for none). Each claim is timed; the rows are then
 // recorded delivered (untimed), as a delivery loop would.
 // Usage: node bench/pg-store-claim.mjs <pendingRows> <claims> <limit,limit,...>; PG_URL is the database.
 import { randomBytes } from "node:crypto";
@@ -11,6 +11,8 @@ import { delivered } from "./lib/pg-outcome.mjs";
 const [pendingArg, claimsArg = "1000", limitArg = "64"] = process.argv.slice(2);
 const url = process.env.PG_URL;
 const pending = Number(pendingArg);
+const keys = Number(process.env.KEYS ?? 100);
+const orderKey = keys === 0 ? "NULL" : `'U' || (g % ${keys})`;
 const schema = `hb_bench_store_${randomBytes(4).toString("hex")}`;
 const pool = await createPostgresPool({ url, schema, max: 2 });
 try {
@@ -19,7 +21,7 @@ try {
   await pool.query(`INSERT INTO events (id, route, received_at, method, path, query, headers, body,
       body_size, order_key, status, next_attempt_at, schedule_start)
     SELECT 'ev' || g, 'line', 0, 'POST', '/callback', '', '[["content-type","application/json"]]',
-      convert_to(repeat('x', 1024), 'UTF8'), 1024, 'U' || (g % 100), 'pending', g, 0
+      convert_to(repeat('x', 1024), 'UTF8'), 1024, ${orderKey}, 'pending', g, 0
     FROM generate_series(1, ${pending}) g`);
   await pool.query("VACUUM ANALYZE events");
   const seedSeconds = (performance.now() - t0) / 1000;
@@ -46,7 +48,7 @@ try {
   }
   if (leasePool !== pool) await leasePool.end();
   process.stdout.write(
-    `${JSON.stringify({ pending, asyncLease: leasePool !== pool, seedSeconds, byLimit })}\n`,
+    `${JSON.stringify({ pending, keys, asyncLease: leasePool !== pool, seedSeconds, byLimit })}\n`,
   );
 } finally {
   await pool.end();
