@@ -3,9 +3,11 @@ import { describe, expect, test } from "vitest";
 import { createPgEventQueries } from "../../src/store/postgres/events.js";
 import { createPgGateQueries, type SharedBreakerPolicy } from "../../src/store/postgres/gates.js";
 import { listenForEvents } from "../../src/store/postgres/listen.js";
+import { migratePostgres } from "../../src/store/postgres/migrations.js";
+import { createPostgresPool } from "../../src/store/postgres/pool.js";
 import { createPgStatQueries } from "../../src/store/postgres/stats.js";
 import { newPgEvent } from "../helpers/events.js";
-import { findTestPostgres, usePostgresReplicas } from "../helpers/postgres.js";
+import { createTestSchema, findTestPostgres, usePostgresReplicas } from "../helpers/postgres.js";
 
 const server = await findTestPostgres();
 const { replica, target } = usePostgresReplicas(server);
@@ -156,6 +158,31 @@ describe.skipIf(server.url === null)(`PostgreSQL shared state (${server.skip ?? 
       await waitFor(() => woken.includes(`${route}-c`));
     } finally {
       await listener.close();
+    }
+  });
+
+  test("the wake-up channel is the schema's own: a store in another schema of the database wakes nobody here", async () => {
+    const woken: Array<string | null> = [];
+    const listener = await listenForEvents(target(), { onWake: (r) => woken.push(r) });
+    const other = await createTestSchema(server.url as string);
+    const otherPool = await createPostgresPool({ url: server.url as string, schema: other.name });
+    try {
+      await migratePostgres(otherPool);
+      await createPgEventQueries(otherPool).insertBatch(
+        [newPgEvent({ id: `other-${Date.now()}`, route: "elsewhere" })],
+        0,
+      );
+      const ours = await replica();
+      await createPgEventQueries(ours).insertBatch(
+        [newPgEvent({ id: `ours-${Date.now()}`, route: "here" })],
+        0,
+      );
+      await waitFor(() => woken.includes("here"));
+      expect(woken).not.toContain("elsewhere");
+    } finally {
+      await listener.close();
+      await otherPool.end();
+      await other.drop();
     }
   });
 });

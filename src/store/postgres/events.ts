@@ -1,8 +1,18 @@
+import { createHash } from "node:crypto";
 import type { NewEvent } from "../events.js";
 import type { Queryable } from "./pool.js";
 
 /** The channel every replica LISTENs on; the payload is the route that has new events. */
-export const EVENTS_CHANNEL = "hookbuffer_events";
+/**
+ * The wake-up channel of the store in `schema`: one per schema, so deployments sharing a database
+ * in schemas of their own do not wake each other. A hash keeps it within PostgreSQL's 63 bytes.
+ */
+export function eventsChannel(schema: string): string {
+  return `hookbuffer_events_${createHash("md5").update(schema).digest("hex").slice(0, 16)}`;
+}
+
+// The same name computed in SQL from the schema the statement runs in (the search_path's first).
+const CHANNEL_SQL = "'hookbuffer_events_' || left(md5(current_schema()), 16)";
 
 /** The database clock as epoch ms: leases and due times are judged by one clock, not N replicas'. */
 // now() is the transaction's start: stable within a statement, so the planner can use it in an
@@ -56,7 +66,7 @@ stored AS (
   RETURNING seq, id, route, status
 ),
 -- Delivered at COMMIT, to every replica's LISTEN connection; one per route (equal payloads fold).
-woken AS (SELECT pg_notify('${EVENTS_CHANNEL}', route)
+woken AS (SELECT pg_notify(${CHANNEL_SQL}, route)
   FROM (SELECT DISTINCT route FROM stored WHERE status = 'pending') r)
 SELECT s.id, s.seq, NULL AS holder FROM stored s
 UNION ALL

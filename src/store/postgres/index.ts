@@ -8,7 +8,7 @@ export { binder, LEASED, type PgFilterSql, pgFilterSql, SHOWN_STATUS } from "./e
 export { createPgEventReads } from "./event-reads.js";
 export {
   createPgEventQueries,
-  EVENTS_CHANNEL,
+  eventsChannel,
   type PgEventQueries,
   type PgNewEvent,
   type StoreResult,

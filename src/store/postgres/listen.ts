@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { EVENTS_CHANNEL } from "./events.js";
+import { eventsChannel } from "./events.js";
 import { createPostgresClient, type PostgresTarget } from "./pool.js";
 
 /** A LISTEN connection; `close()` ends it for good. */
@@ -27,6 +27,7 @@ export async function listenForEvents(
   target: PostgresTarget,
   options: ListenOptions,
 ): Promise<EventsListener> {
+  const channel = eventsChannel(target.schema ?? "public");
   let client: pg.Client | null = null;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
@@ -34,12 +35,12 @@ export async function listenForEvents(
   async function open(): Promise<void> {
     const c = createPostgresClient(target);
     c.on("notification", (msg) => {
-      if (msg.channel === EVENTS_CHANNEL) options.onWake(msg.payload ?? null);
+      if (msg.channel === channel) options.onWake(msg.payload ?? null);
     });
     c.on("error", (err) => lost(c, err));
     c.on("end", () => lost(c, new Error("LISTEN connection ended")));
     await c.connect();
-    await c.query(`LISTEN ${EVENTS_CHANNEL}`);
+    await c.query(`LISTEN ${channel}`);
     client = c;
   }
 
