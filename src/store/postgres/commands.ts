@@ -256,23 +256,12 @@ export async function executeCommands(
         steps.push({ route: c.route, committed: c.committed, next: () => c.after });
         results[i] = undefined;
         break;
-      case "redeliver": {
-        const { rows } = await db.query<EventRef & { leased: boolean }>(
-          `SELECT ${REF}, ${LEASED} AS leased FROM events WHERE id = $1 FOR UPDATE`,
-          [c.id],
-        );
-        const ref = rows[0];
-        let change: AdminChange;
-        if (!ref) change = { result: "not_found" };
-        else if (ref.leased) change = { result: "delivering" };
-        else {
+      case "redeliver":
+        results[i] = await changeOne(db, c.id, async (ref) => {
           await redeliverRefs(db, [ref], c.now, null);
-          change = { result: "ok", ref: plainRef(ref) };
-          reopened(ctx, [change.ref]);
-        }
-        results[i] = change;
+          reopened(ctx, [ref]);
+        });
         break;
-      }
       case "redeliver-seqs": {
         const { rows } = await db.query<EventRef & { leased: boolean }>(
           `SELECT ${REF}, ${LEASED} AS leased FROM events WHERE seq = ANY($1) ORDER BY seq FOR UPDATE`,
@@ -284,25 +273,14 @@ export async function executeCommands(
         results[i] = { changed, skipped: c.seqs.length - changed.length };
         break;
       }
-      case "discard": {
-        const { rows } = await db.query<EventRef & { leased: boolean }>(
-          `SELECT ${REF}, ${LEASED} AS leased FROM events WHERE id = $1 FOR UPDATE`,
-          [c.id],
-        );
-        const ref = rows[0];
-        let change: AdminChange;
-        if (!ref) change = { result: "not_found" };
-        else if (ref.leased) change = { result: "delivering" };
-        else {
+      case "discard":
+        results[i] = await changeOne(db, c.id, async (ref) => {
           await db.query("DELETE FROM attempts WHERE event_id = $1", [ref.id]);
           await db.query("DELETE FROM event_history WHERE event_id = $1", [ref.id]);
           await db.query("DELETE FROM events WHERE seq = $1", [ref.seq]);
-          change = { result: "ok", ref: plainRef(ref) };
-          discarded(ctx, change.ref);
-        }
-        results[i] = change;
+          discarded(ctx, ref);
+        });
         break;
-      }
       case "save-request":
         await db.query("DELETE FROM admin_requests WHERE at < $1", [c.before]);
         await db.query(
@@ -352,6 +330,26 @@ export async function executeCommands(
   }
   await createPgStatQueries(db).add(effects.counts);
   return results;
+}
+
+/**
+ * Changes one event by id, locked: not found, or leased by any replica (a conflict), or `change`d.
+ */
+async function changeOne(
+  db: Queryable,
+  id: string,
+  change: (ref: EventRef) => Promise<void>,
+): Promise<AdminChange> {
+  const { rows } = await db.query<EventRef & { leased: boolean }>(
+    `SELECT ${REF}, ${LEASED} AS leased FROM events WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) return { result: "not_found" };
+  if (row.leased) return { result: "delivering" };
+  const ref = plainRef(row);
+  await change(ref);
+  return { result: "ok", ref };
 }
 
 function plainRef(r: EventRef & { leased?: boolean }): EventRef {
