@@ -6,9 +6,7 @@ import { createSharedClaims, type LeaseStore } from "../deliver/shared-claims.js
 import type { Gate } from "../gate.js";
 import { createIdFactory } from "../ids.js";
 import { type EventStatus, EventStatuses } from "../model.js";
-import type { QueueCounts, StoredGate } from "../store/index.js";
-import { GATE_COLUMNS, gateOf } from "../store/postgres/commands.js";
-import { NOW_MS } from "../store/postgres/events.js";
+import type { QueueCounts } from "../store/index.js";
 import {
   createPgClaimQueries,
   createPgEventReads,
@@ -18,6 +16,7 @@ import {
   migratePostgres,
   type PostgresTarget,
 } from "../store/postgres/index.js";
+import { createPgViewQueries } from "../store/postgres/views.js";
 import { createPgWriter } from "../store/postgres/writer.js";
 import { StartupError } from "./startup-error.js";
 import type { Storage } from "./storage.js";
@@ -63,11 +62,7 @@ export async function openPostgresStorage(
     await migratePostgres(pool);
     claimPool = await createPostgresPool({ ...target, max: 2, asyncCommit: true });
     claimPool.on("error", (err) => log.warn({ err }, "an idle PostgreSQL connection failed"));
-    await pool.query(
-      `INSERT INTO routes_state (route, updated_at) SELECT r, ${NOW_MS} FROM unnest($1::text[]) r
-       ON CONFLICT (route) DO NOTHING`,
-      [config.routes.map((r) => r.name)],
-    );
+    await createPgViewQueries(pool).ensureRoutes(config.routes.map((r) => r.name));
   } catch (err) {
     throw new StartupError(
       `cannot use PostgreSQL at ${redactDatabaseUrl(url)} (storage.url): ${(err as Error).message}`,
@@ -83,22 +78,9 @@ export async function openPostgresStorage(
   const lease = (route: string) => leaseMs(timeouts.get(route) ?? 30_000);
   const leases: LeaseStore = {
     claim: (route, limit) => claimQueries.claim(route, owner, lease(route), limit),
-    async takeProbe(route) {
-      const { rows } = await claimPool.query(
-        `UPDATE routes_state SET probe_by = $2, probe_until = ${NOW_MS} + $3
-         WHERE route = $1 AND state = 'open' AND probe_at <= ${NOW_MS}
-           AND (probe_until IS NULL OR probe_until < ${NOW_MS})
-         RETURNING route`,
-        [route, owner, lease(route)],
-      );
-      return rows.length === 1;
-    },
-    async release(seqs) {
-      await claimPool.query(
-        "UPDATE events SET locked_by = NULL, lease_until = NULL WHERE seq = ANY($1) AND locked_by = $2",
-        [seqs, owner],
-      );
-    },
+    takeProbe: (route) => claimQueries.takeProbe(route, owner, lease(route)),
+    release: (seqs) => claimQueries.release(owner, seqs),
+    releaseAllBut: (route, keep) => claimQueries.releaseAllBut(route, owner, keep),
   };
   const claims = createSharedClaims(leases, (err) =>
     log.warn({ err }, "could not release a lease; it runs out instead"),
@@ -115,23 +97,14 @@ export async function openPostgresStorage(
   let oldest: number | null = null;
   const gates = new Map<string, Gate>();
 
-  async function loadGates(): Promise<StoredGate[]> {
-    const { rows } = await pool.query(`SELECT ${GATE_COLUMNS}, updated_at FROM routes_state`);
-    return rows.map((r) => ({ ...gateOf(r), route: r.route as string, updatedAt: Number(r.updated_at) }));
-  }
+  const views = createPgViewQueries(pool);
+  const loadGates = () => views.gates();
 
   async function refresh(): Promise<void> {
     const [counts, leased, head, saved] = await Promise.all([
-      pool.query<{ route: string; status: EventStatus; n: number; bytes: number }>(
-        "SELECT route, status, n, bytes FROM queue_counts",
-      ),
-      pool.query<{ route: string; n: number }>(
-        `SELECT route, count(*)::int AS n FROM events
-         WHERE lease_until IS NOT NULL AND lease_until > ${NOW_MS} AND status = 'pending' GROUP BY route`,
-      ),
-      pool.query<{ received_at: number }>(
-        "SELECT received_at FROM events WHERE status = 'pending' ORDER BY seq LIMIT 1",
-      ),
+      views.queueCounts(),
+      views.leasedCounts(),
+      views.oldestOpenReceivedAt(),
       loadGates(),
     ]);
     const next = new Map<string, QueueCounts>();
@@ -144,17 +117,17 @@ export async function openPostgresStorage(
       }
       return c;
     };
-    for (const r of counts.rows) {
-      const n = Number(r.n);
+    for (const r of counts) {
+      const { n } = r;
       of(r.route)[r.status] += n;
       all[r.status] += n;
       if (r.status === "pending") {
-        of(r.route).openBytes += Number(r.bytes);
-        all.openBytes += Number(r.bytes);
+        of(r.route).openBytes += r.bytes;
+        all.openBytes += r.bytes;
       }
     }
     // Leased rows are pending in the table; shown as delivering, wherever the lease is held.
-    for (const r of leased.rows) {
+    for (const r of leased) {
       of(r.route).pending -= r.n;
       of(r.route).delivering += r.n;
       all.pending -= r.n;
@@ -162,7 +135,7 @@ export async function openPostgresStorage(
     }
     byRoute = next;
     totals = all;
-    oldest = head.rows[0]?.received_at ?? null;
+    oldest = head;
     const changes = [];
     for (const g of saved) {
       const before = gates.get(g.route);

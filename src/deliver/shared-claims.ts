@@ -14,11 +14,16 @@ export interface LeaseStore {
   takeProbe(route: string): Promise<boolean>;
   /** Gives leases back, so any replica may claim those events at once. */
   release(seqs: readonly number[]): Promise<void>;
+  /** Gives back every lease this replica holds on the route except `keep`. */
+  releaseAllBut(route: string, keep: readonly number[]): Promise<void>;
 }
 
 export function createSharedClaims(store: LeaseStore, onError: (err: unknown) => void) {
   const leased = new Map<number, string>();
   const releasing = new Set<Promise<void>>();
+  // Routes whose last claim failed: it may have committed with its answer lost on the way (a
+  // dropped connection), leaving leases this replica does not know it holds.
+  const unsure = new Set<string>();
 
   function release(events: readonly DueEvent[]): void {
     const seqs = events.map((e) => e.seq).filter((s) => leased.delete(s));
@@ -36,7 +41,19 @@ export function createSharedClaims(store: LeaseStore, onError: (err: unknown) =>
     prefetch: "concurrency",
     handover: false,
     async claim(q: RouteQueue, limit: number, probe: boolean): Promise<DueEvent[]> {
-      const claimed = await store.claim(q.name, limit);
+      if (unsure.has(q.name)) {
+        // One claim per route runs at a time, so every lease held on it and not known here is such a stray.
+        const known = [...leased].flatMap(([seq, route]) => (route === q.name ? [seq] : []));
+        await store.releaseAllBut(q.name, known);
+        unsure.delete(q.name);
+      }
+      let claimed: DueEvent[];
+      try {
+        claimed = await store.claim(q.name, limit);
+      } catch (err) {
+        unsure.add(q.name);
+        throw err;
+      }
       // The probe lease is taken only with an event in hand: one taken with nothing due would
       // keep every replica from probing until it ran out.
       if (probe && claimed.length > 0 && !(await store.takeProbe(q.name))) {

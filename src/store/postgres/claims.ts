@@ -144,6 +144,42 @@ export function createPgClaimQueries(db: Queryable) {
       return rows.sort(byClaimOrder).map((r) => toDueEvent(r));
     },
 
+    /** Gives `owner`'s leases on these events back, so any replica may claim them at once. */
+    async release(owner: string, seqs: readonly number[]): Promise<void> {
+      await db.query(
+        "UPDATE events SET locked_by = NULL, lease_until = NULL WHERE seq = ANY($1) AND locked_by = $2",
+        [seqs, owner],
+      );
+    },
+
+    /**
+     * Gives back every lease `owner` holds on the route except `keep`: after a claim whose answer
+     * was lost (it may have committed), the leases nobody here knows of.
+     */
+    async releaseAllBut(route: string, owner: string, keep: readonly number[]): Promise<void> {
+      await db.query(
+        `UPDATE events SET locked_by = NULL, lease_until = NULL
+         WHERE route = $1 AND lease_until IS NOT NULL AND locked_by = $2 AND status = 'pending'
+           AND seq <> ALL($3)`,
+        [route, owner, keep],
+      );
+    },
+
+    /**
+     * Takes the route's half-open probe for `owner` when it is due and nobody holds it: a lease on
+     * the route's row, one cluster-wide.
+     */
+    async takeProbe(route: string, owner: string, leaseMs: number): Promise<boolean> {
+      const { rows } = await db.query(
+        `UPDATE routes_state SET probe_by = $2, probe_until = ${NOW_MS} + $3
+         WHERE route = $1 AND state = 'open' AND probe_at <= ${NOW_MS}
+           AND (probe_until IS NULL OR probe_until < ${NOW_MS})
+         RETURNING route`,
+        [route, owner, leaseMs],
+      );
+      return rows.length === 1;
+    },
+
     /**
      * Records outcomes of events `owner` holds and releases their leases. Returns the seqs
      * recorded: an event whose lease was lost to another claimer is left alone.
