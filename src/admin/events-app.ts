@@ -241,7 +241,7 @@ export function createEventsApp(admin: EventAdmin): Hono {
     return c.json({ id, discarded: true });
   });
 
-  app.get("/routes", (c) => c.json({ routes: admin.routes().map(routeJson) }));
+  app.get("/routes", async (c) => c.json({ routes: (await admin.routes()).map(routeJson) }));
 
   for (const [action, state] of [
     ["pause", "paused"],

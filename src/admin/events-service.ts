@@ -15,6 +15,8 @@ import type {
 } from "../store/index.js";
 
 export interface EventAdminDeps {
+  /** Brings the queue counts and gates up to date (a shared store reads them again). */
+  current?: () => Promise<void>;
   /** Stored events as the operator sees them (leases read as delivering). */
   reads: EventReads;
   commands: CommandRunner;
@@ -189,7 +191,8 @@ export function createEventAdmin(deps: EventAdminDeps) {
       const gate = await deliverer.setGate(name, state);
       return gate ? { name, state: gate.state, disabled: gate.disabled } : null;
     },
-    routes(): Array<RouteDelivery & { queue: QueueCounts }> {
+    async routes(): Promise<Array<RouteDelivery & { queue: QueueCounts }>> {
+      await deps.current?.();
       return deps.routeNames.flatMap((name) => {
         const r = deliverer.route(name);
         return r ? [{ ...r, queue: deps.queue(name) }] : [];

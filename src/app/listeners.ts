@@ -95,6 +95,7 @@ export function createListeners(deps: ListenersDeps) {
       createMetricsApp({ registry: metrics.registry }),
       createEventsApp(
         createEventAdmin({
+          current: storage.current,
           reads: storage.eventReads(delivery.deliverer),
           commands,
           queue: delivery.queue,
@@ -105,8 +106,10 @@ export function createListeners(deps: ListenersDeps) {
         }),
       ),
     ],
-    stats: (q) =>
-      buildStats(
+    stats: async (q) => {
+      // On a shared store, what the other replicas did a moment ago is in the answer.
+      await storage.current();
+      return buildStats(
         {
           stats: storage.stats,
           oldestOpenReceivedAt: storage.oldestOpenReceivedAt,
@@ -115,7 +118,8 @@ export function createListeners(deps: ListenersDeps) {
           routes: deliveries,
         },
         q,
-      ),
+      );
+    },
     reportError: (err, request) => log.error({ err, ...request }, "admin request failed unexpectedly"),
   });
 

@@ -82,8 +82,10 @@ export async function openPostgresStorage(
     release: (seqs) => claimQueries.release(owner, seqs),
     releaseAllBut: (route, keep) => claimQueries.releaseAllBut(route, owner, keep),
   };
-  const claims = createSharedClaims(leases, (err) =>
-    log.warn({ err }, "could not release a lease; it runs out instead"),
+  const claims = createSharedClaims(
+    leases,
+    (err) => log.warn({ err }, "could not release a lease; it runs out instead"),
+    clock.now,
   );
 
   // What the views read, refreshed from the database.
@@ -100,7 +102,30 @@ export async function openPostgresStorage(
   const views = createPgViewQueries(pool);
   const loadGates = () => views.gates();
 
+  let refreshing: Promise<void> | null = null;
+  let again = false;
+  let lastRefresh = 0;
+  let refreshTimer: NodeJS.Timeout | undefined;
+  // This replica's commits that moved counts, and refreshes in a row that saw one land meanwhile.
+  let commits = 0;
+  let stale = 0;
+
+  function move(route: string, status: EventStatus, n: number, bytes: number): void {
+    let c = byRoute.get(route);
+    if (!c) {
+      c = zero();
+      byRoute.set(route, c);
+    }
+    c[status] += n;
+    totals[status] += n;
+    if (status === "pending") {
+      c.openBytes += bytes;
+      totals.openBytes += bytes;
+    }
+  }
+
   async function refresh(): Promise<void> {
+    const commitsBefore = commits;
     const [counts, leased, head, saved] = await Promise.all([
       views.queueCounts(),
       views.leasedCounts(),
@@ -133,8 +158,13 @@ export async function openPostgresStorage(
       all.pending -= r.n;
       all.delivering += r.n;
     }
-    byRoute = next;
-    totals = all;
+    // A commit of this replica's during the read may be missing from it but is in the counts
+    // already: keep those and read again, unless that keeps happening (then the read wins).
+    if (commits === commitsBefore || ++stale > 5) {
+      stale = 0;
+      byRoute = next;
+      totals = all;
+    } else again = true;
     oldest = head;
     const changes = [];
     for (const g of saved) {
@@ -157,10 +187,6 @@ export async function openPostgresStorage(
     for (const g of c.gates) gates.set(g.route, g.after);
   });
 
-  let refreshing: Promise<void> | null = null;
-  let again = false;
-  let lastRefresh = 0;
-  let refreshTimer: NodeJS.Timeout | undefined;
   /** Refreshes the views, at most every REFRESH_MS (a busy replica commits hundreds of turns a second). */
   function refreshSoon(): void {
     if (refreshing) {
@@ -188,7 +214,15 @@ export async function openPostgresStorage(
   }
   // This replica's commits show at once in its own views (backpressure included).
   writer.subscribe((c) => {
-    if (c.moves.length > 0) refreshSoon();
+    if (c.moves.length === 0) return;
+    commits++;
+    // At once, as the SQLite store counts (backpressure sees this replica's own commits exactly);
+    // the refresh then brings in the other replicas' and the leases.
+    for (const m of c.moves) {
+      if (m.from !== null) move(m.route, m.from, -m.n, -m.bytes);
+      if (m.to !== null) move(m.route, m.to, m.n, m.bytes);
+    }
+    refreshSoon();
   });
 
   const statQueries = createPgStatQueries(pool);
@@ -213,6 +247,11 @@ export async function openPostgresStorage(
     claims,
     // Leases live in the rows: every replica's read them.
     eventReads: () => createPgEventReads(pool),
+    async current(): Promise<void> {
+      // After any refresh running now (it may have read before the caller's last commit).
+      while (refreshing) await refreshing;
+      await refresh();
+    },
     start(wake): void {
       tick = setInterval(() => {
         refreshSoon();

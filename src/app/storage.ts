@@ -51,6 +51,8 @@ export interface Storage {
   claims: ClaimSource;
   /** The admin API's event reads; `leases`: the deliverer's, where the store keeps them in memory. */
   eventReads(leases: MemoryLeases): EventReads;
+  /** Brings the views (queue counts, gates) up to date: a shared store reads them again now. */
+  current(): Promise<void>;
   /** Starts what runs in the background (a shared store's wake-ups); `wake` reaches the deliverer. */
   start(wake: { stored(): void; changed(): void }): void;
   /** The SQLite file's own parts (size cap, checkpointer, file watch); null on PostgreSQL. */
@@ -118,6 +120,8 @@ export function openSqliteStorage(config: Config, log: Logger, clock: Clock): St
     oldestOpenReceivedAt: () => store.events.oldestOpenReceivedAt(),
     claims: createClaims({ store, clock }),
     eventReads: (leases) => createSqliteEventReads(store, leases),
+    // Counted in memory from this process's commits: always current.
+    current: async () => undefined,
     // New events wake the deliverer from the ingest path itself: nothing runs in the background.
     start: () => undefined,
     sqlite: { store, checkpointer },

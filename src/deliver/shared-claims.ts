@@ -18,8 +18,10 @@ export interface LeaseStore {
   releaseAllBut(route: string, keep: readonly number[]): Promise<void>;
 }
 
-export function createSharedClaims(store: LeaseStore, onError: (err: unknown) => void) {
+export function createSharedClaims(store: LeaseStore, onError: (err: unknown) => void, now: () => number) {
   const leased = new Map<number, string>();
+  // The earliest retry this replica scheduled per route: its timer claims then, not at the next tick.
+  const retries = new Map<string, number>();
   const releasing = new Set<Promise<void>>();
   // Routes whose last claim failed: it may have committed with its answer lost on the way (a
   // dropped connection), leaving leases this replica does not know it holds.
@@ -72,15 +74,25 @@ export function createSharedClaims(store: LeaseStore, onError: (err: unknown) =>
     releaseBuffer(q) {
       release(q.buffer.splice(0));
     },
-    settled(_q, event) {
-      // The outcome's commit cleared the lease in the row.
+    settled(q, event, status, nextAttemptAt) {
+      // The outcome's commit cleared the lease in the row. The next event of the key, or this one's
+      // retry, may be claimable now: claim again rather than wait for a wake-up.
       leased.delete(event.seq);
+      q.drained = false;
+      if (status === "pending")
+        retries.set(q.name, Math.min(retries.get(q.name) ?? nextAttemptAt, nextAttemptAt));
     },
     rescan(q) {
       q.drained = false;
     },
-    // Retries falling due are found by the store's safety tick and by wake-ups.
-    nextDueAt: () => null,
+    // Retries this replica scheduled; others' are found by the store's safety tick and by wake-ups.
+    nextDueAt(q) {
+      const at = retries.get(q.name);
+      if (at === undefined) return null;
+      // Once due, the claims that follow take it (or another replica did).
+      if (at <= now()) retries.delete(q.name);
+      return at;
+    },
     isLeased: (seq) => leased.has(seq),
     leasedSeqs: () => [...leased.keys()],
     leased(route) {

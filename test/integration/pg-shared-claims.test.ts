@@ -38,9 +38,13 @@ describe.skipIf(server.url === null)(`shared claims (${server.skip ?? "real serv
       release: (seqs) => queries.release(owner, seqs),
       releaseAllBut: (r, keep) => queries.releaseAllBut(r, owner, keep),
     };
-    const claims = createSharedClaims(store, (err) => {
-      throw err;
-    });
+    const claims = createSharedClaims(
+      store,
+      (err) => {
+        throw err;
+      },
+      Date.now,
+    );
     const q = routeQueue(route);
     await expect(claims.claim(q, 10, false)).rejects.toThrow("terminated");
     // The three rows are leased for a minute by a replica that does not know it.
