@@ -16,7 +16,7 @@ import {
   migratePostgres,
   type PostgresTarget,
 } from "../store/postgres/index.js";
-import { createPgViewQueries } from "../store/postgres/views.js";
+import { createPgViewQueries, readViews } from "../store/postgres/views.js";
 import { createPgWriter } from "../store/postgres/writer.js";
 import { StartupError } from "./startup-error.js";
 import type { Storage } from "./storage.js";
@@ -109,6 +109,7 @@ export async function openPostgresStorage(
   // This replica's commits that moved counts, and refreshes in a row that saw one land meanwhile.
   let commits = 0;
   let stale = 0;
+  let gateCommits = 0;
 
   function move(route: string, status: EventStatus, n: number, bytes: number): void {
     let c = byRoute.get(route);
@@ -126,12 +127,8 @@ export async function openPostgresStorage(
 
   async function refresh(): Promise<void> {
     const commitsBefore = commits;
-    const [counts, leased, head, saved] = await Promise.all([
-      views.queueCounts(),
-      views.leasedCounts(),
-      views.oldestOpenReceivedAt(),
-      loadGates(),
-    ]);
+    const gateCommitsBefore = gateCommits;
+    const { counts, leased, oldest: head, gates: saved } = await readViews(pool);
     const next = new Map<string, QueueCounts>();
     const all = zero();
     const of = (route: string) => {
@@ -166,6 +163,11 @@ export async function openPostgresStorage(
       totals = all;
     } else again = true;
     oldest = head;
+    // A gate this replica committed during the read may be older in it: never move a gate back.
+    if (gateCommits !== gateCommitsBefore) {
+      again = true;
+      return;
+    }
     const changes = [];
     for (const g of saved) {
       const before = gates.get(g.route);
@@ -184,6 +186,7 @@ export async function openPostgresStorage(
   }
   await refresh();
   writer.subscribe((c) => {
+    if (c.gates.length > 0) gateCommits++;
     for (const g of c.gates) gates.set(g.route, g.after);
   });
 

@@ -233,7 +233,10 @@ export function createDeliverer(deps: DelivererDeps) {
       claimed.then(
         () => {
           r.claiming = false;
-          pump(r);
+          // The gate may have closed (or delivery stopped) while the claim was out: hand the events back.
+          if (stopping || outcomes.stalled || allowance(r.gate, r.route.concurrency, clock.now()).slots === 0)
+            releaseBuffer(r);
+          else pump(r);
         },
         (err: unknown) => {
           r.claiming = false;

@@ -2,6 +2,8 @@
  * What each replica reads to keep its views of the cluster current: the queue counts, the leased
  * events, the oldest open event and the routes' gates; each a few rows through an index.
  */
+
+import type pg from "pg";
 import type { EventStatus } from "../../model.js";
 import type { StoredGate } from "../gates.js";
 import { GATE_COLUMNS, gateOf } from "./commands.js";
@@ -9,7 +11,7 @@ import { NOW_MS } from "./events.js";
 import type { Queryable } from "./pool.js";
 
 export function createPgViewQueries(db: Queryable) {
-  return {
+  const views = {
     /** A gate row for every configured route (the breaker's steps lock rows that exist). */
     async ensureRoutes(routes: readonly string[]): Promise<void> {
       await db.query(
@@ -45,6 +47,31 @@ export function createPgViewQueries(db: Queryable) {
       return rows.map((r) => ({ ...gateOf(r), route: r.route as string, updatedAt: Number(r.updated_at) }));
     },
   };
+  return views;
+}
+
+/**
+ * Everything a refresh reads, in one snapshot (a read-only REPEATABLE READ transaction on one
+ * connection), so the leased rows and the counts they are subtracted from agree.
+ */
+export async function readViews(pool: pg.Pool) {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const v = createPgViewQueries(client);
+    const counts = await v.queueCounts();
+    const leased = await v.leasedCounts();
+    const oldest = await v.oldestOpenReceivedAt();
+    const gates = await v.gates();
+    await client.query("COMMIT");
+    return { counts, leased, oldest, gates };
+  } catch (err) {
+    broken = err instanceof Error ? err : new Error(String(err));
+    throw err;
+  } finally {
+    client.release(broken);
+  }
 }
 
 export type PgViewQueries = ReturnType<typeof createPgViewQueries>;
