@@ -92,7 +92,7 @@ export function createListeners(deps: ListenersDeps) {
     ready: () => ready,
     unready: watch.identity.problem,
     mount: [
-      createMetricsApp({ registry: metrics.registry }),
+      createMetricsApp({ registry: metrics.registry, current: storage.current }),
       createEventsApp(
         createEventAdmin({
           current: storage.current,

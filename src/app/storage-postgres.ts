@@ -109,6 +109,12 @@ export async function openPostgresStorage(
   // This replica's commits that moved counts, and refreshes in a row that saw one land meanwhile.
   let commits = 0;
   let stale = 0;
+  // Routes whose due count was asked for lately, and the counts last read.
+  const dueWanted = new Map<string, number>();
+  const due = new Map<string, number>();
+  let dueCap = 10_000;
+  // A rate-limited route is read always: /stats asks the moment it holds anything back.
+  for (const r of config.routes) if (r.rateLimit !== null) dueWanted.set(r.name, Number.POSITIVE_INFINITY);
   let gateCommits = 0;
 
   function move(route: string, status: EventStatus, n: number, bytes: number): void {
@@ -117,8 +123,11 @@ export async function openPostgresStorage(
       c = zero();
       byRoute.set(route, c);
     }
-    c[status] += n;
-    totals[status] += n;
+    // An outcome moves its event out of pending, but the event was leased: once a refresh has seen
+    // the lease it is counted as delivering, so it leaves from there.
+    const from: EventStatus = n < 0 && status === "pending" && c.delivering > 0 ? "delivering" : status;
+    c[from] += n;
+    totals[from] += n;
     if (status === "pending") {
       c.openBytes += bytes;
       totals.openBytes += bytes;
@@ -128,7 +137,18 @@ export async function openPostgresStorage(
   async function refresh(): Promise<void> {
     const commitsBefore = commits;
     const gateCommitsBefore = gateCommits;
-    const { counts, leased, oldest: head, gates: saved } = await readViews(pool);
+    for (const [route, at] of dueWanted) if (Date.now() - at > 10_000) dueWanted.delete(route);
+    const {
+      counts,
+      leased,
+      oldest: head,
+      gates: saved,
+      dueCounts,
+    } = await readViews(pool, {
+      routes: [...dueWanted.keys()],
+      cap: dueCap,
+    });
+    for (const d of dueCounts) due.set(d.route, d.n);
     const next = new Map<string, QueueCounts>();
     const all = zero();
     const of = (route: string) => {
@@ -243,8 +263,12 @@ export async function openPostgresStorage(
       open: () => ({ events: totals.pending + totals.delivering, bytes: totals.openBytes }),
     },
     gates: initialGates,
-    // What a rate limit holds back is not counted across replicas.
-    countDue: () => 0,
+    // Read with the views while someone asks (a limited route's /stats), capped as the deliverer asks.
+    countDue(route, _now, cap) {
+      dueCap = cap;
+      if (dueWanted.get(route) !== Number.POSITIVE_INFINITY) dueWanted.set(route, Date.now());
+      return due.get(route) ?? 0;
+    },
     stats: { page: (table, from, to, after, limit) => statQueries.page(table, from, to, after, limit) },
     oldestOpenReceivedAt: () => oldest,
     claims,
@@ -253,7 +277,12 @@ export async function openPostgresStorage(
     async current(): Promise<void> {
       // After any refresh running now (it may have read before the caller's last commit).
       while (refreshing) await refreshing;
-      await refresh();
+      // A refresh that raced this replica's own commit keeps the counts it had: read again.
+      for (let i = 0; i < 3; i++) {
+        const before = commits;
+        await refresh();
+        if (commits === before) return;
+      }
     },
     start(wake): void {
       tick = setInterval(() => {

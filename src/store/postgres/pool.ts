@@ -42,6 +42,15 @@ function clientConfig(target: PostgresTarget): pg.ClientConfig {
   };
 }
 
+/**
+ * A checked-out client whose connection dies emits `error`; unheard, that would end the process.
+ * The query under way fails with the same error, which is what its caller handles.
+ */
+export function heedErrors(client: pg.PoolClient): pg.PoolClient {
+  if (client.listenerCount("error") === 0) client.on("error", () => undefined);
+  return client;
+}
+
 /** A pool on the store's schema, creating the schema first when it is not `public`. */
 export async function createPostgresPool(target: PostgresTarget): Promise<pg.Pool> {
   if (target.schema !== undefined && target.schema !== "public") {
@@ -56,7 +65,10 @@ export async function createPostgresPool(target: PostgresTarget): Promise<pg.Poo
       await c.end();
     }
   }
-  return new pg.Pool({ ...clientConfig(target), max: target.max ?? 10 });
+  const pool = new pg.Pool({ ...clientConfig(target), max: target.max ?? 10 });
+  // Every connection heard from the start, checked out or idle (see heedErrors).
+  pool.on("connect", (client) => heedErrors(client));
+  return pool;
 }
 
 /** One connection of its own (LISTEN needs one that no pool hands to another caller). */
@@ -66,7 +78,7 @@ export function createPostgresClient(target: PostgresTarget): pg.Client {
 
 /** Runs `fn` in one transaction on one pooled connection; rolls back when it throws. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = heedErrors(await pool.connect());
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");

@@ -8,7 +8,7 @@ import type { EventStatus } from "../../model.js";
 import type { StoredGate } from "../gates.js";
 import { GATE_COLUMNS, gateOf } from "./commands.js";
 import { NOW_MS } from "./events.js";
-import type { Queryable } from "./pool.js";
+import { heedErrors, type Queryable } from "./pool.js";
 
 export function createPgViewQueries(db: Queryable) {
   const views = {
@@ -42,6 +42,17 @@ export function createPgViewQueries(db: Queryable) {
       );
       return rows[0]?.received_at ?? null;
     },
+    /** Due pending events of each route, up to `cap` each (what a rate limit holds back). */
+    async dueCounts(routes: readonly string[], cap: number) {
+      if (routes.length === 0) return [];
+      const { rows } = await db.query<{ route: string; n: number }>(
+        `SELECT r AS route, (SELECT count(*) FROM (SELECT 1 FROM events e
+           WHERE e.route = r AND e.status = 'pending' AND e.next_attempt_at <= ${NOW_MS} LIMIT $2) x)::int AS n
+         FROM unnest($1::text[]) r`,
+        [routes, cap],
+      );
+      return rows;
+    },
     async gates(): Promise<StoredGate[]> {
       const { rows } = await db.query(`SELECT ${GATE_COLUMNS}, updated_at FROM routes_state`);
       return rows.map((r) => ({ ...gateOf(r), route: r.route as string, updatedAt: Number(r.updated_at) }));
@@ -54,8 +65,8 @@ export function createPgViewQueries(db: Queryable) {
  * Everything a refresh reads, in one snapshot (a read-only REPEATABLE READ transaction on one
  * connection), so the leased rows and the counts they are subtracted from agree.
  */
-export async function readViews(pool: pg.Pool) {
-  const client = await pool.connect();
+export async function readViews(pool: pg.Pool, due: { routes: readonly string[]; cap: number }) {
+  const client = heedErrors(await pool.connect());
   let broken: Error | undefined;
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -64,8 +75,9 @@ export async function readViews(pool: pg.Pool) {
     const leased = await v.leasedCounts();
     const oldest = await v.oldestOpenReceivedAt();
     const gates = await v.gates();
+    const dueCounts = await v.dueCounts(due.routes, due.cap);
     await client.query("COMMIT");
-    return { counts, leased, oldest, gates };
+    return { counts, leased, oldest, gates, dueCounts };
   } catch (err) {
     broken = err instanceof Error ? err : new Error(String(err));
     throw err;

@@ -8,6 +8,7 @@ import type pg from "pg";
 import type { CommandRunner, ResultOf, StoreCommand } from "../commands.js";
 import type { Committed, RunOptions } from "../writer.js";
 import { executeCommands, type PgCommandDeps, type PgEffects } from "./commands.js";
+import { heedErrors } from "./pool.js";
 
 /** Commands whose loss to a crash is harmless (see transaction()). */
 const LAZY_KINDS: ReadonlySet<StoreCommand["kind"]> = new Set(["record-outcome", "count", "prune-stats"]);
@@ -62,9 +63,11 @@ export function createPgWriter(options: PgWriterOptions): CommandRunner & {
   async function transaction(
     commands: readonly StoreCommand[],
   ): Promise<{ results: unknown[]; effects: PgEffects }> {
-    const client = await pool.connect().catch((err: unknown) => {
-      throw asStorageError(err);
-    });
+    const client = heedErrors(
+      await pool.connect().catch((err: unknown) => {
+        throw asStorageError(err);
+      }),
+    );
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
