@@ -43,11 +43,21 @@ export function createSqliteCommands(deps: SqliteCommandsDeps): CommandRunner {
         if (original !== undefined) stored = { kind: "duplicate", id: original };
         else {
           const filtered = event.filtered === true;
+          // Field by field, one shape for every insert (a spread made a new one per call).
           store.events.insert({
-            ...event,
             id,
+            route: event.route,
             receivedAt: now,
+            method: event.method,
+            path: event.path,
+            query: event.query,
+            headers: event.headers,
+            body: event.body,
+            dedupKey: event.dedupKey,
+            orderKey: event.orderKey,
             nextAttemptAt: filtered ? now : now + c.firstDelayMs,
+            trace: event.trace ?? null,
+            filtered,
           });
           stored = filtered ? { kind: "accepted", id, filtered: true } : { kind: "accepted", id };
         }
