@@ -1,4 +1,6 @@
+import type { DueEvent } from "../../src/model.js";
 import type { NewEvent } from "../../src/store/index.js";
+import type { PgOutcome } from "../../src/store/postgres/claims.js";
 import type { PgNewEvent } from "../../src/store/postgres/events.js";
 
 /**
@@ -26,3 +28,17 @@ export function newEvent(fields: Partial<NewEvent> & { id: string }): NewEvent {
 export function newPgEvent(fields: Partial<PgNewEvent> & { id: string }): PgNewEvent {
   return { dedupExpiresAt: null, ...newEvent(fields), ...fields };
 }
+
+/** The outcome of a claimed event its upstream answered 200, as the PostgreSQL store records it. */
+export const pgDelivered = (e: DueEvent): PgOutcome => ({
+  seq: e.seq,
+  status: "delivered",
+  attempts: e.attempts + 1,
+  nextAttemptAt: e.nextAttemptAt,
+  lastReason: null,
+  lastDetail: null,
+  lastStatus: 200,
+  deliveredAt: Date.now(),
+  finishedAt: Date.now(),
+  responseBytes: 0,
+});

@@ -2,8 +2,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { describe, expect, test } from "vitest";
 import type { DueEvent } from "../../src/model.js";
-import { createPgClaimQueries, type PgOutcome } from "../../src/store/postgres/claims.js";
+import { createPgClaimQueries } from "../../src/store/postgres/claims.js";
 import { createPgEventQueries, type PgNewEvent } from "../../src/store/postgres/events.js";
+import { newPgEvent, pgDelivered } from "../helpers/events.js";
 import { findTestPostgres, usePostgresReplicas } from "../helpers/postgres.js";
 
 // The ordered claim (docs/replicas.md): a key's events go one at a time, oldest first, whether the
@@ -17,34 +18,18 @@ const { replica } = usePostgresReplicas(server);
 let ids = 0;
 function event(route: string, orderKey: string | null, nextAttemptAt = 0): PgNewEvent {
   const id = `hd-${process.pid}-${++ids}`;
-  return {
+  return newPgEvent({
     id,
     route,
     receivedAt: 1_000,
-    method: "POST",
     path: "/hook",
-    query: "",
-    headers: [],
     body: Buffer.from(id),
-    dedupKey: null,
     orderKey,
     nextAttemptAt,
-    dedupExpiresAt: null,
-  };
+  });
 }
 
-const delivered = (e: DueEvent): PgOutcome => ({
-  seq: e.seq,
-  status: "delivered",
-  attempts: e.attempts + 1,
-  nextAttemptAt: e.nextAttemptAt,
-  lastReason: null,
-  lastDetail: null,
-  lastStatus: 200,
-  deliveredAt: Date.now(),
-  finishedAt: Date.now(),
-  responseBytes: 0,
-});
+const delivered = pgDelivered;
 
 const ids_ = (events: DueEvent[]) => events.map((e) => e.id);
 

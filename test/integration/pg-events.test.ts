@@ -4,6 +4,7 @@ import { describe, expect, test } from "vitest";
 import type { DueEvent } from "../../src/model.js";
 import { createPgClaimQueries, type PgOutcome } from "../../src/store/postgres/claims.js";
 import { createPgEventQueries, type PgNewEvent } from "../../src/store/postgres/events.js";
+import { pgDelivered } from "../helpers/events.js";
 import { findTestPostgres, usePostgresReplicas } from "../helpers/postgres.js";
 
 /** Both sides of the events table, as one replica uses them. */
@@ -32,18 +33,7 @@ function event(route: string, extra: Partial<PgNewEvent> = {}): PgNewEvent {
   };
 }
 
-const delivered = (e: DueEvent): PgOutcome => ({
-  seq: e.seq,
-  status: "delivered",
-  attempts: e.attempts + 1,
-  nextAttemptAt: e.nextAttemptAt,
-  lastReason: null,
-  lastDetail: null,
-  lastStatus: 200,
-  deliveredAt: Date.now(),
-  finishedAt: Date.now(),
-  responseBytes: 0,
-});
+const delivered = pgDelivered;
 
 describe.skipIf(server.url === null)(`PostgreSQL events (${server.skip ?? "real server"})`, () => {
   test("a batch is stored in one statement, byte-exact, and a duplicate names the event that holds its key", async () => {
